@@ -1,0 +1,71 @@
+"""flowsim: migration flows between countries and what they do to host economies.
+
+A compartment model of arrivals, transit, onward moves, savings, jobs and
+returns per host country (``docs/model.md``), coupled to an economic layer
+that sets the short-term boost against the long-term absorption burden.
+
+Examples
+--------
+>>> import flowsim
+>>> scenario = flowsim.load_scenario("kazakhstan-2022")
+>>> result = flowsim.run(scenario)
+>>> result.summary()["KAZ"]["crossover_date"]  # doctest: +SKIP
+"""
+
+from ._version import __version__
+from .analysis.economy import CHANNELS, ECONOMY_VARIABLES
+from .exceptions import (
+    FlowsimError,
+    OutputError,
+    ParameterError,
+    ScenarioError,
+    ScheduleError,
+    SolverError,
+)
+from .hosts import HOST_NAMES, REFERENCE_HOSTS
+from .results import Result, SummaryTable
+from .runner import run, run_batch
+from .scenario import (
+    PARAMETER_SPECS,
+    Closure,
+    DailyCounts,
+    Parameter,
+    ParameterSet,
+    PiecewiseLinear,
+    Pulse,
+    Scenario,
+    list_scenarios,
+    load_scenario,
+    reference_parameters,
+)
+from .solve import SOLVERS
+
+__all__ = [
+    "__version__",
+    "run",
+    "run_batch",
+    "Result",
+    "SummaryTable",
+    "Scenario",
+    "ParameterSet",
+    "Parameter",
+    "PARAMETER_SPECS",
+    "Pulse",
+    "PiecewiseLinear",
+    "DailyCounts",
+    "Closure",
+    "load_scenario",
+    "list_scenarios",
+    "reference_parameters",
+    "REFERENCE_HOSTS",
+    "HOST_NAMES",
+    "CHANNELS",
+    "ECONOMY_VARIABLES",
+    "SOLVERS",
+    "FlowsimError",
+    "ParameterError",
+    "ScheduleError",
+    "ScenarioError",
+    "SolverError",
+    "OutputError",
+]

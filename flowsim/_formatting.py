@@ -1,0 +1,123 @@
+"""Text and HTML renderings of parameter sets, summaries and results.
+
+Text and HTML are kept apart; every string that goes into HTML is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+
+__all__ = [
+    "format_value",
+    "parameter_table_text",
+    "parameter_table_html",
+    "summary_text",
+    "summary_html",
+    "result_text",
+    "result_html",
+]
+
+
+def format_value(value) -> str:
+    """Compact rendering of a number, a date or None (``-``)."""
+    if value is None:
+        return "-"
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    x = float(value)
+    if x != 0 and (abs(x) >= 1e7 or abs(x) < 1e-3):
+        return f"{x:.4g}"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _text_table(header, rows) -> str:
+    cells = [list(map(str, header))] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _html_table(header, rows, caption="") -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return f"<table class='flowsim'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ---------------------------------------------------------------- parameters
+_PARAM_HEADER = ("name", "host", "value", "unit", "range", "bounds", "source")
+
+
+def _param_rows(params, width=None):
+    rows = []
+    for p in params.table():
+        src = p.source if width is None or len(p.source) <= width else p.source[: width - 3] + "..."
+        rows.append((p.name, p.host or "*", format_value(p.value), p.unit,
+                     f"{format_value(p.low)}..{format_value(p.high)}", p.bounds, src))
+    return rows
+
+
+def parameter_table_text(params) -> str:
+    """All parameters of a :class:`ParameterSet` as an aligned text table."""
+    head = f"ParameterSet for {len(params.hosts)} hosts ({', '.join(params.hosts)})\n"
+    onward = "\n".join(
+        f"P[{h}] -> " + ", ".join(f"{d}: {s:g}" for d, s in params.onward(h).items() if s)
+        for h in params.hosts
+    )
+    return head + _text_table(_PARAM_HEADER, _param_rows(params, width=60)) + "\n\nonward shares\n" + onward
+
+
+def parameter_table_html(params) -> str:
+    """All parameters of a :class:`ParameterSet` as an escaped HTML table."""
+    cap = f"ParameterSet for {len(params.hosts)} hosts ({', '.join(params.hosts)})"
+    return _html_table(_PARAM_HEADER, _param_rows(params), caption=cap)
+
+
+# ------------------------------------------------------------------- summary
+def _summary_rows(table):
+    return [[format_value(row[c]) for c in table.columns] for row in table.rows]
+
+
+def summary_text(table) -> str:
+    """A :class:`SummaryTable` as aligned text (units in the column names)."""
+    return _text_table(table.columns, _summary_rows(table))
+
+
+def summary_html(table) -> str:
+    """A :class:`SummaryTable` as an escaped HTML table."""
+    return _html_table(table.columns, _summary_rows(table), caption="flowsim per-host summary")
+
+
+# -------------------------------------------------------------------- result
+def _result_head(result) -> list[str]:
+    sc = result.scenario
+    m, h, c, d = result.states.shape
+    return [
+        f"flowsim Result for scenario {sc.name!r}",
+        f"  dims: member={m}, host={h}, compartment={c}, variable={len(result.variables)}, date={d}",
+        f"  dates: {result.dates[0]} .. {result.dates[-1]} (daily)",
+        f"  hosts: {', '.join(result.hosts)}",
+        f"  solver: {result.stats.get('method', '?')} rtol={result.stats.get('rtol', '?')} "
+        f"success={result.success} ({result.message})",
+        f"  conservation error (relative): {result.conservation_error():.2e}",
+    ]
+
+
+def result_text(result) -> str:
+    """Header lines and the summary table of member 0."""
+    return "\n".join(_result_head(result)) + "\n\n" + summary_text(result.summary(0))
+
+
+def result_html(result) -> str:
+    """Escaped HTML: header list and the summary table of member 0."""
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in _result_head(result)[1:])
+    title = html.escape(_result_head(result)[0])
+    table = summary_html(result.summary(0))
+    return f"<div class='flowsim-result'><strong>{title}</strong><ul>{items}</ul>{table}</div>"

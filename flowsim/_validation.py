@@ -1,0 +1,75 @@
+"""Shared validation helpers used at the boundary (scenario construction).
+
+The inner loop (right-hand side, solver) trusts what passed through here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+
+from .exceptions import FlowsimError
+
+__all__ = ["check_finite_number", "check_in_bounds", "to_date", "format_bounds"]
+
+
+def format_bounds(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
+    """Render an interval such as ``(0, inf)`` or ``[0, 1]``."""
+    lo = "(" if lower_open else "["
+    hi = ")" if upper_open else "]"
+    return f"{lo}{_fmt(lower)}, {_fmt(upper)}{hi}"
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:g}"
+
+
+def check_finite_number(value, what: str, error=FlowsimError) -> float:
+    """Return ``value`` as a float, refusing non-numbers, NaN and infinities."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise error(f"{what} must be a number; got {value!r} of type {type(value).__name__}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise error(f"{what} must be a finite number; got {value}.")
+    return value
+
+
+def check_in_bounds(
+    value: float,
+    what: str,
+    lower: float,
+    upper: float,
+    *,
+    lower_open: bool = False,
+    upper_open: bool = False,
+    error=FlowsimError,
+) -> float:
+    """Check ``lower <= value <= upper`` (open ends excluded); return the value."""
+    value = check_finite_number(value, what, error)
+    too_low = value <= lower if lower_open else value < lower
+    too_high = value >= upper if upper_open else value > upper
+    if too_low or too_high:
+        raise error(
+            f"{what} must be in {format_bounds(lower, upper, lower_open, upper_open)}; got {value:g}."
+        )
+    return value
+
+
+def to_date(value, what: str, error=FlowsimError) -> _dt.date:
+    """Convert an ISO string or a date/datetime to :class:`datetime.date`."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return _dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise error(f"{what} must be a date such as '2022-09-21'; got {value!r}.")

@@ -1,0 +1,1 @@
+"""Analysis: pure functions from trajectories to economic series and summaries."""

@@ -1,0 +1,71 @@
+"""The economic layer of MODEL.md ("Economy of host h").
+
+Pure functions from compartment trajectories and economy parameters to the
+channel series (USD/day) and the derived ``boost``, ``burden`` and ``net``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.layout import Layout
+
+__all__ = ["CHANNELS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "economy_series", "economy_arrays"]
+
+#: The six channels, in MODEL.md order.
+CHANNELS = ("spending", "work", "public", "support", "displacement", "rent")
+
+#: Every economy variable a result carries, in order.
+ECONOMY_VARIABLES = (*CHANNELS, "boost", "burden", "net", "net_share_gdp")
+
+#: Units of the economy variables.
+ECONOMY_UNITS = {name: "USD/day" for name in ECONOMY_VARIABLES} | {"net_share_gdp": "1 (share of daily GDP)"}
+
+
+def economy_arrays(params_list, names=("c_T", "c_S", "c_R", "m", "w", "pi", "delta",
+                                       "g_pub", "b_U", "L", "Hs", "hR", "eps", "gdp")) -> dict:
+    """Stack economy parameters of several members into arrays of shape (M, H)."""
+    return {n: np.stack([np.asarray(p.values[n], float) for p in params_list]) for n in names}
+
+
+def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray:
+    """Channel, boost, burden and net series of every host.
+
+    Parameters
+    ----------
+    states : ndarray, shape (M, H, C, D)
+        Compartment trajectories, people.
+    layout : Layout
+        Compartment positions.
+    econ : dict of str to ndarray (M, H)
+        Economy parameters (``c_T``, ``c_S``, ``c_R``, ``m``, ``w``, ``pi``,
+        ``delta``, ``g_pub``, ``b_U``, ``L``, ``Hs``, ``hR``, ``eps``, ``gdp``).
+
+    Returns
+    -------
+    ndarray, shape (M, H, V, D)
+        Variables in :data:`ECONOMY_VARIABLES` order; all in USD/day except
+        ``net_share_gdp`` (net divided by daily GDP, ``gdp / 365``).
+
+    Examples
+    --------
+    With one saver in one host, ``c_S = 30`` USD/day and ``m = 0.5``, the
+    spending channel is 15 USD/day.
+    """
+    p = {n: v[..., None] for n, v in econ.items()}                 # (M, H, 1) broadcast over days
+    T = states[:, :, layout.T]
+    S = states[:, :, layout.S].sum(axis=2)
+    R, E, U = states[:, :, layout.R], states[:, :, layout.E], states[:, :, layout.U]
+    N = states[:, :, layout.present].sum(axis=2)
+
+    spending = p["m"] * (p["c_T"] * T + p["c_S"] * S + p["c_R"] * R)
+    work = p["pi"] * p["w"] * E
+    public = p["g_pub"] * N
+    support = p["b_U"] * U
+    displacement = p["delta"] * p["w"] * E
+    rent = p["eps"] * p["L"] * p["hR"] * N / p["Hs"]
+    boost = spending + work
+    burden = public + support + displacement + rent
+    net = boost - burden
+    share = net / (p["gdp"] / 365.0)
+    return np.stack([spending, work, public, support, displacement, rent, boost, burden, net, share], axis=2)

@@ -1,0 +1,42 @@
+"""Exception hierarchy of flowsim.
+
+Every error a user can trigger with bad input is a :class:`FlowsimError`, which
+is a :class:`ValueError`, so ``except ValueError`` keeps working. Messages follow
+one template: what is wrong, where (parameter, host, file, line), what is
+allowed, what was given, and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FlowsimError",
+    "ParameterError",
+    "ScheduleError",
+    "ScenarioError",
+    "SolverError",
+    "OutputError",
+]
+
+
+class FlowsimError(ValueError):
+    """Base class of every error flowsim raises for bad input."""
+
+
+class ParameterError(FlowsimError):
+    """A model or economy parameter is unknown, malformed or out of bounds."""
+
+
+class ScheduleError(FlowsimError):
+    """An arrival schedule or a closure window is malformed."""
+
+
+class ScenarioError(FlowsimError):
+    """A scenario is inconsistent or not found (hosts, dates, initial stocks)."""
+
+
+class SolverError(FlowsimError):
+    """The ODE solver failed or was asked for with invalid options."""
+
+
+class OutputError(FlowsimError):
+    """An output cannot be written (folder not writable, file exists...)."""

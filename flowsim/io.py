@@ -1,0 +1,159 @@
+"""Writing run outputs atomically: CSV tables, resolved inputs as JSON, figures.
+
+Every file is written to a temporary name in the same folder and renamed into
+place, so a crash never leaves a half-written file under the final name. A
+whole output folder is staged the same way (see :class:`OutputStage`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+from .exceptions import OutputError
+
+__all__ = [
+    "atomic_write_text",
+    "OutputStage",
+    "summary_csv_text",
+    "timeseries_csv_text",
+    "resolved_json_text",
+    "timeseries_variables",
+]
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class OutputStage:
+    """Stage a run's outputs in a hidden folder, then move them into place.
+
+    Use as a context manager: files are written under :attr:`path`; on a clean
+    exit they are moved into ``target`` (created if needed), on an error the
+    stage is removed and ``target`` is left as it was.
+
+    Parameters
+    ----------
+    target : path
+        Output folder.
+
+    Raises
+    ------
+    OutputError
+        When the folder (or its parent) cannot be created or written.
+    """
+
+    def __init__(self, target):
+        self.target = Path(target)
+        self.path: Path | None = None
+
+    def __enter__(self) -> OutputStage:
+        if self.target.exists() and not self.target.is_dir():
+            raise OutputError(f"output folder {self.target}: exists and is not a folder.")
+        parent = self.target if self.target.is_dir() else self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.path = Path(tempfile.mkdtemp(prefix=".flowsim-stage-", dir=parent))
+        except OSError as exc:
+            raise OutputError(f"output folder {self.target}: cannot write there ({exc.strerror}).") from None
+        return self
+
+    def file(self, name: str) -> Path:
+        """Path of ``name`` inside the stage."""
+        return self.path / name
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._commit()
+        finally:
+            if self.path is not None and self.path.exists():
+                shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+    def _commit(self):
+        try:
+            if not self.target.exists():
+                os.replace(self.path, self.target)     # one atomic rename of the whole folder
+                self.path = None
+                return
+            for item in sorted(self.path.iterdir()):
+                os.replace(item, self.target / item.name)
+        except OSError as exc:
+            raise OutputError(f"output folder {self.target}: cannot move outputs in ({exc.strerror}).") from None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def _csv_text(header, rows) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def summary_csv_text(result, member: int = 0) -> str:
+    """``summary.csv``: one row per host; empty cells where a date does not occur."""
+    table = result.summary(member)
+    return _csv_text(table.columns, ([_cell(row[c]) for c in table.columns] for row in table.rows))
+
+
+def timeseries_variables(result) -> tuple[str, ...]:
+    """Variables written to ``timeseries.csv`` for ``result``, in order."""
+    return ("T", "S", *[c for c in result.compartments if c.startswith("S")],
+            "R", "E", "U", "Ret", "Out", "N", *result.variables)
+
+
+def timeseries_csv_text(result, member: int = 0) -> str:
+    """``timeseries.csv``: long format ``date, host, variable, value``.
+
+    Compartments (``S`` summed and each stage ``S1..Sk``), ``N``, every
+    economy channel, ``boost``, ``burden``, ``net`` and ``net_share_gdp``.
+    """
+    dates = [str(d) for d in result.dates]
+    rows = []
+    for host in result.hosts:
+        for name in timeseries_variables(result):
+            values = result.series(name, host, member)
+            rows.extend(zip(dates, [host] * len(dates), [name] * len(dates), map(repr, values.tolist())))
+    return _csv_text(("date", "host", "variable", "value"), rows)
+
+
+def resolved_json_text(result, member: int = 0) -> str:
+    """``resolved.json``: the fully resolved inputs of a run, MODEL.md symbols as keys."""
+    scenario = result.scenario
+    data = scenario.replace(params=result.params[member]).to_dict()
+    data["flowsim_version"] = __version__
+    data["solver"] = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
+    return json.dumps(data, indent=1, sort_keys=False) + "\n"

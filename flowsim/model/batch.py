@@ -1,0 +1,92 @@
+"""Numeric inputs of the right-hand side for a batch of members.
+
+A :class:`ModelBatch` is what the solvers consume: every per-host flow
+parameter as an array of shape ``(members, hosts)``, the onward matrix of shape
+``(members, hosts, hosts + 1)``, the compiled arrivals (shared by all members)
+and the initial state of shape ``(members, hosts, compartments)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import ParameterError
+from ..scenario.parameters import ParameterSet
+from ..scenario.specs import FLOW_PARAMETERS
+from .arrivals import CompiledArrivals
+from .layout import Layout
+
+__all__ = ["ModelBatch"]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelBatch:
+    """Arrays the right-hand side needs, with a leading member axis.
+
+    Attributes
+    ----------
+    layout : Layout
+        Compartment positions (``k`` is shared by all members).
+    hosts : tuple of str
+        Host order of the host axis.
+    flow : dict of str to ndarray, each (M, H)
+        Flow parameters (``tau_T``, ``q_on``, ... ``q_out``).
+    P : ndarray, shape (M, H, H + 1)
+        Onward shares, last column ``W``.
+    arrivals : CompiledArrivals
+        Direct arrivals ``a_h(t)`` and closures, same for every member.
+    y0 : ndarray, shape (M, H, C)
+        Initial state, people.
+    """
+
+    layout: Layout
+    hosts: tuple[str, ...]
+    flow: dict
+    P: np.ndarray
+    arrivals: CompiledArrivals
+    y0: np.ndarray
+
+    @property
+    def n_members(self) -> int:
+        return self.y0.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(members, hosts, compartments)``."""
+        return self.y0.shape
+
+    @classmethod
+    def from_parameter_sets(
+        cls,
+        params: list[ParameterSet],
+        arrivals: CompiledArrivals,
+        y0_host: np.ndarray,
+    ) -> ModelBatch:
+        """Stack parameter sets (one per member) into a batch.
+
+        Parameters
+        ----------
+        params : list of ParameterSet
+            One per member; all must share hosts and ``k``.
+        arrivals : CompiledArrivals
+            Compiled direct arrivals.
+        y0_host : ndarray, shape (H, C) or (M, H, C)
+            Initial stocks, people.
+        """
+        first = params[0]
+        k = int(first.get("k"))
+        for i, p in enumerate(params):
+            if p.hosts != first.hosts:
+                raise ParameterError(f"member {i}: hosts {p.hosts} differ from {first.hosts}.")
+            if int(p.get("k")) != k:
+                raise ParameterError(
+                    f"member {i}: Parameter `k` must be the same for every member of a batch "
+                    f"(it sets the state's shape); got {p.get('k'):g} and {k}."
+                )
+        layout = Layout(k)
+        flow = {n: np.stack([np.asarray(p.values[n], float) for p in params]) for n in FLOW_PARAMETERS}
+        P = np.stack([p.P for p in params])
+        y0 = np.broadcast_to(np.asarray(y0_host, float), (len(params), len(first.hosts), layout.size)).copy()
+        return cls(layout=layout, hosts=first.hosts, flow=flow, P=P, arrivals=arrivals, y0=y0)

@@ -1,0 +1,48 @@
+"""Shared figure helpers: lazy matplotlib import, date axes, grids."""
+
+from __future__ import annotations
+
+import math
+
+from ..hosts import HOST_NAMES
+
+__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes"]
+
+
+def pyplot():
+    """Import :mod:`matplotlib.pyplot` on first use."""
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def as_datetimes(dates):
+    """datetime64[D] array to Python datetimes for matplotlib."""
+    return dates.astype("datetime64[D]").astype(object)
+
+
+def date_axis(ax):
+    """Concise date ticks on the x axis."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def host_title(host: str) -> str:
+    name = HOST_NAMES.get(host)
+    return f"{name} ({host})" if name else host
+
+
+def grid_axes(n: int, *, fig=None, width: float = 4.2, height: float = 3.0):
+    """A figure with ``n`` panels in up to 4 columns; unused panels hidden."""
+    plt = pyplot()
+    cols = min(4, n)
+    rows = math.ceil(n / cols)
+    if fig is None:
+        fig = plt.figure(figsize=(width * cols, height * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]

@@ -1,0 +1,65 @@
+"""Population by compartment for each host."""
+
+from __future__ import annotations
+
+from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+
+__all__ = ["plot_population", "plot_population_grid"]
+
+#: (label, variable) pairs drawn as stacked areas (present population).
+_STACK = (("in transit (T)", "T"), ("on savings (S)", "S"), ("remote workers (R)", "R"),
+          ("employed (E)", "E"), ("unemployed (U)", "U"))
+
+
+def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool = True):
+    """Stacked present population of one host by compartment.
+
+    Parameters
+    ----------
+    result : Result
+        A run.
+    host : str
+        Host code.
+    member : int
+        Ensemble member.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    legend : bool
+        Whether to add a legend.
+
+    Returns
+    -------
+    list
+        The PolyCollections of the stack (in ``T, S, R, E, U`` order).
+    """
+    if ax is None:
+        _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
+    x = as_datetimes(result.dates)
+    ys = [result.series(v, host, member) / 1000.0 for _, v in _STACK]
+    artists = ax.stackplot(x, *ys, labels=[label for label, _ in _STACK], alpha=0.85)
+    ax.set_title(host_title(host))
+    ax.set_ylabel("people present (thousands)")
+    ax.set_xlabel("date")
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    if legend:
+        ax.legend(loc="upper right", fontsize="small")
+    return artists
+
+
+def plot_population_grid(result, *, member: int = 0, fig=None):
+    """Small multiples: :func:`plot_population` for every host, one shared legend.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    fig, axes = grid_axes(len(result.hosts), fig=fig)
+    for ax, host in zip(axes, result.hosts):
+        plot_population(result, host, member=member, ax=ax, legend=False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    fig.suptitle(f"Present population by compartment, scenario '{result.scenario.name}'")
+    return fig, axes

@@ -1,0 +1,295 @@
+"""Labelled results of a run: trajectories, economy series and summaries.
+
+A :class:`Result` holds arrays with named axes
+
+* ``states``  -- (member, host, compartment, date), people;
+* ``economy`` -- (member, host, variable, date), USD/day (``net_share_gdp``: 1);
+
+plus the coordinates (``hosts``, ``compartments``, ``variables``, ``dates``),
+the per-host summary figures, solver status and the scenario that produced it.
+Results are computed once by :func:`flowsim.run`; accessors only slice.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analysis.summary import SUMMARY_FIELDS
+from .exceptions import FlowsimError
+
+__all__ = ["Result", "SummaryTable", "SUMMARY_COLUMNS"]
+
+#: Columns of the per-host summary table, in order, with units.
+SUMMARY_COLUMNS = {
+    "host": "",
+    "peak_present": "people",
+    "peak_boost_usd_per_day": "USD/day",
+    "peak_boost_date": "date",
+    "crossover_date": "date",
+    "breakeven_date": "date",
+    "cum_net_usd": "USD",
+    "pv_net_usd": "USD",
+    "short_term_net_usd_per_day": "USD/day",
+    "long_term_net_usd_per_day": "USD/day",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SummaryTable:
+    """Per-host summary of one member: one row per host.
+
+    Attributes
+    ----------
+    rows : list of dict
+        Keys of :data:`SUMMARY_COLUMNS`; dates are :class:`datetime.date` or
+        None when the event does not occur; money in USD or USD/day.
+    """
+
+    rows: list
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(SUMMARY_COLUMNS)
+
+    def __getitem__(self, host: str) -> dict:
+        for row in self.rows:
+            if row["host"] == host:
+                return row
+        raise FlowsimError(f"host {host!r} is not in this summary ({', '.join(r['host'] for r in self.rows)}).")
+
+    def to_dataframe(self):
+        """The table as a :class:`pandas.DataFrame` indexed by host (needs pandas)."""
+        pd = _import_pandas()
+        return pd.DataFrame(self.rows).set_index("host")
+
+    def __repr__(self) -> str:
+        from ._formatting import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        from ._formatting import summary_html
+
+        return summary_html(self)
+
+
+def _import_pandas():
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "to_dataframe() needs pandas; install it with `pip install flowsim[pandas]`."
+        ) from None
+    return pd
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Outcome of :func:`flowsim.run`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The inputs (never modified by running).
+    params : tuple of ParameterSet
+        Parameters of each member (one for a single run).
+    hosts : tuple of str
+        Coordinates of the host axis.
+    compartments : tuple of str
+        ``T, S1..Sk, R, E, U, Ret, Out``.
+    variables : tuple of str
+        Economy variables (:data:`~flowsim.analysis.economy.ECONOMY_VARIABLES`).
+    dates : ndarray of datetime64[D], shape (D,)
+        Calendar date of each output day.
+    states : ndarray, shape (M, H, C, D)
+        People per compartment.
+    economy : ndarray, shape (M, H, V, D)
+        Economy series (USD/day; ``net_share_gdp`` dimensionless).
+    summary_arrays : dict of str to ndarray (M, H)
+        Summary figures per member and host (days as grid indices, -1 none).
+    cumulative_arrivals : ndarray, shape (D, H)
+        Exact integral of direct arrivals since the start, people.
+    success : bool
+        Solver status; ``message`` and ``stats`` say more.
+    """
+
+    scenario: object
+    params: tuple
+    hosts: tuple
+    compartments: tuple
+    variables: tuple
+    dates: np.ndarray
+    states: np.ndarray
+    economy: np.ndarray
+    summary_arrays: dict
+    cumulative_arrivals: np.ndarray
+    success: bool = True
+    message: str = ""
+    stats: dict = field(default_factory=dict)
+
+    # ----------------------------------------------------------- coordinates
+    @property
+    def n_members(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def t(self) -> np.ndarray:
+        """Days since the start, shape (D,)."""
+        return np.arange(self.dates.size)
+
+    def _host(self, host: str) -> int:
+        try:
+            return self.hosts.index(host)
+        except ValueError:
+            hint = difflib.get_close_matches(str(host), self.hosts, n=1)
+            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise FlowsimError(f"host {host!r} is not in this result ({', '.join(self.hosts)}).{fix}") from None
+
+    def _member(self, member: int) -> int:
+        if not isinstance(member, (int, np.integer)) or not -self.n_members <= member < self.n_members:
+            raise FlowsimError(f"member must be an integer in [0, {self.n_members - 1}]; got {member!r}.")
+        return int(member)
+
+    # --------------------------------------------------------------- series
+    @property
+    def present(self) -> np.ndarray:
+        """Present population ``N`` (member, host, date), people."""
+        k = len(self.compartments) - 6
+        return self.states[:, :, : k + 4].sum(axis=2)
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Every name :meth:`series` accepts."""
+        return (*self.compartments, "S", "N", *self.variables)
+
+    def series(self, variable: str, host: str | None = None, member: int = 0) -> np.ndarray:
+        """One variable over time.
+
+        Parameters
+        ----------
+        variable : str
+            A compartment (``T``, ``S1``..., ``Ret``, ``Out``), ``S`` (all
+            savings stages), ``N`` (present), or an economy variable
+            (``spending``, ... ``net``, ``net_share_gdp``).
+        host : str, optional
+            Host code; all hosts when omitted.
+        member : int
+            Ensemble member (0 for a single run).
+
+        Returns
+        -------
+        ndarray, shape (D,) or (H, D)
+            People, or USD/day for economy variables.
+        """
+        m = self._member(member)
+        h = slice(None) if host is None else self._host(host)
+        k = len(self.compartments) - 6
+        if variable in self.compartments:
+            return self.states[m, h, self.compartments.index(variable)]
+        if variable == "S":
+            return self.states[m, h, 1 : k + 1].sum(axis=-2)
+        if variable == "N":
+            return self.present[m, h]
+        if variable in self.variables:
+            return self.economy[m, h, self.variables.index(variable)]
+        hint = difflib.get_close_matches(str(variable), self.variable_names, n=1)
+        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise FlowsimError(f"unknown variable {variable!r}; known: {', '.join(self.variable_names)}.{fix}")
+
+    def host_compartments(self, host: str, member: int = 0) -> dict[str, np.ndarray]:
+        """Every compartment of ``host`` plus ``S`` and ``N``, people per day."""
+        names = (*self.compartments, "S", "N")
+        return {n: self.series(n, host, member) for n in names}
+
+    def host_economy(self, host: str, member: int = 0) -> dict[str, np.ndarray]:
+        """Every economy variable of ``host``, USD/day (``net_share_gdp``: share)."""
+        return {v: self.series(v, host, member) for v in self.variables}
+
+    # ------------------------------------------------------------ invariants
+    def conservation_error(self) -> float:
+        """Largest relative error of ``sum_h (N + Ret + Out)`` against arrivals plus initial stocks.
+
+        Returns
+        -------
+        float
+            ``max_t |people(t) - expected(t)| / max(expected(t), 1)`` over all
+            members and output days.
+        """
+        people = self.states.sum(axis=(1, 2))                          # (M, D)
+        initial = self.states[:, :, :, 0].sum(axis=(1, 2))[:, None]   # (M, 1)
+        expected = initial + self.cumulative_arrivals.sum(axis=1)[None, :]
+        return float((np.abs(people - expected) / np.maximum(expected, 1.0)).max())
+
+    def min_relative_stock(self) -> float:
+        """Most negative compartment value relative to the total people (0 if none)."""
+        total = np.maximum(self.states.sum(axis=(1, 2)).max(), 1.0)
+        return float(min(self.states.min(), 0.0) / total)
+
+    # -------------------------------------------------------------- summary
+    def summary(self, member: int = 0) -> SummaryTable:
+        """Per-host summary figures of one member (see :data:`SUMMARY_COLUMNS`)."""
+        m = self._member(member)
+        rows = []
+        for h, host in enumerate(self.hosts):
+            a = {name: self.summary_arrays[name][m, h] for name in SUMMARY_FIELDS}
+            rows.append({
+                "host": host,
+                "peak_present": float(a["peak_present"]),
+                "peak_boost_usd_per_day": float(a["peak_boost_usd_per_day"]),
+                "peak_boost_date": self.date_of(a["peak_boost_day"]),
+                "crossover_date": self.date_of(a["crossover_day"]),
+                "breakeven_date": self.date_of(a["breakeven_day"]),
+                "cum_net_usd": float(a["cum_net_usd"]),
+                "pv_net_usd": float(a["pv_net_usd"]),
+                "short_term_net_usd_per_day": float(a["short_term_net_usd_per_day"]),
+                "long_term_net_usd_per_day": _none_if_nan(a["long_term_net_usd_per_day"]),
+            })
+        return SummaryTable(rows)
+
+    def date_of(self, day) -> _dt.date | None:
+        """Calendar date of grid day ``day`` (None for -1)."""
+        day = int(day)
+        if day < 0:
+            return None
+        return _dt.date.fromisoformat(str(self.dates[day]))
+
+    # -------------------------------------------------------------- exports
+    def to_dataframe(self, member: int | None = 0):
+        """Long table ``date, member, host, variable, value`` (needs pandas).
+
+        Parameters
+        ----------
+        member : int or None
+            One member, or every member when None.
+        """
+        pd = _import_pandas()
+        members = range(self.n_members) if member is None else [self._member(member)]
+        names = (*self.compartments, "S", "N", *self.variables)
+        frames = []
+        for m in members:
+            for host in self.hosts:
+                for name in names:
+                    frames.append(pd.DataFrame({
+                        "date": self.dates, "member": m, "host": host, "variable": name,
+                        "value": self.series(name, host, m),
+                    }))
+        return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self) -> str:
+        from ._formatting import result_text
+
+        return result_text(self)
+
+    def _repr_html_(self) -> str:
+        from ._formatting import result_html
+
+        return result_html(self)
+
+
+def _none_if_nan(x):
+    x = float(x)
+    return None if np.isnan(x) else x

@@ -1,0 +1,14 @@
+"""Scenario layer: parameters, schedules and complete scenarios (inputs only)."""
+
+from .defaults import reference_parameters
+from .library import SCENARIOS, list_scenarios, load_scenario
+from .parameters import Parameter, ParameterSet
+from .scenario import Scenario
+from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
+from .specs import PARAMETER_SPECS, ParameterSpec
+
+__all__ = [
+    "reference_parameters", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
+    "ParameterSet", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
+    "PARAMETER_SPECS", "ParameterSpec",
+]

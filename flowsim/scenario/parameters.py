@@ -1,0 +1,385 @@
+"""Parameter values of a scenario, with their ranges and sources.
+
+:class:`ParameterSet` holds one value per (parameter, host) for every per-host
+MODEL.md parameter, one value for each global parameter, and the onward matrix
+``P``. It validates once at construction and is immutable: variants come from
+:meth:`ParameterSet.with_params`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import ParameterError
+from ..hosts import WORLD
+from .specs import PARAMETER_SPECS, ParameterSpec, spec
+
+__all__ = ["Parameter", "ParameterSet"]
+
+#: Tolerance on onward rows summing to 1 and on ``q_on + q_ret <= 1``.
+SHARE_TOL = 1e-9
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameter:
+    """One parameter value with everything known about it.
+
+    Attributes
+    ----------
+    name : str
+        MODEL.md symbol.
+    host : str or None
+        Host code, or None for a global parameter.
+    value : float
+        The value, in ``unit``.
+    unit : str
+        Physical unit.
+    bounds : str
+        Hard bounds as text (values outside are refused).
+    low, high : float
+        Plausible range used for uncertainty analysis.
+    source : str
+        Citation or ``assumption: reason``.
+    description : str
+        One-line meaning.
+    """
+
+    name: str
+    host: str | None
+    value: float
+    unit: str
+    bounds: str
+    low: float
+    high: float
+    source: str
+    description: str
+
+
+def _where(name: str, host: str | None) -> str:
+    return f"Parameter `{name}`" + (f" for host {host}" if host else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParameterSet:
+    """Values, ranges and sources of all parameters for a set of hosts.
+
+    Parameters
+    ----------
+    hosts : tuple of str
+        Host codes, fixing the order of every per-host array.
+    values : mapping
+        ``name -> array of shape (H,)`` for per-host parameters and
+        ``name -> float`` for global ones (``k``, ``r``).
+    P : ndarray, shape (H, H + 1)
+        Onward shares; column ``j < H`` is host ``hosts[j]``, the last column is
+        the rest of the world ``W``. Rows sum to 1 and ``P[h, h] = 0``.
+    ranges : mapping, optional
+        ``name -> array (H, 2)`` (per host) or ``(2,)`` (global): plausible
+        ``(low, high)``; defaults to the value itself.
+    sources : mapping, optional
+        ``name -> tuple of str`` (one per host, or one for a global).
+
+    Raises
+    ------
+    ParameterError
+        Missing, unknown, NaN or out-of-bounds values, ``q_on + q_ret > 1``,
+        onward rows not summing to 1, ``P[h, h] != 0``.
+    """
+
+    hosts: tuple[str, ...]
+    values: Mapping[str, object]
+    P: np.ndarray
+    ranges: Mapping[str, np.ndarray] = field(default_factory=dict)
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        hosts = tuple(self.hosts)
+        object.__setattr__(self, "hosts", hosts)
+        nh = len(hosts)
+        unknown = set(self.values) - set(PARAMETER_SPECS)
+        for name in sorted(unknown):
+            spec(name)  # raises with a suggestion
+        clean: dict[str, object] = {}
+        for name, sp in PARAMETER_SPECS.items():
+            if name not in self.values:
+                raise ParameterError(f"{_where(name, None)} is missing; every MODEL.md parameter needs a value.")
+            clean[name] = self._check_value(sp, self.values[name], hosts)
+        object.__setattr__(self, "values", clean)
+        self._check_shares(clean, hosts)
+        object.__setattr__(self, "P", self._check_onward(self.P, hosts))
+        ranges = {}
+        for name, sp in PARAMETER_SPECS.items():
+            v = clean[name]
+            given = self.ranges.get(name) if self.ranges else None
+            if given is None:
+                rng = np.stack([v, v], axis=-1) if sp.scope == "host" else np.array([v, v], float)
+            else:
+                rng = np.array(given, dtype=float)
+                want = (nh, 2) if sp.scope == "host" else (2,)
+                if rng.shape != want:
+                    raise ParameterError(f"range of {_where(name, None)} must have shape {want}; got {rng.shape}.")
+            rng.setflags(write=False)
+            ranges[name] = rng
+        object.__setattr__(self, "ranges", ranges)
+        sources = {}
+        for name, sp in PARAMETER_SPECS.items():
+            n = nh if sp.scope == "host" else 1
+            src = tuple(self.sources.get(name, ())) if self.sources else ()
+            sources[name] = src if len(src) == n else ("unspecified",) * n
+        object.__setattr__(self, "sources", sources)
+
+    # ------------------------------------------------------------------ checks
+    @staticmethod
+    def _check_value(sp: ParameterSpec, value, hosts):
+        if sp.scope == "global":
+            arr = np.asarray(value, dtype=object)
+            if arr.ndim != 0:
+                raise ParameterError(f"{_where(sp.name, None)} is global: give one number; got {value!r}.")
+            return _checked_number(sp, arr.item(), None)
+        arr = np.asarray(value, dtype=object)
+        if arr.ndim == 0:
+            arr = np.full(len(hosts), arr.item(), dtype=object)
+        if arr.shape != (len(hosts),):
+            raise ParameterError(
+                f"{_where(sp.name, None)} needs one value per host ({len(hosts)}: "
+                f"{', '.join(hosts)}); got shape {arr.shape}."
+            )
+        out = np.array([_checked_number(sp, v, h) for v, h in zip(arr, hosts)], dtype=float)
+        out.setflags(write=False)
+        return out
+
+    @staticmethod
+    def _check_shares(values, hosts):
+        total = values["q_on"] + values["q_ret"]
+        for h, q_on, q_ret, s in zip(hosts, values["q_on"], values["q_ret"], total):
+            if s > 1.0 + SHARE_TOL:
+                raise ParameterError(
+                    f"Parameters `q_on` + `q_ret` for host {h} must be <= 1 (the rest settle); "
+                    f"got {q_on:g} + {q_ret:g} = {s:g}."
+                )
+
+    @staticmethod
+    def _check_onward(P, hosts):
+        nh = len(hosts)
+        try:
+            arr = np.array(P, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(f"Parameter `P` must be a numeric matrix; got {P!r}.") from None
+        if arr.shape != (nh, nh + 1):
+            raise ParameterError(
+                f"Parameter `P` must have shape (hosts, hosts + 1) = ({nh}, {nh + 1}) "
+                f"with a last column for {WORLD}; got {arr.shape}."
+            )
+        dest = list(hosts) + [WORLD]
+        for i, h in enumerate(hosts):
+            for j, d in enumerate(dest):
+                x = arr[i, j]
+                if not math.isfinite(x) or x < 0 or x > 1:
+                    raise ParameterError(
+                        f"Parameter `P` for host {h}, destination {d} must be in [0, 1]; got {x:g}."
+                    )
+            if arr[i, i] != 0.0:
+                raise ParameterError(
+                    f"Parameter `P` for host {h}, destination {h} must be 0 (no onward move "
+                    f"to the same host); got {arr[i, i]:g}."
+                )
+            s = arr[i].sum()
+            if abs(s - 1.0) > SHARE_TOL:
+                raise ParameterError(
+                    f"Parameter `P` for host {h}: onward shares over {', '.join(d for d in dest if d != h)} "
+                    f"must sum to 1; got {s:.12g}."
+                )
+        arr.setflags(write=False)
+        return arr
+
+    # ----------------------------------------------------------------- access
+    def __getitem__(self, name: str):
+        """Value of ``name``: array (H,) per host, float for a global, (H, H+1) for ``P``."""
+        if name == "P":
+            return self.P
+        spec(name)
+        return self.values[name]
+
+    def host_index(self, host: str) -> int:
+        """Position of ``host`` in :attr:`hosts`."""
+        try:
+            return self.hosts.index(host)
+        except ValueError:
+            hint = difflib.get_close_matches(str(host), self.hosts, n=1)
+            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ParameterError(
+                f"host {host!r} is not in this scenario ({', '.join(self.hosts)}).{fix}"
+            ) from None
+
+    def get(self, name: str, host: str | None = None) -> float:
+        """One value: ``get("tau_T", "KAZ")`` or ``get("k")``."""
+        sp = spec(name)
+        if sp.scope == "global":
+            return float(self.values[name])
+        if host is None:
+            raise ParameterError(f"{_where(name, None)} is per host: name the host.")
+        return float(self.values[name][self.host_index(host)])
+
+    def onward(self, host: str) -> dict[str, float]:
+        """Onward shares of ``host`` as ``{destination: share}`` (hosts and ``W``)."""
+        row = self.P[self.host_index(host)]
+        return {d: float(x) for d, x in zip(list(self.hosts) + [WORLD], row) if d != host}
+
+    # ---------------------------------------------------------------- updates
+    def with_params(self, **updates) -> ParameterSet:
+        """Return a copy with some values replaced.
+
+        Parameters
+        ----------
+        **updates
+            ``name=value`` sets a global value or every host's value;
+            ``name={"KAZ": v, ...}`` sets some hosts only;
+            ``P={"KAZ": {"UZB": 0.2, "W": 0.8}}`` replaces whole onward rows.
+            The source of a changed value becomes ``"user"``.
+
+        Returns
+        -------
+        ParameterSet
+            A new, validated set; ``self`` is unchanged.
+
+        Examples
+        --------
+        >>> from flowsim import reference_parameters
+        >>> p = reference_parameters().with_params(f0={"KAZ": 0.02}, k=2)
+        >>> p.get("f0", "KAZ"), p.get("k")
+        (0.02, 2.0)
+        """
+        values = dict(self.values)
+        sources = {n: list(s) for n, s in self.sources.items()}
+        ranges = {n: np.array(r) for n, r in self.ranges.items()}
+        P = np.array(self.P)
+        for name, new in updates.items():
+            if name == "P":
+                P = self._updated_onward(P, new)
+                continue
+            sp = spec(name)
+            if sp.scope == "global":
+                values[name] = new
+                sources[name] = ["user"]
+                lo, hi = ranges[name]
+                v = _checked_number(sp, new, None)
+                ranges[name] = np.array([min(lo, v), max(hi, v)])
+                continue
+            arr = np.array(values[name], dtype=object)
+            if isinstance(new, Mapping):
+                for host, v in new.items():
+                    i = self.host_index(host)
+                    arr[i] = _checked_number(sp, v, host)
+                    sources[name][i] = "user"
+            else:
+                for i, h in enumerate(self.hosts):
+                    arr[i] = _checked_number(sp, new, h)
+                sources[name] = ["user"] * len(self.hosts)
+            values[name] = arr
+            rng = ranges[name]
+            v = arr.astype(float)
+            ranges[name] = np.stack([np.minimum(rng[:, 0], v), np.maximum(rng[:, 1], v)], axis=-1)
+        return ParameterSet(
+            hosts=self.hosts, values=values, P=P, ranges=ranges,
+            sources={n: tuple(s) for n, s in sources.items()},
+        )
+
+    def _updated_onward(self, P, new):
+        if not isinstance(new, Mapping):
+            return new  # a full matrix; validated by the constructor
+        dest = list(self.hosts) + [WORLD]
+        for host, row in new.items():
+            i = self.host_index(host)
+            if not isinstance(row, Mapping):
+                raise ParameterError(
+                    f"Parameter `P` for host {host} must be a mapping {{destination: share}}; got {row!r}."
+                )
+            P[i] = 0.0
+            for d, share in row.items():
+                if d not in dest:
+                    hint = difflib.get_close_matches(str(d), dest, n=1)
+                    fix = f" Did you mean {hint[0]!r}?" if hint else ""
+                    raise ParameterError(
+                        f"Parameter `P` for host {host}: unknown destination {d!r}; "
+                        f"allowed: {', '.join(dest)}.{fix}"
+                    )
+                P[i, dest.index(d)] = _checked_number(
+                    ParameterSpec(name="P", unit="1", description="", upper=1.0, upper_open=False),
+                    share, host,
+                )
+        return P
+
+    # ------------------------------------------------------------ provenance
+    def table(self) -> list[Parameter]:
+        """Every value as a :class:`Parameter` record (global ones first)."""
+        rows = []
+        for name, sp in PARAMETER_SPECS.items():
+            if sp.scope == "global":
+                lo, hi = self.ranges[name]
+                rows.append(Parameter(
+                    name=name, host=None, value=float(self.values[name]), unit=sp.unit,
+                    bounds=sp.bounds_text, low=float(lo), high=float(hi),
+                    source=self.sources[name][0], description=sp.description,
+                ))
+        for name, sp in PARAMETER_SPECS.items():
+            if sp.scope == "host":
+                for i, h in enumerate(self.hosts):
+                    lo, hi = self.ranges[name][i]
+                    rows.append(Parameter(
+                        name=name, host=h, value=float(self.values[name][i]), unit=sp.unit,
+                        bounds=sp.bounds_text, low=float(lo), high=float(hi),
+                        source=self.sources[name][i], description=sp.description,
+                    ))
+        return rows
+
+    def to_dict(self) -> dict:
+        """Resolved values keyed by MODEL.md symbol (per-host ones keyed by host)."""
+        out: dict[str, object] = {}
+        for name, sp in PARAMETER_SPECS.items():
+            v = self.values[name]
+            if sp.scope == "global":
+                out[name] = int(v) if sp.integer else float(v)
+            else:
+                out[name] = {h: float(x) for h, x in zip(self.hosts, v)}
+        out["P"] = {h: self.onward(h) for h in self.hosts}
+        return out
+
+    def __repr__(self) -> str:
+        from .._formatting import parameter_table_text
+
+        return parameter_table_text(self)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import parameter_table_html
+
+        return parameter_table_html(self)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ParameterSet):
+            return NotImplemented
+        return (
+            self.hosts == other.hosts
+            and all(np.array_equal(self.values[n], other.values[n]) for n in PARAMETER_SPECS)
+            and np.array_equal(self.P, other.P)
+        )
+
+    __hash__ = None  # mutable-looking arrays inside: not hashable
+
+
+def _checked_number(sp: ParameterSpec, value, host) -> float:
+    where = _where(sp.name, host)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{where} must be a number in {sp.unit}; got {value!r}.")
+    x = float(value)
+    if math.isnan(x):
+        raise ParameterError(f"{where} must be a number in {sp.bounds_text}; got NaN.")
+    if not sp.contains(x):
+        if sp.integer and math.isfinite(x) and not x.is_integer() and x >= sp.lower:
+            raise ParameterError(f"{where} must be a whole number >= {sp.lower:g}; got {x:g}.")
+        raise ParameterError(f"{where} must be in {sp.bounds_text} ({sp.unit}); got {x:g}.")
+    return x

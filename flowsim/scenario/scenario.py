@@ -1,0 +1,216 @@
+"""The :class:`Scenario`: everything a run needs, frozen and validated once."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_in_bounds, to_date
+from ..exceptions import ScenarioError, ScheduleError
+from ..hosts import check_host_codes
+from .parameters import ParameterSet
+from .schedules import Closure, Schedule
+
+__all__ = ["Scenario", "default_horizon", "STOCK_NAMES"]
+
+#: Compartments that can hold initial stocks (``S`` means savings stage 1).
+STOCK_NAMES = ("T", "S", "R", "E", "U", "Ret", "Out")
+
+
+def default_horizon(start: _dt.date, years: int = 5) -> int:
+    """Days from ``start`` to the same calendar day ``years`` later (1826 from 2022-09-21)."""
+    try:
+        end = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + years, day=28)
+    return (end - start).days
+
+
+def _as_tuple(value, kind, host, what):
+    if isinstance(value, kind):
+        return (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise ScheduleError(
+            f"{what} for host {host} must be a {kind.__name__} or a list of them; got {value!r}."
+        ) from None
+    for item in items:
+        if not isinstance(item, kind):
+            raise ScheduleError(f"{what} for host {host} must be {kind.__name__} objects; got {item!r}.")
+    return items
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Scenario:
+    """A complete, validated description of one run.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        Parameter values; its ``hosts`` fix the host order.
+    start : date or str
+        Day 0 (default 2022-09-21).
+    horizon_days : int, optional
+        Days simulated after the start (default 5 years).
+    arrivals : mapping of str to Schedule or list of Schedule
+        Direct arrivals from the origin per host (people/day); schedules of
+        the same host add up. Hosts not listed receive no direct arrivals.
+    closures : mapping of str to Closure or list of Closure
+        Windows during which a host is closed.
+    initial : mapping of str to mapping of str to float
+        People already present at the start, ``{host: {compartment: people}}``;
+        compartments ``T, S (stage 1), S1..Sk, R, E, U, Ret, Out``.
+    name : str
+        Short identifier.
+    description : str
+        What the scenario stands for and where its numbers come from.
+
+    Raises
+    ------
+    ScenarioError, ScheduleError
+        Unknown hosts, negative stocks, ``E > K`` at the start, bad horizon.
+    """
+
+    params: ParameterSet
+    start: _dt.date = _dt.date(2022, 9, 21)
+    horizon_days: int | None = None
+    arrivals: Mapping[str, tuple[Schedule, ...]] = field(default_factory=dict)
+    closures: Mapping[str, tuple[Closure, ...]] = field(default_factory=dict)
+    initial: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    name: str = "custom"
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.params, ParameterSet):
+            raise ScenarioError(f"Scenario.params must be a ParameterSet; got {type(self.params).__name__}.")
+        start = to_date(self.start, "Scenario.start", ScenarioError)
+        object.__setattr__(self, "start", start)
+        horizon = default_horizon(start) if self.horizon_days is None else self.horizon_days
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ScenarioError(f"Scenario.horizon_days must be a whole number of days >= 1; got {horizon!r}.")
+        object.__setattr__(self, "horizon_days", int(horizon))
+        hosts = self.params.hosts
+        check_host_codes(hosts, where="Scenario hosts")
+        arrivals = {}
+        for host, value in dict(self.arrivals).items():
+            self._check_listed(host, "arrivals")
+            arrivals[host] = _as_tuple(value, Schedule, host, "arrivals")
+        closures = {}
+        for host, value in dict(self.closures).items():
+            self._check_listed(host, "closures")
+            closures[host] = _as_tuple(value, Closure, host, "closures")
+        object.__setattr__(self, "arrivals", arrivals)
+        object.__setattr__(self, "closures", closures)
+        object.__setattr__(self, "initial", self._checked_initial())
+
+    def _check_listed(self, host, what):
+        if host not in self.params.hosts:
+            hint = difflib.get_close_matches(str(host), self.params.hosts, n=1)
+            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ScenarioError(
+                f"{what}: host {host!r} is not in this scenario ({', '.join(self.params.hosts)}).{fix}"
+            )
+
+    def _checked_initial(self) -> dict:
+        k = int(self.params.get("k"))
+        allowed = ("T", "S", *[f"S{i}" for i in range(1, k + 1)], "R", "E", "U", "Ret", "Out")
+        out = {}
+        for host, stocks in dict(self.initial).items():
+            self._check_listed(host, "initial")
+            if not isinstance(stocks, Mapping):
+                raise ScenarioError(
+                    f"initial stocks for host {host} must be a mapping {{compartment: people}}; got {stocks!r}."
+                )
+            clean = {}
+            for name, value in stocks.items():
+                if name not in allowed:
+                    hint = difflib.get_close_matches(str(name), allowed, n=1)
+                    fix = f" Did you mean {hint[0]!r}?" if hint else ""
+                    raise ScenarioError(
+                        f"initial stocks for host {host}: unknown compartment {name!r}; "
+                        f"allowed: {', '.join(allowed)}.{fix}"
+                    )
+                clean[name] = check_in_bounds(
+                    value, f"initial stock {name} for host {host} (people)", 0.0, math.inf,
+                    upper_open=True, error=ScenarioError,
+                )
+            K = self.params.get("K", host)
+            if clean.get("E", 0.0) > K:
+                raise ScenarioError(
+                    f"initial stock E for host {host} must be <= K = {K:g} (jobs for migrants); "
+                    f"got {clean['E']:g}."
+                )
+            out[host] = clean
+        return out
+
+    # -------------------------------------------------------------- derived
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Host codes in array order."""
+        return self.params.hosts
+
+    @property
+    def end(self) -> _dt.date:
+        """Date of the last output day."""
+        return self.start + _dt.timedelta(days=self.horizon_days)
+
+    @property
+    def dates(self) -> np.ndarray:
+        """Calendar dates of the daily output grid, ``datetime64[D]`` of length horizon + 1."""
+        return np.datetime64(self.start, "D") + np.arange(self.horizon_days + 1)
+
+    def initial_state(self) -> np.ndarray:
+        """Initial stocks as an array of shape (H, C), people."""
+        from ..model.layout import Layout
+
+        lay = Layout(int(self.params.get("k")))
+        y0 = np.zeros((len(self.hosts), lay.size))
+        for host, stocks in self.initial.items():
+            h = self.hosts.index(host)
+            for name, value in stocks.items():
+                y0[h, lay.index(name)] += value
+        return y0
+
+    # -------------------------------------------------------------- variants
+    def with_params(self, **updates) -> Scenario:
+        """A copy with parameters changed (see :meth:`ParameterSet.with_params`)."""
+        return dataclasses.replace(self, params=self.params.with_params(**updates))
+
+    def replace(self, **changes) -> Scenario:
+        """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Fully resolved inputs, keyed by MODEL.md symbols (see ``resolved.json``)."""
+        from ..model.arrivals import CompiledArrivals
+
+        compiled = CompiledArrivals.build(self.hosts, self.arrivals, self.closures, self.start)
+        daily = compiled.daily_counts(self.horizon_days)
+        out = {
+            "name": self.name,
+            "description": self.description,
+            "start": self.start.isoformat(),
+            "horizon_days": self.horizon_days,
+            "hosts": list(self.hosts),
+        }
+        out.update(self.params.to_dict())
+        out["arrival_schedules"] = {h: [s.to_dict() for s in v] for h, v in self.arrivals.items()}
+        out["closures"] = {h: [c.to_dict() for c in v] for h, v in self.closures.items()}
+        out["initial"] = {h: dict(v) for h, v in self.initial.items()}
+        out["arrivals"] = {h: daily[:, i].tolist() for i, h in enumerate(self.hosts)}
+        return out
+
+    def __repr__(self) -> str:
+        n_sched = sum(len(v) for v in self.arrivals.values())
+        closed = ", ".join(self.closures) or "none"
+        return (
+            f"<Scenario {self.name!r}: {len(self.hosts)} hosts ({', '.join(self.hosts)}), "
+            f"{self.start} + {self.horizon_days} days, {n_sched} arrival schedules, closed: {closed}>"
+        )

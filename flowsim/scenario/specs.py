@@ -1,0 +1,179 @@
+"""What each MODEL.md parameter is: unit, hard bounds, scope and meaning.
+
+Values, uncertainty ranges and sources live elsewhere (``defaults.py`` and the
+shipped ``data/reference_parameters.csv``); this module only knows the
+parameters themselves, so that every layer can validate and document them from
+one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+from .._validation import format_bounds
+from ..exceptions import ParameterError
+
+__all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAMETERS", "spec"]
+
+INF = math.inf
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParameterSpec:
+    """Static description of one parameter of the reference model.
+
+    Attributes
+    ----------
+    name : str
+        The MODEL.md symbol (``tau_T``, ``q_on``...).
+    unit : str
+        Physical unit (``days``, ``1/day``, ``USD/day``, ``1`` for shares...).
+    description : str
+        One-line meaning.
+    lower, upper : float
+        Hard bounds; values outside are refused, never clipped.
+    lower_open, upper_open : bool
+        Whether the bound itself is excluded.
+    scope : {"host", "global"}
+        Per-host value or one value for the whole scenario.
+    layer : {"flow", "economy"}
+        Population model or economic layer.
+    integer : bool
+        Whether the value must be a whole number (``k``).
+    """
+
+    name: str
+    unit: str
+    description: str
+    lower: float = 0.0
+    upper: float = INF
+    lower_open: bool = False
+    upper_open: bool = True
+    scope: str = "host"
+    layer: str = "flow"
+    integer: bool = False
+
+    @property
+    def bounds_text(self) -> str:
+        """The allowed interval as text, e.g. ``[0, 1]``."""
+        return format_bounds(self.lower, self.upper, self.lower_open, self.upper_open)
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` satisfies the hard bounds (and integrality)."""
+        if not math.isfinite(value):
+            return False
+        lo_ok = value > self.lower if self.lower_open else value >= self.lower
+        hi_ok = value < self.upper if self.upper_open else value <= self.upper
+        return lo_ok and hi_ok and (not self.integer or float(value).is_integer())
+
+
+def _share(name, description, layer="flow"):
+    return ParameterSpec(
+        name=name, unit="1", description=description, upper=1.0, upper_open=False, layer=layer
+    )
+
+
+def _time(name, description):
+    return ParameterSpec(name=name, unit="days", description=description, lower_open=True)
+
+
+def _rate(name, description):
+    return ParameterSpec(name=name, unit="1/day", description=description)
+
+
+def _money(name, unit, description):
+    return ParameterSpec(name=name, unit=unit, description=description, layer="economy")
+
+
+_SPECS = [
+    _time("tau_T", "mean time in transit"),
+    _share("q_on", "share of transit leavers who move on (to another host or W)"),
+    _share("q_ret", "share of transit leavers who return to origin"),
+    _share("rho", "share of settlers who keep foreign income (remote workers)"),
+    ParameterSpec(
+        name="k",
+        unit="1",
+        description="Erlang stages of the savings runway",
+        lower=1.0,
+        scope="global",
+        integer=True,
+    ),
+    _time("tau_S", "mean savings runway of someone who neither finds work nor leaves"),
+    _rate("f0", "job-finding rate at an empty labour market"),
+    ParameterSpec(
+        name="phi_S", unit="1", description="search intensity of savers relative to the unemployed"
+    ),
+    ParameterSpec(
+        name="K",
+        unit="people",
+        description="jobs the local market can absorb for migrants",
+        lower_open=True,
+    ),
+    _rate("lam_S", "leaving rate of savers"),
+    _rate("lam_R", "leaving rate of remote workers"),
+    _rate("lam_E", "leaving rate of the employed"),
+    _rate("lam_U", "leaving rate of the unemployed"),
+    _share("q_out", "share of settled leavers who move on to W rather than return to origin"),
+    _money("c_T", "USD/day", "spending per person per day in transit (foreign-funded)"),
+    _money("c_S", "USD/day", "spending per saver per day (foreign-funded)"),
+    _money("c_R", "USD/day", "spending per remote worker per day (foreign-funded)"),
+    _money("m", "1", "host value added per USD of foreign-funded spending, incl. induced rounds"),
+    _money("w", "USD/day", "local average wage"),
+    _money("pi", "1", "productivity of an employed migrant relative to w"),
+    _share("delta", "share of migrant jobs that displace a local worker", layer="economy"),
+    _money("g_pub", "USD/day", "public-service cost per present migrant"),
+    _money("b_U", "USD/day", "support cost per unemployed migrant"),
+    _money("L", "USD/day", "total rent paid by local renters in the main cities"),
+    ParameterSpec(
+        name="Hs",
+        unit="dwellings",
+        description="rental housing stock in the main cities",
+        lower_open=True,
+        layer="economy",
+    ),
+    _money("hR", "dwellings/person", "rented main-city dwellings taken per present migrant"),
+    _money("eps", "1", "relative rent rise per unit rise in the migrant-taken share of dwellings"),
+    ParameterSpec(
+        name="gdp",
+        unit="USD/year",
+        description="annual GDP",
+        lower_open=True,
+        layer="economy",
+    ),
+    ParameterSpec(
+        name="r",
+        unit="1/year",
+        description="annual discount rate for present values",
+        lower=-1.0,
+        lower_open=True,
+        scope="global",
+        layer="economy",
+    ),
+]
+
+#: All parameter specs keyed by MODEL.md symbol, in MODEL.md order.
+PARAMETER_SPECS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
+
+#: Names of the per-host population-model parameters (excluding the onward matrix ``P``).
+FLOW_PARAMETERS: tuple[str, ...] = tuple(
+    s.name for s in _SPECS if s.layer == "flow" and s.scope == "host"
+)
+
+#: Names of the per-host economy parameters.
+ECONOMY_PARAMETERS: tuple[str, ...] = tuple(
+    s.name for s in _SPECS if s.layer == "economy" and s.scope == "host"
+)
+
+
+def spec(name: str) -> ParameterSpec:
+    """Return the spec of parameter ``name``, suggesting the closest name if unknown."""
+    try:
+        return PARAMETER_SPECS[name]
+    except KeyError:
+        hint = difflib.get_close_matches(str(name), list(PARAMETER_SPECS) + ["P"], n=1)
+        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ParameterError(
+            f"unknown parameter {name!r}; known: {', '.join(PARAMETER_SPECS)}, P.{fix}"
+        ) from None

@@ -1,0 +1,76 @@
+"""Solver strategies and their registry.
+
+A solver takes a :class:`~flowsim.model.batch.ModelBatch` and a horizon and
+returns :class:`Trajectories` on the daily grid. Solvers are registered by
+name in :data:`SOLVERS` (like scipy's ``METHODS`` in ``solve_ivp``), so new
+strategies (stochastic, ensemble-chunked...) plug in without touching callers.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import SolverError
+
+__all__ = ["Trajectories", "Solver", "SOLVERS", "register_solver", "get_solver"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Trajectories:
+    """States on the daily output grid.
+
+    Attributes
+    ----------
+    t : ndarray, shape (D,)
+        Days since the start, ``0, 1, ..., horizon``.
+    y : ndarray, shape (M, H, C, D)
+        People in each compartment (member, host, compartment, day).
+    success : bool
+        Whether every integration segment succeeded.
+    message : str
+        Solver message.
+    stats : dict
+        Solver statistics (``nfev``, ``segments``, method, tolerances...).
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    success: bool = True
+    message: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+class Solver:
+    """Base class of solver strategies; subclasses implement :meth:`solve`."""
+
+    name: str = ""
+
+    def solve(self, batch, horizon: int) -> Trajectories:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+#: Registered solver classes by name.
+SOLVERS: dict[str, type[Solver]] = {}
+
+
+def register_solver(cls: type[Solver]) -> type[Solver]:
+    """Class decorator adding a solver to :data:`SOLVERS` under ``cls.name``."""
+    SOLVERS[cls.name] = cls
+    return cls
+
+
+def get_solver(name: str, **options) -> Solver:
+    """Instantiate the solver registered as ``name`` with ``options``."""
+    try:
+        cls = SOLVERS[name]
+    except KeyError:
+        hint = difflib.get_close_matches(str(name), SOLVERS, n=1)
+        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise SolverError(f"unknown solver {name!r}; available: {', '.join(SOLVERS)}.{fix}") from None
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise SolverError(f"solver {name!r}: {exc}") from None
