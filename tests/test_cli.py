@@ -1,0 +1,137 @@
+"""The command line end to end: outputs, their contents, and clean failures."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import flowsim
+from flowsim.cli import main
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "seed"
+    proc = subprocess.run([sys.executable, "-m", "flowsim", "run", "kazakhstan-2022", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_outputs_written(seed_run):
+    out, stdout = seed_run
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["boost_burden.png", "population.png", "resolved.json", "summary.csv", "timeseries.csv"]
+    assert "peak_boost_usd_per_day" in stdout and "KAZ" in stdout
+    for png in ("boost_burden.png", "population.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_csv(seed_run, seed_result):
+    out, _ = seed_run
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["host"] for r in rows] == list(flowsim.REFERENCE_HOSTS)
+    required = ["host", "peak_present", "peak_boost_usd_per_day", "peak_boost_date", "crossover_date",
+                "breakeven_date", "cum_net_usd", "pv_net_usd", "short_term_net_usd_per_day",
+                "long_term_net_usd_per_day"]
+    assert list(rows[0]) == required
+    table = seed_result.summary()
+    for r in rows:
+        expect = table[r["host"]]
+        assert float(r["pv_net_usd"]) == pytest.approx(expect["pv_net_usd"], rel=1e-12)
+        assert r["crossover_date"] == (expect["crossover_date"].isoformat() if expect["crossover_date"] else "")
+    tkm = rows[list(flowsim.REFERENCE_HOSTS).index("TKM")]
+    assert tkm["crossover_date"] == "" and tkm["breakeven_date"] == ""
+
+
+def test_timeseries_csv(seed_run, seed_result):
+    out, _ = seed_run
+    with (out / "timeseries.csv").open() as fh:
+        reader = csv.reader(fh)
+        assert next(reader) == ["date", "host", "variable", "value"]
+        rows = list(reader)
+    variables = {r[2] for r in rows}
+    assert {"T", "S", "S1", "S2", "S3", "R", "E", "U", "Ret", "Out", "N", "boost", "burden", "net"} <= variables
+    n_days = seed_result.dates.size
+    assert len(rows) == len(seed_result.hosts) * len(variables) * n_days
+    kaz_n = [float(r[3]) for r in rows if r[1] == "KAZ" and r[2] == "N"]
+    np.testing.assert_array_equal(kaz_n, seed_result.series("N", "KAZ"))
+    assert rows[0][0] == "2022-09-21"
+
+
+def test_resolved_json(seed_run, seed_result):
+    out, _ = seed_run
+    data = json.loads((out / "resolved.json").read_text())
+    assert data["start"] == "2022-09-21" and data["horizon_days"] == 1826
+    assert data["k"] == 3 or isinstance(data["k"], int)
+    assert isinstance(data["r"], float)
+    assert set(data["tau_T"]) == set(flowsim.REFERENCE_HOSTS)
+    for h, row in data["P"].items():
+        assert "W" in row and h not in row
+        assert sum(row.values()) == pytest.approx(1.0)
+    kaz = data["arrivals"]["KAZ"]
+    assert len(kaz) == 1826
+    assert sum(kaz[:7]) == pytest.approx(1e5, rel=0.05)
+    assert sum(data["arrivals"]["TKM"]) == 0.0
+    total = sum(sum(v) for v in data["arrivals"].values())
+    assert total == pytest.approx(seed_result.cumulative_arrivals[-1].sum(), rel=1e-12)
+
+
+def test_unknown_scenario_exits_nonzero_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "nope"
+    assert main(["run", "kazakstan-2022", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("flowsim: error: unknown scenario 'kazakstan-2022'")
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc (unwritable even for root)")
+def test_unwritable_folder(capsys):
+    target = "/proc/flowsim-test/out"
+    assert main(["run", "kazakhstan-2022", "--out", target]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("flowsim: error: output folder /proc/flowsim-test/out")
+    assert not os.path.exists(target)
+
+
+def test_output_path_that_is_a_file(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["run", "kazakhstan-2022", "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write there" in err[0]
+    assert blocker.read_text() == "x"
+
+
+def test_failure_mid_run_leaves_no_partial_output(tmp_path, monkeypatch, capsys):
+    """If writing fails after some files are staged, the target folder is not created."""
+    import flowsim.io as fio
+
+    def boom(result, member=0):
+        raise flowsim.OutputError("disk full (simulated)")
+
+    monkeypatch.setattr(fio, "resolved_json_text", boom)
+    out = tmp_path / "partial"
+    assert main(["run", "kazakhstan-2022", "--out", str(out), "--no-figures"]) == 2
+    assert not out.exists()
+    assert not any(p.name.startswith(".flowsim-stage") for p in tmp_path.iterdir())
+
+
+def test_existing_folder_gets_files_replaced(tmp_path):
+    out = tmp_path / "exists"
+    out.mkdir()
+    (out / "summary.csv").write_text("old")
+    (out / "keep.txt").write_text("mine")
+    assert main(["run", "kazakhstan-2022", "--out", str(out), "--no-figures"]) == 0
+    assert (out / "summary.csv").read_text().startswith("host,")
+    assert (out / "keep.txt").read_text() == "mine"
+    assert not any(p.name.startswith(".flowsim-stage") for p in out.iterdir())
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    assert "kazakhstan-2022" in capsys.readouterr().out
