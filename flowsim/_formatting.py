@@ -28,10 +28,8 @@ def format_value(value) -> str:
     if isinstance(value, str):
         return value
     x = float(value)
-    if x != 0 and (abs(x) >= 1e7 or abs(x) < 1e-3):
-        return f"{x:.4g}"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
+    if 100 <= abs(x) < 1e15:
+        return f"{x:,.0f}"  # one format for money and people, so digits line up in a column
     return f"{x:.4g}"
 
 

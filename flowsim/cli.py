@@ -18,6 +18,9 @@ from .scenario.library import list_scenarios, load_scenario
 
 __all__ = ["main", "build_parser"]
 
+#: The close-up figures show the arrival phase: the first this many days.
+FIRST_DAYS = 120
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -77,12 +80,13 @@ def _write_figures(result, stage) -> list[str]:
     from .plotting import plot_boost_burden_grid, plot_population_grid
 
     names = []
-    for name, draw in (("population.png", plot_population_grid), ("boost_burden.png", plot_boost_burden_grid)):
-        fig, _ = draw(result)
-        tmp = stage.file(name)
-        fig.savefig(tmp, dpi=110)
-        plt.close(fig)
-        names.append(name)
+    first = min(FIRST_DAYS, result.dates.size - 1)
+    for stem, draw in (("population", plot_population_grid), ("boost_burden", plot_boost_burden_grid)):
+        for suffix, days in (("", None), (f"_first_{first}_days", first)):
+            fig, _ = draw(result, days=days)
+            fig.savefig(stage.file(f"{stem}{suffix}.png"), dpi=110)
+            plt.close(fig)
+            names.append(f"{stem}{suffix}.png")
     return names
 
 

@@ -31,11 +31,22 @@ __all__ = [
 ]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename.
+
+    The file gets the permissions an ordinary ``open(path, "w")`` would give
+    (``0o666`` less the umask), not the private mode of temporary files.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -76,6 +87,7 @@ class OutputStage:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=".flowsim-stage-", dir=parent))
+            self.path.chmod(0o777 & ~_umask())  # it may become the output folder itself
         except OSError as exc:
             raise OutputError(f"output folder {self.target}: cannot write there ({exc.strerror}).") from None
         return self

@@ -245,7 +245,7 @@ class Result:
                 "breakeven_date": self.date_of(a["breakeven_day"]),
                 "cum_net_usd": float(a["cum_net_usd"]),
                 "pv_net_usd": float(a["pv_net_usd"]),
-                "short_term_net_usd_per_day": float(a["short_term_net_usd_per_day"]),
+                "short_term_net_usd_per_day": _none_if_nan(a["short_term_net_usd_per_day"]),
                 "long_term_net_usd_per_day": _none_if_nan(a["long_term_net_usd_per_day"]),
             })
         return SummaryTable(rows)

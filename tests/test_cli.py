@@ -25,9 +25,11 @@ def seed_run(tmp_path_factory):
 def test_outputs_written(seed_run):
     out, stdout = seed_run
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["boost_burden.png", "population.png", "resolved.json", "summary.csv", "timeseries.csv"]
+    pngs = ["boost_burden.png", "boost_burden_first_120_days.png", "population.png",
+            "population_first_120_days.png"]
+    assert names == sorted(pngs + ["resolved.json", "summary.csv", "timeseries.csv"])
     assert "peak_boost_usd_per_day" in stdout and "KAZ" in stdout
-    for png in ("boost_burden.png", "population.png"):
+    for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -45,7 +47,17 @@ def test_summary_csv(seed_run, seed_result):
         assert float(r["pv_net_usd"]) == pytest.approx(expect["pv_net_usd"], rel=1e-12)
         assert r["crossover_date"] == (expect["crossover_date"].isoformat() if expect["crossover_date"] else "")
     tkm = rows[list(flowsim.REFERENCE_HOSTS).index("TKM")]
-    assert tkm["crossover_date"] == "" and tkm["breakeven_date"] == ""
+    assert tkm["crossover_date"] == "" and tkm["breakeven_date"] == "" and tkm["peak_boost_date"] == ""
+
+
+def test_outputs_readable_by_others(seed_run):
+    out, _ = seed_run
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [out, *out.iterdir()]:
+        mode = path.stat().st_mode & 0o777
+        want = (0o777 if path.is_dir() else 0o666) & ~mask
+        assert mode == want, (path.name, oct(mode))
 
 
 def test_timeseries_csv(seed_run, seed_result):

@@ -132,6 +132,14 @@ def test_schedule_errors():
         flowsim.Closure(start="2022-10-01", end="2022-09-01")
 
 
+def test_arrivals_before_the_start_are_refused():
+    p = make_params(("KAZ",))
+    with pytest.raises(ScheduleError, match=r"arrivals for host KAZ: a Pulse starts 20 days before the scenario start"):
+        flowsim.Scenario(params=p, arrivals={"KAZ": flowsim.Pulse(total=1e3, start="2022-09-01")})
+    with pytest.raises(ScheduleError, match=r"a DailyCounts starts 1 days before"):
+        flowsim.Scenario(params=p, arrivals={"KAZ": flowsim.DailyCounts(counts=[1.0], start="2022-09-20")})
+
+
 def test_solver_option_errors():
     sc = flowsim.Scenario(params=make_params(), horizon_days=5)
     with pytest.raises(SolverError, match=r"`rtol` must be in \(0, 1e-06\]; got 0.001"):

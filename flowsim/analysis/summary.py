@@ -78,11 +78,16 @@ def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
 
 
 def window_mean(series: np.ndarray, start: int, stop: int | None) -> np.ndarray:
-    """Mean over days ``start..stop-1`` (to the end when ``stop`` is None); NaN if empty."""
-    part = series[..., start:stop]
-    if part.shape[-1] == 0:
+    """Mean over days ``start..stop-1`` (to the end when ``stop`` is None).
+
+    NaN when the series does not cover the whole window (a horizon shorter
+    than ``stop - 1`` days, or than ``start`` days for an open window): a
+    partial window would not be the figure MODEL.md defines.
+    """
+    n = series.shape[-1]
+    if (stop is not None and n < stop) or n <= start:
         return np.full(series.shape[:-1], np.nan)
-    return part.mean(axis=-1)
+    return series[..., start:stop].mean(axis=-1)
 
 
 #: Names and units of the arrays :func:`summary_arrays` returns.
@@ -116,11 +121,15 @@ def summary_arrays(present: np.ndarray, boost: np.ndarray, net: np.ndarray, r) -
     -------
     dict of str to ndarray
         Keys of :data:`SUMMARY_FIELDS`; days are indices into the grid, -1
-        where the event does not occur; the long-term mean is NaN when the
-        horizon ends before day 366.
+        where the event does not occur (peak days too, when the peak is 0);
+        the short-term mean is NaN when the horizon ends before day 89 and
+        the long-term mean when it ends before day 366.
     """
     peak_n, peak_n_day = peak(present)
     peak_b, peak_b_day = peak(boost)
+    # a host nobody reached (e.g. closed throughout) has no peak date
+    peak_n_day = np.where(peak_n > 0, peak_n_day, -1)
+    peak_b_day = np.where(peak_b > 0, peak_b_day, -1)
     cum = cumulative(net)
     return {
         "peak_present": peak_n,

@@ -6,7 +6,7 @@ import math
 
 from ..hosts import HOST_NAMES
 
-__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes"]
+__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes", "mark_empty"]
 
 
 def pyplot():
@@ -46,3 +46,13 @@ def grid_axes(n: int, *, fig=None, width: float = 4.2, height: float = 3.0):
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+def mark_empty(ax, result, host: str, member: int = 0) -> None:
+    """Say so in the panel when nobody was ever present in ``host`` (e.g. a closed border)."""
+    if result.series("N", host, member).max() > 0:
+        return
+    closed = host in result.scenario.closures
+    ax.text(0.5, 0.7, "border closed: no arrivals" if closed else "no arrivals",
+            transform=ax.transAxes, ha="center", va="center", color="dimgrey",
+            bbox={"facecolor": "white", "edgecolor": "lightgrey"})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+from ._common import mark_empty as _mark_empty
 
 __all__ = ["plot_boost_burden", "plot_boost_burden_grid"]
 
 
-def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bool = True):
+def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bool = True,
+                      days: int | None = None):
     """Boost, burden and net impact of one host (USD million per day).
 
     The crossover date (net turns from positive to negative) is marked with a
@@ -20,6 +22,8 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     member : int
     ax : matplotlib Axes, optional
     legend : bool
+    days : int, optional
+        Show only the first ``days`` days; the whole horizon by default.
 
     Returns
     -------
@@ -28,18 +32,21 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     """
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
-    x = as_datetimes(result.dates)
-    scale = 1e-6
+    window = slice(None if days is None else days + 1)
+    x = as_datetimes(result.dates[window])
+
+    def usd_million(name):
+        return result.series(name, host, member)[window] * 1e-6
+
     out = {
-        "boost": ax.plot(x, result.series("boost", host, member) * scale, color="tab:green", label="boost")[0],
-        "burden": ax.plot(x, result.series("burden", host, member) * scale, color="tab:red", label="burden")[0],
-        "net": ax.plot(x, result.series("net", host, member) * scale, color="black", lw=1.0, ls="--",
-                       label="net = boost - burden")[0],
+        "boost": ax.plot(x, usd_million("boost"), color="tab:green", label="boost")[0],
+        "burden": ax.plot(x, usd_million("burden"), color="tab:red", label="burden")[0],
+        "net": ax.plot(x, usd_million("net"), color="black", lw=1.0, ls="--", label="net = boost - burden")[0],
         "crossover": None,
     }
     ax.axhline(0.0, color="grey", lw=0.6)
     cross = result.summary(member)[host]["crossover_date"]
-    if cross is not None:
+    if cross is not None and (days is None or (cross - result.date_of(0)).days <= days):
         out["crossover"] = ax.axvline(cross, color="tab:purple", lw=1.2, ls=":",
                                       label=f"crossover {cross.isoformat()}")
     ax.set_title(host_title(host))
@@ -53,8 +60,8 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     return out
 
 
-def plot_boost_burden_grid(result, *, member: int = 0, fig=None):
-    """Small multiples of :func:`plot_boost_burden` for every host.
+def plot_boost_burden_grid(result, *, member: int = 0, fig=None, days: int | None = None):
+    """Small multiples of :func:`plot_boost_burden` for every host (``days`` as there).
 
     Returns
     -------
@@ -62,11 +69,14 @@ def plot_boost_burden_grid(result, *, member: int = 0, fig=None):
     """
     fig, axes = grid_axes(len(result.hosts), fig=fig)
     for ax, host in zip(axes, result.hosts):
-        plot_boost_burden(result, host, member=member, ax=ax, legend=False)
+        plot_boost_burden(result, host, member=member, ax=ax, legend=False, days=days)
         crossed = result.summary(member)[host]["crossover_date"]
-        ax.text(0.98, 0.04, f"crossover: {crossed.isoformat() if crossed else 'none'}",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize="small", color="tab:purple")
+        ax.text(0.98, 0.96, f"crossover: {crossed.isoformat() if crossed else 'none'}",
+                transform=ax.transAxes, ha="right", va="top", fontsize="small", color="tab:purple",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+        _mark_empty(ax, result, host, member)
     handles = [axes[0].lines[i] for i in range(3)]
-    fig.legend(handles, [h.get_label() for h in handles] + [], loc="outside lower center", ncols=3)
-    fig.suptitle(f"Boost vs burden per host (crossover dotted), scenario '{result.scenario.name}'")
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=3)
+    span = "" if days is None else f", first {days} days"
+    fig.suptitle(f"Boost vs burden per host (crossover dotted), scenario '{result.scenario.name}'{span}")
     return fig, axes

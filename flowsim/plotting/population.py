@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+from ._common import as_datetimes, date_axis, grid_axes, host_title, mark_empty, pyplot
 
 __all__ = ["plot_population", "plot_population_grid"]
 
@@ -11,7 +11,7 @@ _STACK = (("in transit (T)", "T"), ("on savings (S)", "S"), ("remote workers (R)
           ("employed (E)", "E"), ("unemployed (U)", "U"))
 
 
-def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool = True):
+def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool = True, days: int | None = None):
     """Stacked present population of one host by compartment.
 
     Parameters
@@ -26,6 +26,9 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
         Where to draw; a new figure when omitted.
     legend : bool
         Whether to add a legend.
+    days : int, optional
+        Show only the first ``days`` days (e.g. 120 for the arrival phase);
+        the whole horizon by default.
 
     Returns
     -------
@@ -34,8 +37,9 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
     """
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
-    x = as_datetimes(result.dates)
-    ys = [result.series(v, host, member) / 1000.0 for _, v in _STACK]
+    window = slice(None if days is None else days + 1)
+    x = as_datetimes(result.dates[window])
+    ys = [result.series(v, host, member)[window] / 1000.0 for _, v in _STACK]
     artists = ax.stackplot(x, *ys, labels=[label for label, _ in _STACK], alpha=0.85)
     ax.set_title(host_title(host))
     ax.set_ylabel("people present (thousands)")
@@ -49,8 +53,10 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
     return artists
 
 
-def plot_population_grid(result, *, member: int = 0, fig=None):
+def plot_population_grid(result, *, member: int = 0, fig=None, days: int | None = None):
     """Small multiples: :func:`plot_population` for every host, one shared legend.
+
+    ``days`` limits the figure to the first days (see :func:`plot_population`).
 
     Returns
     -------
@@ -58,8 +64,10 @@ def plot_population_grid(result, *, member: int = 0, fig=None):
     """
     fig, axes = grid_axes(len(result.hosts), fig=fig)
     for ax, host in zip(axes, result.hosts):
-        plot_population(result, host, member=member, ax=ax, legend=False)
+        plot_population(result, host, member=member, ax=ax, legend=False, days=days)
+        mark_empty(ax, result, host, member)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-    fig.suptitle(f"Present population by compartment, scenario '{result.scenario.name}'")
+    span = "" if days is None else f", first {days} days"
+    fig.suptitle(f"Present population by compartment, scenario '{result.scenario.name}'{span}")
     return fig, axes

@@ -102,6 +102,14 @@ class Scenario:
         for host, value in dict(self.arrivals).items():
             self._check_listed(host, "arrivals")
             arrivals[host] = _as_tuple(value, Schedule, host, "arrivals")
+            for schedule in arrivals[host]:
+                first = min(schedule.compile(start).breakpoints, default=0.0)
+                if first < 0:
+                    raise ScheduleError(
+                        f"arrivals for host {host}: a {type(schedule).__name__} starts "
+                        f"{-first:g} days before the scenario start {start}; arrivals before day 0 "
+                        "would be lost. Move the schedule, or give people already there as `initial` stocks."
+                    )
         closures = {}
         for host, value in dict(self.closures).items():
             self._check_listed(host, "closures")

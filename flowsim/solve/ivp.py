@@ -15,7 +15,7 @@ is a fraction of a day^-1), so an explicit method takes few, long steps and
 the daily outputs come from its dense interpolant. An explicit Runge-Kutta
 method also preserves the linear invariant "total people = initial stocks +
 cumulative arrivals" up to its quadrature error of ``a(t)``: at these
-tolerances the conservation error of the seed scenario is about 1e-10
+tolerances the conservation error of the seed scenario is about 2e-9
 relative, far below the 1e-6 that MODEL.md asks for. ``atol`` is in people
 (one millionth of a person).
 

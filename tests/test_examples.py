@@ -1,0 +1,28 @@
+"""The example scripts run end to end and write what they promise."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_kazakhstan_2022_example(tmp_path, monkeypatch, capsys):
+    matplotlib.use("Agg")
+    monkeypatch.setattr(sys, "argv", ["kazakhstan_2022.py", str(tmp_path / "out")])
+    runpy.run_path(str(EXAMPLES / "kazakhstan_2022.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "KAZ" in out
+    pngs = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert len(pngs) >= 2
+    for p in (tmp_path / "out").glob("*.png"):
+        assert p.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_every_example_is_covered(path):
+    tests = Path(__file__).read_text()
+    assert path.stem in tests, f"examples/{path.name} has no test"
