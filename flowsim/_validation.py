@@ -6,13 +6,14 @@ The inner loop (right-hand side, solver) trusts what passed through here.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import math
 
 import numpy as np
 
 from .exceptions import FlowsimError
 
-__all__ = ["check_finite_number", "check_in_bounds", "to_date", "format_bounds"]
+__all__ = ["check_finite_number", "check_in_bounds", "to_date", "format_bounds", "did_you_mean"]
 
 
 def format_bounds(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
@@ -73,3 +74,14 @@ def to_date(value, what: str, error=FlowsimError) -> _dt.date:
         except ValueError:
             pass
     raise error(f"{what} must be a date such as '2022-09-21'; got {value!r}.")
+
+
+def did_you_mean(name, choices) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to ``name``, or ``""``.
+
+    Case-insensitive, so ``kaz`` suggests ``KAZ`` and ``fo`` suggests ``f0``.
+    """
+    choices = [str(c) for c in choices]
+    lowered = {c.lower(): c for c in choices}
+    hit = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.5)
+    return f" Did you mean {lowered[hit[0]]!r}?" if hit else ""

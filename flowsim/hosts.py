@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-
+from ._validation import did_you_mean
 from .exceptions import ScenarioError
 
 __all__ = ["REFERENCE_HOSTS", "HOST_NAMES", "WORLD", "check_host_codes"]
@@ -53,8 +52,7 @@ def check_host_codes(hosts, *, known=REFERENCE_HOSTS, where: str = "hosts") -> t
     seen: set[str] = set()
     for code in codes:
         if not isinstance(code, str) or code not in known:
-            hint = difflib.get_close_matches(str(code).upper(), known, n=1)
-            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            fix = did_you_mean(str(code).upper(), known)
             raise ScenarioError(
                 f"{where}: unknown host code {code!r}; allowed: {', '.join(known)}.{fix}"
             )

@@ -13,11 +13,11 @@ Results are computed once by :func:`flowsim.run`; accessors only slice.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import did_you_mean
 from .analysis.summary import SUMMARY_FIELDS
 from .exceptions import FlowsimError
 
@@ -145,8 +145,7 @@ class Result:
         try:
             return self.hosts.index(host)
         except ValueError:
-            hint = difflib.get_close_matches(str(host), self.hosts, n=1)
-            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            fix = did_you_mean(str(host), self.hosts)
             raise FlowsimError(f"host {host!r} is not in this result ({', '.join(self.hosts)}).{fix}") from None
 
     def _member(self, member: int) -> int:
@@ -196,8 +195,7 @@ class Result:
             return self.present[m, h]
         if variable in self.variables:
             return self.economy[m, h, self.variables.index(variable)]
-        hint = difflib.get_close_matches(str(variable), self.variable_names, n=1)
-        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        fix = did_you_mean(str(variable), self.variable_names)
         raise FlowsimError(f"unknown variable {variable!r}; known: {', '.join(self.variable_names)}.{fix}")
 
     def host_compartments(self, host: str, member: int = 0) -> dict[str, np.ndarray]:

@@ -52,7 +52,9 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
     scenario : Scenario
         Arrivals, closures, initial stocks, dates.
     params : list of ParameterSet
-        One per member; same hosts and ``k`` as the scenario.
+        One per member (values at the start); same hosts and ``k`` as the
+        scenario. The scenario's policies apply to each member from their
+        dates (``factor`` policies scale each member's own value).
 
     Returns
     -------
@@ -60,10 +62,12 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
         With ``len(params)`` members.
     """
     params = list(params)
-    arrivals = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start)
-    batch = ModelBatch.from_parameter_sets(params, arrivals, scenario.initial_state())
+    arrivals = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
+                                      scenario.diversion)
+    regimes = [scenario.regimes(p) for p in params]
+    batch = ModelBatch.from_regimes(regimes, arrivals, scenario.initial_state())
     traj = get_solver(solver, **options).solve(batch, scenario.horizon_days)
-    econ = economy_series(traj.y, batch.layout, economy_arrays(params))
+    econ = economy_series(traj.y, batch.layout, economy_arrays(regimes, traj.t))
     names = list(ECONOMY_VARIABLES)
     present = traj.y[:, :, batch.layout.present].sum(axis=2)
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])

@@ -21,7 +21,7 @@ def test_channels_by_hand():
     states = np.zeros((1, 1, lay.size, 1))
     for name, v in dict(T=10, S1=20, S2=30, R=5, E=40, U=7, Ret=99, Out=99).items():
         states[0, 0, lay.index(name), 0] = v
-    econ = {n: np.array([[v]]) for n, v in ECON.items()}
+    econ = {n: np.array([[[v]]]) for n, v in ECON.items()}  # (M, H, 1)
     out = dict(zip(ECONOMY_VARIABLES, economy_series(states, lay, econ)[0, 0, :, 0]))
     # spending = 0.5 * (60*10 + 30*50 + 40*5) = 0.5 * 2300 = 1150
     assert out["spending"] == pytest.approx(1150.0)

@@ -10,7 +10,9 @@ import numpy as np
 
 from ..model.layout import Layout
 
-__all__ = ["CHANNELS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "economy_series", "economy_arrays"]
+__all__ = [
+    "CHANNELS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "ECONOMY_PARAMETERS", "economy_series", "economy_arrays",
+]
 
 #: The six channels, in MODEL.md order.
 CHANNELS = ("spending", "work", "public", "support", "displacement", "rent")
@@ -22,10 +24,38 @@ ECONOMY_VARIABLES = (*CHANNELS, "boost", "burden", "net", "net_share_gdp")
 ECONOMY_UNITS = {name: "USD/day" for name in ECONOMY_VARIABLES} | {"net_share_gdp": "1 (share of daily GDP)"}
 
 
-def economy_arrays(params_list, names=("c_T", "c_S", "c_R", "m", "w", "pi", "delta",
-                                       "g_pub", "b_U", "L", "Hs", "hR", "eps", "gdp")) -> dict:
-    """Stack economy parameters of several members into arrays of shape (M, H)."""
-    return {n: np.stack([np.asarray(p.values[n], float) for p in params_list]) for n in names}
+ECONOMY_PARAMETERS = ("c_T", "c_S", "c_R", "m", "w", "pi", "delta", "g_pub", "b_U", "L", "Hs", "hR", "eps", "gdp")
+
+
+def economy_arrays(regimes, t) -> dict:
+    """Economy parameters of every member, host and day.
+
+    Parameters
+    ----------
+    regimes : list of list of (float, ParameterSet)
+        For each member, its piecewise-constant parameters
+        (:meth:`Scenario.regimes`); a plain list of ParameterSet means
+        constant parameters.
+    t : ndarray, shape (D,)
+        Output days.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Shape (M, H, 1) when parameters are constant, else (M, H, D).
+    """
+    regimes = [m if isinstance(m, list) else [(0.0, m)] for m in regimes]
+    first = {n: np.stack([np.asarray(m[0][1].values[n], float) for m in regimes])[..., None]
+             for n in ECONOMY_PARAMETERS}
+    if len(regimes[0]) == 1:
+        return first
+    out = {n: np.repeat(v, len(t), axis=-1) for n, v in first.items()}
+    for r, (start, _) in enumerate(regimes[0][1:], start=1):
+        days = t >= start
+        for n in ECONOMY_PARAMETERS:
+            values = np.stack([np.asarray(m[r][1].values[n], float) for m in regimes])
+            out[n][..., days] = values[..., None]
+    return out
 
 
 def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray:
@@ -37,9 +67,10 @@ def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray
         Compartment trajectories, people.
     layout : Layout
         Compartment positions.
-    econ : dict of str to ndarray (M, H)
+    econ : dict of str to ndarray (M, H, 1) or (M, H, D)
         Economy parameters (``c_T``, ``c_S``, ``c_R``, ``m``, ``w``, ``pi``,
-        ``delta``, ``g_pub``, ``b_U``, ``L``, ``Hs``, ``hR``, ``eps``, ``gdp``).
+        ``delta``, ``g_pub``, ``b_U``, ``L``, ``Hs``, ``hR``, ``eps``, ``gdp``),
+        constant or per day (see :func:`economy_arrays`).
 
     Returns
     -------
@@ -52,7 +83,7 @@ def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray
     With one saver in one host, ``c_S = 30`` USD/day and ``m = 0.5``, the
     spending channel is 15 USD/day.
     """
-    p = {n: v[..., None] for n, v in econ.items()}                 # (M, H, 1) broadcast over days
+    p = econ                                                       # (M, H, 1 or D) broadcast over days
     T = states[:, :, layout.T]
     S = states[:, :, layout.S].sum(axis=2)
     R, E, U = states[:, :, layout.R], states[:, :, layout.E], states[:, :, layout.U]

@@ -1,4 +1,12 @@
-"""Direct arrivals of all hosts, with closures applied, in days since the start."""
+"""Direct arrivals of all hosts, with closures and diversion applied, in days since the start.
+
+While host ``h`` is closed its direct arrivals ``a_h(t)`` are refused; a share
+``D[h, j]`` of them goes to host ``j`` instead when ``j`` is open at that time
+(the diversion matrix of the scenario; zero by default), the rest stay at the
+origin and never arrive. The exact integrals of these rates are computed from
+the schedules' own integrals over intervals, so conservation can be checked
+against them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ from ..scenario.schedules import CompiledSchedule
 
 __all__ = ["CompiledArrivals"]
 
+Intervals = list[tuple[float, float]]
+
 
 class CompiledArrivals:
     """Arrival rates ``a_h(t)`` and open/closed status of every host.
@@ -20,20 +30,29 @@ class CompiledArrivals:
         For each host, the schedules whose rates add up to its arrivals.
     windows : list of list of (float, float)
         For each host, closed windows ``[t_a, t_b)`` in days.
+    diversion : ndarray, shape (H, H), optional
+        ``D[h, j]``: share of ``h``'s refused arrivals sent to ``j``.
     """
 
-    def __init__(self, schedules: list[list[CompiledSchedule]], windows: list[list[tuple[float, float]]]):
+    def __init__(self, schedules: list[list[CompiledSchedule]], windows: list[Intervals],
+                 diversion: np.ndarray | None = None):
         self.schedules = schedules
-        self.windows = windows
         self.n_hosts = len(schedules)
-        self._closable = any(windows)
+        self.windows = [_merged(w) for w in windows]
+        self.diversion = np.zeros((self.n_hosts, self.n_hosts)) if diversion is None else np.asarray(diversion)
+        self._closable = any(self.windows)
+        self._diverts = bool(self.diversion.any())
 
     @classmethod
-    def build(cls, hosts, arrivals, closures, start):
-        """Compile per-host schedules (:class:`Schedule`) and closures against ``start``."""
+    def build(cls, hosts, arrivals, closures, start, diversion=None):
+        """Compile per-host schedules, closures and a diversion mapping against ``start``."""
         schedules = [[s.compile(start) for s in arrivals.get(h, ())] for h in hosts]
         windows = [[c.window(start) for c in closures.get(h, ())] for h in hosts]
-        return cls(schedules, windows)
+        D = np.zeros((len(hosts), len(hosts)))
+        for h, row in (diversion or {}).items():
+            for j, share in row.items():
+                D[hosts.index(h), hosts.index(j)] = share
+        return cls(schedules, windows, D)
 
     def breakpoints(self, horizon: float) -> list[float]:
         """Sorted times in ``(0, horizon)`` where a rate or a closure jumps."""
@@ -59,12 +78,31 @@ class CompiledArrivals:
     def rate(self, t: float, is_open: np.ndarray | None = None) -> np.ndarray:
         """Direct arrivals (people/day) of every host at time ``t``, shape (H,)."""
         a = np.array([sum(s.rate(t) for s in per_host) for per_host in self.schedules], dtype=float)
-        if self._closable:
-            a *= self.is_open(t) if is_open is None else is_open
-        return a
+        if not self._closable:
+            return a
+        is_open = self.is_open(t) if is_open is None else is_open
+        arrived = a * is_open
+        if self._diverts:
+            arrived += ((a * ~is_open) @ self.diversion) * is_open
+        return arrived
+
+    # ------------------------------------------------------------ integrals
+    def _open(self, h: int) -> Intervals:
+        return _complement(self.windows[h])
+
+    def _integral(self, h: int, intervals: Intervals, t: np.ndarray) -> np.ndarray:
+        """Integral of host ``h``'s raw schedule rates over ``intervals ∩ [0, t]``."""
+        total = np.zeros_like(t)
+        for s in self.schedules[h]:
+            for a, b in intervals:
+                a = max(a, 0.0)
+                hi = np.minimum(t, b)
+                part = s.cumulative(np.maximum(hi, a)) - s.cumulative(a)
+                total += np.where(hi > a, part, 0.0)
+        return total
 
     def cumulative(self, t) -> np.ndarray:
-        """Exact integral of the arrivals over ``[0, t]``, closures applied.
+        """Exact integral of the arrivals over ``[0, t]``, closures and diversion applied.
 
         Parameters
         ----------
@@ -78,16 +116,22 @@ class CompiledArrivals:
         """
         t = np.atleast_1d(np.asarray(t, dtype=float))
         out = np.zeros((t.size, self.n_hosts))
-        for h, per_host in enumerate(self.schedules):
-            for s in per_host:
-                c0 = s.cumulative(0.0)
-                total = s.cumulative(t) - c0
-                for t_a, t_b in _merged(self.windows[h]):
-                    a = max(t_a, 0.0)
-                    hi = np.minimum(t, t_b)
-                    closed = s.cumulative(np.maximum(hi, a)) - s.cumulative(a)
-                    total = total - np.where(hi > a, closed, 0.0)
-                out[:, h] += total
+        for j in range(self.n_hosts):
+            out[:, j] = self._integral(j, self._open(j), t)
+            for h in np.flatnonzero(self.diversion[:, j]):
+                both = _intersect(self.windows[h], self._open(j))
+                out[:, j] += self.diversion[h, j] * self._integral(h, both, t)
+        return out
+
+    def cumulative_refused(self, t) -> np.ndarray:
+        """People refused at closed borders and not diverted to an open host, shape (D, H)."""
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        out = np.zeros((t.size, self.n_hosts))
+        for h in range(self.n_hosts):
+            out[:, h] = self._integral(h, self.windows[h], t)
+            for j in np.flatnonzero(self.diversion[h]):
+                both = _intersect(self.windows[h], self._open(j))
+                out[:, h] -= self.diversion[h, j] * self._integral(h, both, t)
         return out
 
     def daily_counts(self, horizon: int) -> np.ndarray:
@@ -96,8 +140,8 @@ class CompiledArrivals:
         return np.diff(c, axis=0)
 
 
-def _merged(windows):
-    """Union of closed windows as disjoint sorted intervals."""
+def _merged(windows) -> Intervals:
+    """Union of windows as disjoint sorted intervals."""
     out: list[list[float]] = []
     for a, b in sorted(windows):
         if out and a <= out[-1][1]:
@@ -107,3 +151,24 @@ def _merged(windows):
     return [tuple(w) for w in out]
 
 
+def _complement(windows: Intervals) -> Intervals:
+    """``(-inf, inf)`` minus sorted disjoint ``windows``."""
+    out, lo = [], -math.inf
+    for a, b in windows:
+        if a > lo:
+            out.append((lo, a))
+        lo = b
+    if lo < math.inf:
+        out.append((lo, math.inf))
+    return out
+
+
+def _intersect(xs: Intervals, ys: Intervals) -> Intervals:
+    """Intersection of two sorted disjoint interval lists."""
+    out = []
+    for a, b in xs:
+        for c, d in ys:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                out.append((lo, hi))
+    return out

@@ -8,7 +8,7 @@ and the initial state of shape ``(members, hosts, compartments)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,11 @@ class ModelBatch:
         Direct arrivals ``a_h(t)`` and closures, same for every member.
     y0 : ndarray, shape (M, H, C)
         Initial state, people.
+    regime_starts : tuple of float
+        Days from which each parameter regime applies (policies); ``(0.0,)``
+        when parameters are constant.
+    regime_flows : tuple of dict
+        Flow parameters of each regime (the first is :attr:`flow`).
     """
 
     layout: Layout
@@ -47,6 +52,16 @@ class ModelBatch:
     P: np.ndarray
     arrivals: CompiledArrivals
     y0: np.ndarray
+    regime_starts: tuple = (0.0,)
+    regime_flows: tuple = ()
+
+    def regime_at(self, t: float) -> int:
+        """Index of the regime in force at time ``t`` (days)."""
+        return int(np.searchsorted(self.regime_starts, t, side="right") - 1)
+
+    def flow_at(self, t: float) -> dict:
+        """Flow parameters in force at time ``t``."""
+        return self.regime_flows[self.regime_at(t)] if self.regime_flows else self.flow
 
     @property
     def n_members(self) -> int:
@@ -86,7 +101,30 @@ class ModelBatch:
                     f"(it sets the state's shape); got {p.get('k'):g} and {k}."
                 )
         layout = Layout(k)
-        flow = {n: np.stack([np.asarray(p.values[n], float) for p in params]) for n in FLOW_PARAMETERS}
         P = np.stack([p.P for p in params])
         y0 = np.broadcast_to(np.asarray(y0_host, float), (len(params), len(first.hosts), layout.size)).copy()
-        return cls(layout=layout, hosts=first.hosts, flow=flow, P=P, arrivals=arrivals, y0=y0)
+        return cls(layout=layout, hosts=first.hosts, flow=_stack_flow(params), P=P, arrivals=arrivals, y0=y0)
+
+    @classmethod
+    def from_regimes(cls, regimes: list, arrivals: CompiledArrivals, y0_host: np.ndarray) -> ModelBatch:
+        """Stack piecewise-constant parameters of several members.
+
+        Parameters
+        ----------
+        regimes : list of list of (float, ParameterSet)
+            For each member, :meth:`Scenario.regimes` of its parameters; every
+            member has the same regime start days.
+        arrivals, y0_host
+            As in :meth:`from_parameter_sets`.
+        """
+        starts = tuple(t for t, _ in regimes[0])
+        for i, member in enumerate(regimes):
+            if tuple(t for t, _ in member) != starts:
+                raise ParameterError(f"member {i}: policy dates differ from member 0's.")
+        base = cls.from_parameter_sets([member[0][1] for member in regimes], arrivals, y0_host)
+        flows = tuple(_stack_flow([member[r][1] for member in regimes]) for r in range(len(starts)))
+        return replace(base, regime_starts=starts, regime_flows=flows)
+
+
+def _stack_flow(params) -> dict:
+    return {n: np.stack([np.asarray(p.values[n], float) for p in params]) for n in FLOW_PARAMETERS}

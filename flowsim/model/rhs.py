@@ -17,9 +17,10 @@ __all__ = ["FlowRHS"]
 class FlowRHS:
     """Callable ``f(t, y) -> dy/dt`` for a :class:`ModelBatch`.
 
-    Rates that do not depend on the state are computed once here. Arrival
-    rates and closures are evaluated at ``arrival_time(t)``, which the solver
-    uses to keep them on the correct side of a breakpoint.
+    Rates that do not depend on the state are computed once per parameter
+    regime (:meth:`use_flow`). Arrival rates and closures are evaluated at
+    ``arrival_time(t)``, which the solver uses to keep them on the correct
+    side of a breakpoint.
 
     Parameters
     ----------
@@ -33,14 +34,20 @@ class FlowRHS:
     """
 
     def __init__(self, batch: ModelBatch):
-        p = batch.flow
-        lay = batch.layout
         self.batch = batch
-        self.layout = lay
+        self.layout = batch.layout
         self.shape = batch.shape
         self.n_hosts = batch.shape[1]
+        self.P_hosts = batch.P[:, :, : self.n_hosts]                 # (M, H_from, H_to)
+        self.P_world = batch.P[:, :, self.n_hosts]                   # (M, H)
+        self.arrivals = batch.arrivals
+        self.arrival_time = lambda t: t
+        self.use_flow(batch.flow)
+
+    def use_flow(self, p: dict) -> None:
+        """Set the flow parameters (arrays (M, H)); called at each policy regime."""
         self.s = 1.0 / p["tau_T"]                                   # 1/day
-        self.g = lay.k / p["tau_S"]                                 # 1/day
+        self.g = self.layout.k / p["tau_S"]                         # 1/day
         settle = self.s * (1.0 - p["q_on"] - p["q_ret"])
         self.settle_S = settle * (1.0 - p["rho"])
         self.settle_R = settle * p["rho"]
@@ -49,10 +56,6 @@ class FlowRHS:
         self.f0, self.phi_S, self.K = p["f0"], p["phi_S"], p["K"]
         self.lam_S, self.lam_R, self.lam_E, self.lam_U = p["lam_S"], p["lam_R"], p["lam_E"], p["lam_U"]
         self.q_out = p["q_out"]
-        self.P_hosts = batch.P[:, :, : self.n_hosts]                 # (M, H_from, H_to)
-        self.P_world = batch.P[:, :, self.n_hosts]                   # (M, H)
-        self.arrivals = batch.arrivals
-        self.arrival_time = lambda t: t
 
     def job_finding(self, E: np.ndarray) -> np.ndarray:
         """``f_h = f0_h * max(0, 1 - E_h / K_h)``, 1/day, shape of ``E``."""

@@ -3,12 +3,13 @@
 from .defaults import reference_parameters
 from .library import SCENARIOS, list_scenarios, load_scenario
 from .parameters import Parameter, ParameterSet
+from .policies import Policy
 from .scenario import Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
 from .specs import PARAMETER_SPECS, ParameterSpec
 
 __all__ = [
     "reference_parameters", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
-    "ParameterSet", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
+    "ParameterSet", "Policy", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
     "PARAMETER_SPECS", "ParameterSpec",
 ]

@@ -8,9 +8,9 @@ numbers and sources.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 from collections.abc import Callable
 
+from .._validation import did_you_mean
 from ..exceptions import ScenarioError
 from ..hosts import REFERENCE_HOSTS
 from .defaults import read_data_csv, reference_parameters
@@ -51,8 +51,7 @@ def load_scenario(name: str) -> Scenario:
     try:
         _, builder = SCENARIOS[name]
     except (KeyError, TypeError):
-        hint = difflib.get_close_matches(str(name), SCENARIOS, n=1)
-        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        fix = did_you_mean(str(name), SCENARIOS)
         raise ScenarioError(f"unknown scenario {name!r}; built-in: {', '.join(SCENARIOS)}.{fix}") from None
     return builder()
 

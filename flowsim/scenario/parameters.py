@@ -8,13 +8,13 @@ MODEL.md parameter, one value for each global parameter, and the onward matrix
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import WORLD
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
@@ -210,8 +210,7 @@ class ParameterSet:
         try:
             return self.hosts.index(host)
         except ValueError:
-            hint = difflib.get_close_matches(str(host), self.hosts, n=1)
-            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            fix = did_you_mean(str(host), self.hosts)
             raise ParameterError(
                 f"host {host!r} is not in this scenario ({', '.join(self.hosts)}).{fix}"
             ) from None
@@ -302,8 +301,7 @@ class ParameterSet:
             P[i] = 0.0
             for d, share in row.items():
                 if d not in dest:
-                    hint = difflib.get_close_matches(str(d), dest, n=1)
-                    fix = f" Did you mean {hint[0]!r}?" if hint else ""
+                    fix = did_you_mean(str(d), dest)
                     raise ParameterError(
                         f"Parameter `P` for host {host}: unknown destination {d!r}; "
                         f"allowed: {', '.join(dest)}.{fix}"

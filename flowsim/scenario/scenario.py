@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_in_bounds, to_date
-from ..exceptions import ScenarioError, ScheduleError
-from ..hosts import check_host_codes
+from .._validation import check_in_bounds, did_you_mean, to_date
+from ..exceptions import ParameterError, ScenarioError, ScheduleError
+from ..hosts import WORLD, check_host_codes
 from .parameters import ParameterSet
+from .policies import Policy
 from .schedules import Closure, Schedule
 
 __all__ = ["Scenario", "default_horizon", "STOCK_NAMES"]
@@ -67,6 +67,13 @@ class Scenario:
     initial : mapping of str to mapping of str to float
         People already present at the start, ``{host: {compartment: people}}``;
         compartments ``T, S (stage 1), S1..Sk, R, E, U, Ret, Out``.
+    policies : sequence of Policy
+        Per-host parameters that change from a date on (piecewise constant).
+    diversion : mapping of str to mapping of str to float
+        ``{closed host: {other host: share}}``: the share of the direct
+        arrivals refused while a host is closed that go to another host
+        instead (if that host is open then). Rows sum to at most 1; the rest
+        stay at the origin and never arrive. Default: nobody is diverted.
     name : str
         Short identifier.
     description : str
@@ -84,6 +91,8 @@ class Scenario:
     arrivals: Mapping[str, tuple[Schedule, ...]] = field(default_factory=dict)
     closures: Mapping[str, tuple[Closure, ...]] = field(default_factory=dict)
     initial: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    policies: tuple[Policy, ...] = ()
+    diversion: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     name: str = "custom"
     description: str = ""
 
@@ -117,11 +126,18 @@ class Scenario:
         object.__setattr__(self, "arrivals", arrivals)
         object.__setattr__(self, "closures", closures)
         object.__setattr__(self, "initial", self._checked_initial())
+        object.__setattr__(self, "diversion", self._checked_diversion())
+        policies = tuple(self.policies)
+        for pol in policies:
+            if not isinstance(pol, Policy):
+                raise ScenarioError(f"Scenario.policies must hold Policy objects; got {pol!r}.")
+            self._check_listed(pol.host, f"policy on `{pol.parameter}`")
+        object.__setattr__(self, "policies", policies)
+        self.regimes()  # every regime's parameters must be valid
 
     def _check_listed(self, host, what):
         if host not in self.params.hosts:
-            hint = difflib.get_close_matches(str(host), self.params.hosts, n=1)
-            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            fix = did_you_mean(str(host), self.params.hosts)
             raise ScenarioError(
                 f"{what}: host {host!r} is not in this scenario ({', '.join(self.params.hosts)}).{fix}"
             )
@@ -139,8 +155,7 @@ class Scenario:
             clean = {}
             for name, value in stocks.items():
                 if name not in allowed:
-                    hint = difflib.get_close_matches(str(name), allowed, n=1)
-                    fix = f" Did you mean {hint[0]!r}?" if hint else ""
+                    fix = did_you_mean(str(name), allowed)
                     raise ScenarioError(
                         f"initial stocks for host {host}: unknown compartment {name!r}; "
                         f"allowed: {', '.join(allowed)}.{fix}"
@@ -158,7 +173,74 @@ class Scenario:
             out[host] = clean
         return out
 
+    def _checked_diversion(self) -> dict:
+        out = {}
+        for host, row in dict(self.diversion).items():
+            self._check_listed(host, "diversion")
+            if not isinstance(row, Mapping):
+                raise ScenarioError(f"diversion for host {host} must be a mapping {{host: share}}; got {row!r}.")
+            clean = {}
+            for dest, share in row.items():
+                if dest == host or dest == WORLD:
+                    raise ScenarioError(
+                        f"diversion for host {host}: destination {dest!r} is not allowed "
+                        "(refused arrivals go to another host of the scenario or stay at the origin)."
+                    )
+                self._check_listed(dest, f"diversion for host {host}")
+                clean[dest] = check_in_bounds(share, f"diversion share {host} -> {dest}", 0.0, 1.0,
+                                              error=ScenarioError)
+            total = sum(clean.values())
+            if total > 1.0 + 1e-9:
+                raise ScenarioError(
+                    f"diversion for host {host}: shares must sum to at most 1 (the rest stay at the origin); "
+                    f"got {total:.12g}."
+                )
+            out[host] = clean
+        return out
+
     # -------------------------------------------------------------- derived
+    def regimes(self, params: ParameterSet | None = None) -> list[tuple[float, ParameterSet]]:
+        """Piecewise-constant parameters: ``[(first day, ParameterSet), ...]``.
+
+        Parameters
+        ----------
+        params : ParameterSet, optional
+            Values at the start (default :attr:`params`; an ensemble passes
+            each member's own set, and ``factor`` policies scale those).
+
+        Returns
+        -------
+        list of (float, ParameterSet)
+            The first entry starts on day 0; one more entry for each distinct
+            policy date inside the horizon, in date order.
+
+        Raises
+        ------
+        ParameterError
+            When a policy makes a value invalid (the policy is named).
+        """
+        base = self.params if params is None else params
+        if not self.policies:
+            return [(0.0, base)]
+        by_day: dict[float, list[Policy]] = {}
+        for pol in self.policies:
+            day = max(0.0, float((pol.start - self.start).days))
+            if day < self.horizon_days:
+                by_day.setdefault(day, []).append(pol)
+        out = [] if 0.0 in by_day else [(0.0, base)]
+        current = base
+        for day in sorted(by_day):
+            for pol in by_day[day]:
+                new = pol.new_value(base.get(pol.parameter, pol.host))
+                try:
+                    current = current.with_params(**{pol.parameter: {pol.host: new}})
+                except ParameterError as exc:
+                    raise ParameterError(
+                        f"policy on `{pol.parameter}` for host {pol.host} from {pol.start}: {exc}"
+                    ) from None
+            out.append((day, current))
+        return out
+
     @property
     def hosts(self) -> tuple[str, ...]:
         """Host codes in array order."""
@@ -199,7 +281,7 @@ class Scenario:
         """Fully resolved inputs, keyed by MODEL.md symbols (see ``resolved.json``)."""
         from ..model.arrivals import CompiledArrivals
 
-        compiled = CompiledArrivals.build(self.hosts, self.arrivals, self.closures, self.start)
+        compiled = CompiledArrivals.build(self.hosts, self.arrivals, self.closures, self.start, self.diversion)
         daily = compiled.daily_counts(self.horizon_days)
         out = {
             "name": self.name,
@@ -212,6 +294,8 @@ class Scenario:
         out["arrival_schedules"] = {h: [s.to_dict() for s in v] for h, v in self.arrivals.items()}
         out["closures"] = {h: [c.to_dict() for c in v] for h, v in self.closures.items()}
         out["initial"] = {h: dict(v) for h, v in self.initial.items()}
+        out["policies"] = [p.to_dict() for p in self.policies]
+        out["diversion"] = {h: dict(v) for h, v in self.diversion.items()}
         out["arrivals"] = {h: daily[:, i].tolist() for i, h in enumerate(self.hosts)}
         return out
 
@@ -220,5 +304,6 @@ class Scenario:
         closed = ", ".join(self.closures) or "none"
         return (
             f"<Scenario {self.name!r}: {len(self.hosts)} hosts ({', '.join(self.hosts)}), "
-            f"{self.start} + {self.horizon_days} days, {n_sched} arrival schedules, closed: {closed}>"
+            f"{self.start} + {self.horizon_days} days, {n_sched} arrival schedules, closed: {closed}, "
+            f"{len(self.policies)} policies>"
         )

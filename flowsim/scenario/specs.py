@@ -8,11 +8,10 @@ one place.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
-from .._validation import format_bounds
+from .._validation import did_you_mean, format_bounds
 from ..exceptions import ParameterError
 
 __all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAMETERS", "spec"]
@@ -172,8 +171,7 @@ def spec(name: str) -> ParameterSpec:
     try:
         return PARAMETER_SPECS[name]
     except KeyError:
-        hint = difflib.get_close_matches(str(name), list(PARAMETER_SPECS) + ["P"], n=1)
-        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        fix = did_you_mean(str(name), list(PARAMETER_SPECS) + ["P"])
         raise ParameterError(
             f"unknown parameter {name!r}; known: {', '.join(PARAMETER_SPECS)}, P.{fix}"
         ) from None

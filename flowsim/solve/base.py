@@ -8,11 +8,11 @@ strategies (stochastic, ensemble-chunked...) plug in without touching callers.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import did_you_mean
 from ..exceptions import SolverError
 
 __all__ = ["Trajectories", "Solver", "SOLVERS", "register_solver", "get_solver"]
@@ -67,8 +67,7 @@ def get_solver(name: str, **options) -> Solver:
     try:
         cls = SOLVERS[name]
     except KeyError:
-        hint = difflib.get_close_matches(str(name), SOLVERS, n=1)
-        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        fix = did_you_mean(str(name), SOLVERS)
         raise SolverError(f"unknown solver {name!r}; available: {', '.join(SOLVERS)}.{fix}") from None
     try:
         return cls(**options)

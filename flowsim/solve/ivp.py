@@ -5,7 +5,8 @@ discontinuous at known times (pulse starts, knots, daily steps, closure
 edges), so the horizon is cut into segments between those breakpoints and
 each segment is integrated on its own; within a segment the arrival rates are
 evaluated strictly inside it, so no step straddles a jump (MODEL.md, "Time,
-places, people").
+places, people"). Policy dates (parameters that change from a date on) are
+breakpoints too: each segment runs with the parameters in force on it.
 
 Default method and tolerances
 -----------------------------
@@ -82,7 +83,8 @@ class IvpSolver(Solver):
 
     def solve(self, batch, horizon: int) -> Trajectories:
         rhs = FlowRHS(batch)
-        edges = [0.0, *batch.arrivals.breakpoints(horizon), float(horizon)]
+        cuts = set(batch.arrivals.breakpoints(horizon)) | {t for t in batch.regime_starts if 0.0 < t < horizon}
+        edges = [0.0, *sorted(cuts), float(horizon)]
         grid = np.arange(horizon + 1, dtype=float)
         out = np.empty((grid.size, *batch.shape))
         y = batch.y0.ravel().copy()
@@ -91,6 +93,7 @@ class IvpSolver(Solver):
         for t0, t1 in zip(edges[:-1], edges[1:]):
             # evaluate arrivals strictly inside (t0, t1): right limit at t0, left limit at t1
             eps = 1e-9 * (t1 - t0)
+            rhs.use_flow(batch.flow_at(t0))
             rhs.arrival_time = lambda t, lo=t0 + eps, hi=t1 - eps: min(max(t, lo), hi)
             days = grid[(grid > t0) & (grid <= t1)]
             t_eval = days if days.size and days[-1] == t1 else np.append(days, t1)
