@@ -144,13 +144,14 @@ def summary_csv_text(result, member: int = 0) -> str:
 def timeseries_variables(result) -> tuple[str, ...]:
     """Variables written to ``timeseries.csv`` for ``result``, in order."""
     return ("T", "S", *[c for c in result.compartments if c.startswith("S")],
-            "R", "E", "U", "Ret", "Out", "N", *result.variables)
+            "R", "E", "U", "Ret", "Out", "In", "N", *result.variables)
 
 
 def timeseries_csv_text(result, member: int = 0) -> str:
     """``timeseries.csv``: long format ``date, host, variable, value``.
 
-    Compartments (``S`` summed and each stage ``S1..Sk``), ``N``, every
+    Compartments (``S`` summed and each stage ``S1..Sk``), the counters
+    ``Ret``, ``Out`` and ``In`` (cumulative entries), ``N``, every
     economy channel, ``boost``, ``burden``, ``net`` and ``net_share_gdp``.
     """
     dates = [str(d) for d in result.dates]

@@ -20,6 +20,7 @@ import numpy as np
 from ._validation import did_you_mean
 from .analysis.summary import SUMMARY_FIELDS
 from .exceptions import FlowsimError
+from .model.layout import Layout
 
 __all__ = ["Result", "SummaryTable", "SUMMARY_COLUMNS"]
 
@@ -99,14 +100,15 @@ class Result:
         Parameters of each member (one for a single run).
     hosts : tuple of str
         Coordinates of the host axis.
-    compartments : tuple of str
-        ``T, S1..Sk, R, E, U, Ret, Out``.
+    layout : Layout
+        Compartment positions; ``compartments`` are its names
+        ``T, S1..Sk, R, E, U, Ret, Out, In`` (``In``: cumulative entries).
     variables : tuple of str
         Economy variables (:data:`~flowsim.analysis.economy.ECONOMY_VARIABLES`).
     dates : ndarray of datetime64[D], shape (D,)
         Calendar date of each output day.
     states : ndarray, shape (M, H, C, D)
-        People per compartment.
+        People per compartment (``In``: cumulative entries, people).
     economy : ndarray, shape (M, H, V, D)
         Economy series (USD/day; ``net_share_gdp`` dimensionless).
     summary_arrays : dict of str to ndarray (M, H)
@@ -120,7 +122,7 @@ class Result:
     scenario: object
     params: tuple
     hosts: tuple
-    compartments: tuple
+    layout: Layout
     variables: tuple
     dates: np.ndarray
     states: np.ndarray
@@ -132,6 +134,11 @@ class Result:
     stats: dict = field(default_factory=dict)
 
     # ----------------------------------------------------------- coordinates
+    @property
+    def compartments(self) -> tuple[str, ...]:
+        """Names along the compartment axis."""
+        return self.layout.names
+
     @property
     def n_members(self) -> int:
         return self.states.shape[0]
@@ -157,8 +164,7 @@ class Result:
     @property
     def present(self) -> np.ndarray:
         """Present population ``N`` (member, host, date), people."""
-        k = len(self.compartments) - 6
-        return self.states[:, :, : k + 4].sum(axis=2)
+        return self.states[:, :, self.layout.present].sum(axis=2)
 
     @property
     def variable_names(self) -> tuple[str, ...]:
@@ -186,11 +192,10 @@ class Result:
         """
         m = self._member(member)
         h = slice(None) if host is None else self._host(host)
-        k = len(self.compartments) - 6
         if variable in self.compartments:
             return self.states[m, h, self.compartments.index(variable)]
         if variable == "S":
-            return self.states[m, h, 1 : k + 1].sum(axis=-2)
+            return self.states[m, h, self.layout.S].sum(axis=-2)
         if variable == "N":
             return self.present[m, h]
         if variable in self.variables:
@@ -217,14 +222,14 @@ class Result:
             ``max_t |people(t) - expected(t)| / max(expected(t), 1)`` over all
             members and output days.
         """
-        people = self.states.sum(axis=(1, 2))                          # (M, D)
-        initial = self.states[:, :, :, 0].sum(axis=(1, 2))[:, None]   # (M, 1)
+        people = self.states[:, :, self.layout.people].sum(axis=(1, 2))   # (M, D)
+        initial = people[:, :1]                                            # (M, 1)
         expected = initial + self.cumulative_arrivals.sum(axis=1)[None, :]
         return float((np.abs(people - expected) / np.maximum(expected, 1.0)).max())
 
     def min_relative_stock(self) -> float:
         """Most negative compartment value relative to the total people (0 if none)."""
-        total = np.maximum(self.states.sum(axis=(1, 2)).max(), 1.0)
+        total = np.maximum(self.states[:, :, self.layout.people].sum(axis=(1, 2)).max(), 1.0)
         return float(min(self.states.min(), 0.0) / total)
 
     # -------------------------------------------------------------- summary

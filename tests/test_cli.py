@@ -67,7 +67,7 @@ def test_timeseries_csv(seed_run, seed_result):
         assert next(reader) == ["date", "host", "variable", "value"]
         rows = list(reader)
     variables = {r[2] for r in rows}
-    assert {"T", "S", "S1", "S2", "S3", "R", "E", "U", "Ret", "Out", "N", "boost", "burden", "net"} <= variables
+    assert {"T", "S", "S1", "S2", "S3", "R", "E", "U", "Ret", "Out", "In", "N", "boost", "burden", "net"} <= variables
     n_days = seed_result.dates.size
     assert len(rows) == len(seed_result.hosts) * len(variables) * n_days
     kaz_n = [float(r[3]) for r in rows if r[1] == "KAZ" and r[2] == "N"]

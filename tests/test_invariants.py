@@ -51,7 +51,7 @@ def test_mixed_schedules_conserve_and_stay_nonnegative(method):
 
 def test_conservation_counts_initial_stocks():
     res = flowsim.run(_mixed_scenario())
-    people = res.states[0].sum(axis=(0, 1))
+    people = res.states[0, :, res.layout.people].sum(axis=(0, 1))
     assert people[0] == pytest.approx(8400.0)
     expected = 8400.0 + res.cumulative_arrivals.sum(axis=1)
     np.testing.assert_allclose(people, expected, rtol=CONSERVATION_RTOL)
@@ -81,3 +81,17 @@ def test_employment_never_exceeds_capacity():
     E = res.series("E")
     assert E.max() <= 3000.0 * (1 + 1e-6)
     assert E.max() > 2900.0  # capacity is reached, so the cap is what binds
+
+
+def test_entries_counter():
+    """`In` counts entries: direct arrivals plus onward movers; it starts at 0 even with initial stocks."""
+    res = flowsim.run(_mixed_scenario())
+    entries = res.series("In")                                   # (H, D)
+    assert np.all(entries[:, 0] == 0.0)
+    onward_in = entries - res.cumulative_arrivals.T              # onward movers received, never negative
+    assert onward_in.min() > -1e-3
+    assert onward_in[res.hosts.index("UZB"), -1] > 100.0
+    # a single host receives no onward movers: In is exactly its direct arrivals
+    single = flowsim.run(flowsim.Scenario(params=make_params(("KAZ",)), horizon_days=60,
+                                          arrivals={"KAZ": flowsim.Pulse(total=1e4)}))
+    np.testing.assert_allclose(single.series("In", "KAZ"), single.cumulative_arrivals[:, 0], rtol=1e-8, atol=1e-6)

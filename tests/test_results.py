@@ -10,8 +10,8 @@ import flowsim
 
 def test_axes_and_labels(seed_result):
     m, h, c, d = seed_result.states.shape
-    assert (m, h, c, d) == (1, 8, 9, 1827)
-    assert seed_result.compartments == ("T", "S1", "S2", "S3", "R", "E", "U", "Ret", "Out")
+    assert (m, h, c, d) == (1, 8, 10, 1827)
+    assert seed_result.compartments == ("T", "S1", "S2", "S3", "R", "E", "U", "Ret", "Out", "In")
     assert seed_result.economy.shape == (1, 8, len(flowsim.ECONOMY_VARIABLES), d)
     assert seed_result.dates[0] == np.datetime64("2022-09-21")
     assert seed_result.dates[-1] == np.datetime64("2027-09-21")

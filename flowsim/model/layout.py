@@ -12,8 +12,12 @@ __all__ = ["Layout"]
 class Layout:
     """Positions of the compartments along the state's last axis.
 
-    The order is ``T, S1..Sk, R, E, U, Ret, Out``; ``N`` (present population)
-    is ``T + sum(S) + R + E + U``.
+    The order is ``T, S1..Sk, R, E, U, Ret, Out, In``. ``N`` (present
+    population) is ``T + sum(S) + R + E + U``; the people of MODEL.md's
+    conservation law are ``N + Ret + Out``. ``In`` is an extra counter, not
+    people: the cumulative entries into the host (direct arrivals plus onward
+    movers from other hosts), the flow that border counts observe. It feeds
+    back into nothing, so the MODEL.md equations are unchanged.
 
     Parameters
     ----------
@@ -23,7 +27,7 @@ class Layout:
     Examples
     --------
     >>> Layout(3).names
-    ('T', 'S1', 'S2', 'S3', 'R', 'E', 'U', 'Ret', 'Out')
+    ('T', 'S1', 'S2', 'S3', 'R', 'E', 'U', 'Ret', 'Out', 'In')
     """
 
     k: int
@@ -57,13 +61,22 @@ class Layout:
         return self.k + 5
 
     @property
-    def size(self) -> int:
-        """Number of compartments per host (``k + 6``)."""
+    def IN(self) -> int:
         return self.k + 6
+
+    @property
+    def size(self) -> int:
+        """Number of state entries per host (``k + 7``)."""
+        return self.k + 7
 
     @cached_property
     def names(self) -> tuple[str, ...]:
-        return ("T", *[f"S{i}" for i in range(1, self.k + 1)], "R", "E", "U", "Ret", "Out")
+        return ("T", *[f"S{i}" for i in range(1, self.k + 1)], "R", "E", "U", "Ret", "Out", "In")
+
+    @property
+    def people(self) -> slice:
+        """Slice of the entries that are people (everything but the ``In`` counter)."""
+        return slice(0, self.k + 6)
 
     @property
     def present(self) -> slice:

@@ -88,7 +88,8 @@ class FlowRHS:
         D = self.lam_S * sum_S + self.lam_R * R + self.lam_E * E + self.lam_U * U
 
         dY = np.empty_like(Y)
-        dY[..., lay.T] = a + np.matmul(onward[:, None, :], P_hosts)[:, 0, :] - self.s * T
+        entries = a + np.matmul(onward[:, None, :], P_hosts)[:, 0, :]
+        dY[..., lay.T] = entries - self.s * T
         dS = dY[..., lay.S]
         dS[..., 0] = self.settle_S * T - hazard * S[..., 0]
         dS[..., 1:] = self.g[..., None] * S[..., :-1] - hazard[..., None] * S[..., 1:]
@@ -97,4 +98,5 @@ class FlowRHS:
         dY[..., lay.U] = self.g * S[..., -1] - (f + self.lam_U) * U
         dY[..., lay.RET] = self.back * T + (1.0 - self.q_out) * D
         dY[..., lay.OUT] = onward * P_world + self.q_out * D
+        dY[..., lay.IN] = entries                                    # counter of entries, feeds back into nothing
         return dY.reshape(y.shape)
