@@ -6,7 +6,7 @@ import math
 
 from ..hosts import HOST_NAMES
 
-__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes", "mark_empty"]
+__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes", "mark_empty", "style_host_panel"]
 
 
 def pyplot():
@@ -56,3 +56,15 @@ def mark_empty(ax, result, host: str, member: int = 0) -> None:
     ax.text(0.5, 0.7, "border closed: no arrivals" if closed else "no arrivals",
             transform=ax.transAxes, ha="center", va="center", color="dimgrey",
             bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+
+
+def style_host_panel(ax, x, host: str, ylabel: str, legend: bool) -> None:
+    """Title, axis labels, date ticks, grid and (optionally) legend of one host's time panel."""
+    ax.set_title(host_title(host))
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("date")
+    ax.set_xlim(x[0], x[-1])
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    if legend:
+        ax.legend(loc="upper right", fontsize="small")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
-from ._common import mark_empty as _mark_empty
+from ._common import as_datetimes, grid_axes, mark_empty, pyplot, style_host_panel
 
 __all__ = ["plot_boost_burden", "plot_boost_burden_grid"]
 
@@ -49,14 +48,7 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     if cross is not None and (days is None or (cross - result.date_of(0)).days <= days):
         out["crossover"] = ax.axvline(cross, color="tab:purple", lw=1.2, ls=":",
                                       label=f"crossover {cross.isoformat()}")
-    ax.set_title(host_title(host))
-    ax.set_ylabel("USD million per day")
-    ax.set_xlabel("date")
-    ax.set_xlim(x[0], x[-1])
-    ax.grid(alpha=0.3)
-    date_axis(ax)
-    if legend:
-        ax.legend(loc="upper right", fontsize="small")
+    style_host_panel(ax, x, host, "USD million per day", legend)
     return out
 
 
@@ -74,7 +66,7 @@ def plot_boost_burden_grid(result, *, member: int = 0, fig=None, days: int | Non
         ax.text(0.98, 0.96, f"crossover: {crossed.isoformat() if crossed else 'none'}",
                 transform=ax.transAxes, ha="right", va="top", fontsize="small", color="tab:purple",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
-        _mark_empty(ax, result, host, member)
+        mark_empty(ax, result, host, member)
     handles = [axes[0].lines[i] for i in range(3)]
     fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=3)
     span = "" if days is None else f", first {days} days"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, grid_axes, host_title, mark_empty, pyplot
+from ._common import as_datetimes, grid_axes, mark_empty, pyplot, style_host_panel
 
 __all__ = ["plot_population", "plot_population_grid"]
 
@@ -41,15 +41,8 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
     x = as_datetimes(result.dates[window])
     ys = [result.series(v, host, member)[window] / 1000.0 for _, v in _STACK]
     artists = ax.stackplot(x, *ys, labels=[label for label, _ in _STACK], alpha=0.85)
-    ax.set_title(host_title(host))
-    ax.set_ylabel("people present (thousands)")
-    ax.set_xlabel("date")
-    ax.set_xlim(x[0], x[-1])
+    style_host_panel(ax, x, host, "people present (thousands)", legend)
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    date_axis(ax)
-    if legend:
-        ax.legend(loc="upper right", fontsize="small")
     return artists
 
 
