@@ -141,7 +141,10 @@ def kazakhstan_2022() -> Scenario:
             "Autumn 2022 outflow after Russia's 'partial mobilization' (21 Sep 2022): ~100,000 "
             "entries into Kazakhstan in the first week, pulses into UZB, KGZ, TJK, GEO, ARM, MNG "
             "from published border figures, Turkmenistan closed. Reference parameters "
-            "(docs/parameters.md), 5-year horizon."
+            "(docs/parameters.md), 5-year horizon. This is the baseline of the scenario library: "
+            "every other built-in starts from it (`base = \"kazakhstan-2022\"`) and changes only "
+            "what its own description names. Nobody is present before the start, nobody is "
+            "diverted, and no parameter changes over time."
         ),
         params=reference_parameters(REFERENCE_HOSTS),
         start=SEED_START,
