@@ -188,6 +188,12 @@ def load_result(path) -> Result:
     except (FlowsimError, KeyError, TypeError) as exc:
         raise ResultFileError(f"{path}: the stored inputs cannot be rebuilt ({exc}).") from None
     layout = Layout(int(meta["k"]))
+    if list(layout.names) != list(meta.get("compartments", ())):
+        raise ResultFileError(
+            f"{path}: saved with compartments {', '.join(meta.get('compartments', ()))}; this flowsim "
+            f"{__version__} has {', '.join(layout.names)} for k = {layout.k}. Load it with the flowsim "
+            f"version that wrote it ({meta.get('flowsim_version')})."
+        )
     result = Result(
         scenario=scenario, params=params, hosts=tuple(meta["hosts"]), layout=layout,
         variables=tuple(meta["variables"]), dates=arrays["dates"], states=arrays["states"],

@@ -317,6 +317,11 @@ BAD = {
                        r"range of `tau_T` for host KAZ must have low <= high; got low = 4, high = 2"),
     "global under a host": ('[parameters.KAZ]\nk = 2\n', r"`k` is global"),
     "datetime": ('start = 2022-09-21T10:00:00\n', r"key start: must be a date such as 2022-09-21 \(no time"),
+    "diversion sum": ('[diversion.KAZ]\nGEO = 0.8\nARM = 0.4\n',
+                      r"line 1, key diversion\.KAZ: diversion shares of KAZ must sum to at most 1.*got 1\.2"),
+    "initial E above K": ('[initial.MNG]\nE = 2000\n',
+                          r"line 2, key initial\.MNG\.E: initial stock E for host MNG must be <= K = 1500"),
+    "negative stock": ('[initial.MNG]\nR = -1\n', r"key initial\.MNG\.R: initial stock R for host MNG must be in"),
 }
 
 

@@ -256,7 +256,7 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
     initial = inherited["initial"]
     for host, stocks in rd.table(spec.get("initial", {}), ("initial",)).items():
         rd.host(host, hosts, ("initial", host))
-        initial[host] = _stocks(rd, stocks, ("initial", host), int(params.get("k")))
+        initial[host] = _stocks(rd, stocks, ("initial", host), params, host)
     policies = inherited["policies"]
     for i, entry in enumerate(rd.array(spec.get("policies", []), ("policies",), "an array of tables")):
         policies.extend(_policies(rd, entry, ("policies", i), params))
@@ -484,14 +484,29 @@ def _shares(rd, row, path, hosts) -> dict:
     for dest, share in row.items():
         rd.host(dest, hosts, (*path, dest))
         out[dest] = rd.number(share, (*path, dest), "a share in [0, 1]")
+        if not 0.0 <= out[dest] <= 1.0:
+            rd.fail((*path, dest), f"diversion share {path[-1]} -> {dest} must be in [0, 1]; got {share!r}.")
+    if sum(out.values()) > 1.0 + SHARE_TOL:
+        rd.fail(path, f"diversion shares of {path[-1]} must sum to at most 1 (the rest stay at the origin); "
+                      f"got {sum(out.values()):.12g}.")
     return out
 
 
-def _stocks(rd, stocks, path, k) -> dict:
+def _stocks(rd, stocks, path, params: ParameterSet, host: str) -> dict:
+    k = int(params.get("k"))
     allowed = ("T", "S", *[f"S{i}" for i in range(1, k + 1)], *STOCK_NAMES[2:])
     rd.table(stocks, path, "a table {compartment: people}")
     rd.keys(stocks, allowed, path, "compartment")
-    return {name: rd.number(v, (*path, name), "a number of people") for name, v in stocks.items()}
+    out = {}
+    for name, v in stocks.items():
+        out[name] = rd.number(v, (*path, name), "a number of people")
+        if not 0.0 <= out[name] < float("inf"):
+            rd.fail((*path, name), f"initial stock {name} for host {host} must be in [0, inf) people; got {v!r}.")
+    K = params.get("K", host)
+    if out.get("E", 0.0) > K:
+        rd.fail((*path, "E"), f"initial stock E for host {host} must be <= K = {K:g} (jobs for migrants); "
+                              f"got {out['E']:g}. Raise K in [parameters.{host}] or lower E.")
+    return out
 
 
 def _policies(rd, entry, path, params: ParameterSet) -> list:
