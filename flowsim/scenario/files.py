@@ -22,8 +22,9 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import ScenarioError
+from .keypaths import Origin, Reader, display_path
 from .scenario import Scenario
-from .schema import Origin, _display, _Reader, build_scenario
+from .schema import build_scenario
 from .specs import PARAMETER_SPECS
 
 __all__ = ["read_scenario", "scenario_from_toml", "scenario_from_resolved", "key_lines", "SCENARIO_SUFFIXES"]
@@ -133,7 +134,7 @@ def scenario_from_toml(text: str, *, origin: str = "<string>", base_dir=None, de
 
 
 def _build(data, origin: Origin, base_dir, default_name, seen) -> Scenario:
-    rd = _Reader(origin)
+    rd = Reader(origin)
     rd.table(data, (), "a table of scenario keys")
     base = None
     if "base" in data:
@@ -187,7 +188,7 @@ def scenario_from_resolved(data: Mapping, *, origin: str = "resolved.json", defa
         Missing or unknown keys, or daily ``arrivals`` that do not follow
         from ``arrival_schedules`` (they are derived: edit the schedules).
     """
-    rd = _Reader(Origin(origin))
+    rd = Reader(Origin(origin))
     rd.table(data, (), "a table of resolved inputs")
     allowed = (*RESOLVED_KEYS, *PARAMETER_SPECS, "P")
     rd.keys(data, allowed, (), "key of a resolved.json")
@@ -235,15 +236,15 @@ def _detail(value, rng, source) -> object:
 
 def _resolved_display(path: tuple) -> str:
     if path[:1] == ("arrivals",):
-        return _display(("arrival_schedules", *path[1:]))
+        return display_path(("arrival_schedules", *path[1:]))
     if path[:1] == ("parameters",) and len(path) > 1:
         rest = list(path[1:])
         last = rest[-1] if len(rest) > 1 else None
         if last in ("low", "high", "source"):
             section = "sources" if last == "source" else "ranges"
-            return _display((section, *rest[:-1]))
-        return _display(tuple(p for p in rest if p != "value"))
-    return _display(path)
+            return display_path((section, *rest[:-1]))
+        return display_path(tuple(p for p in rest if p != "value"))
+    return display_path(path)
 
 
 def _check_daily(rd, daily, scenario: Scenario) -> None:

@@ -4,7 +4,8 @@ A scenario file (TOML, see ``docs/scenarios.md``) is parsed into nested
 mappings; :func:`build_scenario` checks every key and value against the schema
 below and builds the scenario on top of an optional base scenario. Every error
 names the file, the line where it is known, the key path, and, for a misspelt
-key, the closest valid name.
+key, the closest valid name (:mod:`flowsim.scenario.keypaths`). The
+``[parameters]`` table is applied by :mod:`flowsim.scenario.schema_parameters`.
 
 Top-level keys
 --------------
@@ -19,20 +20,17 @@ sections to drop); ``parameters``; ``arrivals`` and ``extra_arrivals``
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-
-import numpy as np
+from collections.abc import Mapping
 
 from .._validation import did_you_mean
-from ..exceptions import FlowsimError, ParameterError, ScenarioError
-from ..hosts import REFERENCE_HOSTS, WORLD, check_host_codes
+from ..hosts import REFERENCE_HOSTS, check_host_codes
 from .defaults import reference_parameters
+from .keypaths import Origin, Reader
 from .parameters import SHARE_TOL, ParameterSet, _checked_number
 from .policies import Policy
 from .scenario import STOCK_NAMES, Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
+from .schema_parameters import DETAIL_KEYS, apply_parameters
 from .specs import PARAMETER_SPECS
 
 __all__ = ["Origin", "build_scenario", "TOP_KEYS", "CLEARABLE", "SCHEDULE_KEYS", "DETAIL_KEYS"]
@@ -66,131 +64,9 @@ SCHEDULE_KEYS = {
     "daily_counts": (DailyCounts, ("counts", "start")),
 }
 
-#: Keys of a parameter given with its provenance: ``{value, low, high, source}``.
-DETAIL_KEYS = ("value", "low", "high", "source")
 
 _POLICY_KEYS = ("parameter", "host", "hosts", "start", "value", "factor", "source")
 _CLOSURE_KEYS = ("start", "end")
-
-
-def _display(path: tuple) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a mapping came from, to say so in errors.
-
-    Parameters
-    ----------
-    name : str
-        File name shown in messages.
-    line_of : callable, optional
-        ``path -> line number or None`` (TOML files know their lines).
-    display : callable, optional
-        ``path -> text`` of a key path (default ``parameters.KAZ.f0``,
-        ``arrivals.KAZ[0].total``).
-    """
-
-    name: str
-    line_of: Callable[[tuple], int | None] = field(default=lambda path: None)
-    display: Callable[[tuple], str] = field(default=_display)
-
-    def error(self, path: tuple, message: str, cls=ScenarioError) -> FlowsimError:
-        """An error of class ``cls`` prefixed with the file, line and key."""
-        where = self.name
-        line = self.line_of(path) if path else None
-        if line:
-            where += f", line {line}"
-        if path:
-            where += f", key {self.display(path)}"
-        return cls(f"{where}: {message}")
-
-
-def _kind(value) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, _dt.date):
-        return "a date"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return type(value).__name__
-
-
-class _Reader:
-    """Type and key checks with the origin's error format."""
-
-    def __init__(self, origin: Origin):
-        self.origin = origin
-
-    def fail(self, path, message, cls=ScenarioError):
-        raise self.origin.error(path, message, cls)
-
-    def wrong(self, path, want, value):
-        self.fail(path, f"must be {want}; got {value!r} ({_kind(value)}).")
-
-    def table(self, value, path, want="a table") -> Mapping:
-        if not isinstance(value, Mapping):
-            self.wrong(path, want, value)
-        return value
-
-    def keys(self, table, allowed, path, what):
-        for key in table:
-            if key not in allowed:
-                fix = did_you_mean(str(key), allowed)
-                self.fail((*path, key), f"unknown {what} {key!r}; allowed: {', '.join(allowed)}.{fix}")
-
-    def text(self, value, path) -> str:
-        if not isinstance(value, str):
-            self.wrong(path, "text", value)
-        return value
-
-    def date(self, value, path) -> _dt.date:
-        if isinstance(value, _dt.datetime):
-            self.wrong(path, "a date such as 2022-09-21 (no time of day)", value)
-        if isinstance(value, _dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return _dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.wrong(path, "a date such as 2022-09-21", value)
-
-    def number(self, value, path, what="a number") -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.wrong(path, what, value)
-        return float(value)
-
-    def array(self, value, path, want="an array") -> list:
-        if not isinstance(value, list | tuple):
-            self.wrong(path, want, value)
-        return list(value)
-
-    def host(self, code, hosts, path):
-        if code not in hosts:
-            fix = did_you_mean(str(code), hosts)
-            what = "unknown host code" if code not in REFERENCE_HOSTS else "host not in this scenario:"
-            self.fail(path, f"{what} {code!r}; this scenario's hosts: {', '.join(hosts)}.{fix}")
-        return code
-
-    def wrapped(self, path, build, *args, **kwargs):
-        """Call ``build``; re-raise a flowsim error with the file and key in front."""
-        try:
-            return build(*args, **kwargs)
-        except FlowsimError as exc:
-            raise self.origin.error(path, str(exc), type(exc)) from None
 
 
 # ------------------------------------------------------------------ scenario
@@ -220,11 +96,11 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
     ScenarioError, ParameterError, ScheduleError
         With the file, line and key of the offending entry.
     """
-    rd = _Reader(origin)
+    rd = Reader(origin)
     rd.table(spec, ())
     rd.keys(spec, tuple(TOP_KEYS), (), "top-level key")
     hosts, params = _hosts_and_params(rd, spec, base)
-    params = _apply_parameters(rd, params, spec.get("parameters", {}), f"{origin.name} (no source given)")
+    params = apply_parameters(rd, params, spec.get("parameters", {}), f"{origin.name} (no source given)")
     inherited = _inherited(rd, spec, base, hosts)
     fields = {}
     for key in ("name", "description"):
@@ -313,134 +189,6 @@ def _inherited(rd, spec, base, hosts) -> dict:
     for name in clear:
         out[name] = [] if name == "policies" else {}
     return out
-
-
-# ---------------------------------------------------------------- parameters
-def _apply_parameters(rd, params: ParameterSet, table, default_source: str) -> ParameterSet:
-    """``params`` with the ``[parameters]`` table of a file applied."""
-    path0 = ("parameters",)
-    rd.table(table, path0)
-    hosts = params.hosts
-    state = _ParamState(params, default_source)
-    specific = []  # host-specific entries, applied after the all-host ones
-    for key, value in table.items():
-        path = (*path0, key)
-        if key == "P":
-            for host, row in rd.table(value, path, "a table {host: {destination: share}}").items():
-                rd.host(host, hosts, (*path, host))
-                specific.append(("P", host, row, (*path, host)))
-        elif key in PARAMETER_SPECS:
-            sp = PARAMETER_SPECS[key]
-            if sp.scope == "global":
-                state.set(rd, key, None, value, path)
-            elif isinstance(value, Mapping) and set(value) - set(DETAIL_KEYS):
-                shared = value.get("source")   # one source for every host of the table
-                for host, v in value.items():
-                    if host == "source":
-                        continue
-                    if host in DETAIL_KEYS:
-                        rd.fail((*path, host), f"`{host}` cannot be mixed with host codes in the table of `{key}`; "
-                                               f"give `HOST = {{ value = ..., low = ..., high = ... }}` per host.",
-                                ParameterError)
-                    rd.host(host, hosts, (*path, host))
-                    if shared is not None:
-                        v = {**v, "source": v.get("source", shared)} if isinstance(v, Mapping) else \
-                            {"value": v, "source": shared}
-                    specific.append((key, host, v, (*path, host)))
-            else:
-                for host in hosts:
-                    state.set(rd, key, host, value, path)
-        elif key in hosts or key in REFERENCE_HOSTS:
-            rd.host(key, hosts, path)
-            names = (*[n for n, s in PARAMETER_SPECS.items() if s.scope == "host"], "P")
-            for name, v in rd.table(value, path, "a table {parameter: value}").items():
-                if name in PARAMETER_SPECS and PARAMETER_SPECS[name].scope == "global":
-                    rd.fail((*path, name), f"`{name}` is global (one value for all hosts): set it directly "
-                                           f"under [parameters], not under [parameters.{key}].", ParameterError)
-                if name not in names:
-                    fix = did_you_mean(str(name), names)
-                    rd.fail((*path, name), f"unknown parameter {name!r} for host {key}; "
-                                           f"per-host parameters: {', '.join(names)}.{fix}", ParameterError)
-                specific.append((name, key, v, (*path, name)))
-        else:
-            choices = (*PARAMETER_SPECS, "P", *hosts)
-            fix = did_you_mean(str(key), choices)
-            rd.fail(path, f"unknown parameter or host {key!r}; parameters: {', '.join((*PARAMETER_SPECS, 'P'))}; "
-                          f"hosts: {', '.join(hosts)}.{fix}", ParameterError)
-    seen = {}
-    for name, host, value, path in specific:
-        if (name, host) in seen:
-            rd.fail(path, f"`{name}` for host {host} is given twice (also at {rd.origin.display(seen[name, host])}).",
-                    ParameterError)
-        seen[name, host] = path
-        if name == "P":
-            state.onward(rd, host, value, path)
-        else:
-            state.set(rd, name, host, value, path)
-    return rd.wrapped(path0, state.build)
-
-
-class _ParamState:
-    """Mutable copies of a ParameterSet's arrays while a file is applied."""
-
-    def __init__(self, params: ParameterSet, default_source: str):
-        self.hosts = params.hosts
-        self.values = {n: np.array(v, dtype=float) for n, v in params.values.items()}
-        self.ranges = {n: np.array(r, dtype=float) for n, r in params.ranges.items()}
-        self.sources = {n: list(s) for n, s in params.sources.items()}
-        self.P = np.array(params.P)
-        self.default_source = default_source
-
-    def set(self, rd, name, host, value, path):
-        sp = PARAMETER_SPECS[name]
-        detail = {"value": value}
-        if isinstance(value, Mapping):
-            rd.keys(value, DETAIL_KEYS, path, f"key in the table of `{name}` (a number, or a table with")
-            detail = dict(value)
-        i = (...,) if host is None else (self.hosts.index(host),)
-        rng = self.ranges[name][i].copy()
-        if "value" in detail:
-            x = rd.wrapped((*path, "value") if isinstance(value, Mapping) else path,
-                           _checked_number, sp, detail["value"], host)
-            self.values[name][i] = x
-            rng = np.array([min(rng[0], x), max(rng[1], x)])   # widened unless a range is given
-            self.sources[name][i[0] if host else 0] = self.default_source
-        for j, key in enumerate(("low", "high")):
-            if key in detail:
-                rng[j] = rd.wrapped((*path, key), _checked_number, sp, detail[key], host)
-        if rng[0] > rng[1]:
-            rd.fail(path, f"range of `{name}`{f' for host {host}' if host else ''} must have low <= high; "
-                          f"got low = {rng[0]:g}, high = {rng[1]:g}.", ParameterError)
-        self.ranges[name][i] = rng
-        if "source" in detail:
-            self.sources[name][i[0] if host else 0] = rd.text(detail["source"], (*path, "source"))
-
-    def onward(self, rd, host, row, path):
-        dest = [*self.hosts, WORLD]
-        rd.table(row, path, "a table {destination: share}, e.g. {UZB = 0.2, W = 0.8}")
-        i = self.hosts.index(host)
-        self.P[i] = 0.0
-        for d, share in row.items():
-            if d not in dest or d == host:
-                allowed = [x for x in dest if x != host]
-                fix = did_you_mean(str(d), allowed)
-                rd.fail((*path, d), f"unknown onward destination {d!r} for host {host}; "
-                                    f"allowed: {', '.join(allowed)} (W: rest of the world).{fix}", ParameterError)
-            x = rd.number(share, (*path, d), "a share in [0, 1]")
-            if not 0.0 <= x <= 1.0:
-                rd.fail((*path, d), f"onward share {host} -> {d} must be in [0, 1]; got {x:g}.", ParameterError)
-            self.P[i, dest.index(d)] = x
-        total = self.P[i].sum()
-        if abs(total - 1.0) > SHARE_TOL:
-            rd.fail(path, f"onward shares of host {host} must sum to 1 (give W, the rest of the world, "
-                          f"explicitly); got {total:.12g}.", ParameterError)
-
-    def build(self) -> ParameterSet:
-        return ParameterSet(
-            hosts=self.hosts, P=self.P,
-            values={n: (float(v) if v.ndim == 0 else v) for n, v in self.values.items()},
-            ranges=self.ranges, sources={n: tuple(s) for n, s in self.sources.items()},
-        )
 
 
 # ----------------------------------------------------------- other sections
