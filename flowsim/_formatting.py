@@ -53,7 +53,7 @@ def _html_table(header, rows, caption="") -> str:
 
 
 # ---------------------------------------------------------------- parameters
-_PARAM_HEADER = ("name", "host", "value", "unit", "range", "bounds", "source")
+_PARAM_HEADER = ("parameter", "host", "value", "unit", "range", "bounds", "source")
 
 
 def _param_rows(params, width=None, hosts=None):

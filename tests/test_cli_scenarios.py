@@ -32,8 +32,8 @@ def test_show_prints_story_inputs_and_parameter_table(capsys):
     assert "scenario work-permit-fast-track" in out and "one-stop desk" in out
     assert "f0 for KAZ from 2023-01-01: x 2 (0.011 -> 0.022)" in out
     assert "K for UZB from 2023-01-01: x 1.5 (20,000 -> 30,000)" in out
-    header = next(line for line in out.splitlines() if line.startswith("name "))
-    assert header.split() == ["name", "host", "value", "unit", "range", "bounds", "source"]
+    header = next(line for line in out.splitlines() if line.startswith("parameter "))
+    assert header.split() == ["parameter", "host", "value", "unit", "range", "bounds", "source"]
     rows = [line.split() for line in out.splitlines() if line.startswith("f0 ")]
     assert rows == [["f0", "KAZ", "0.011", "1/day", "0.005..0.025", "[0,", "inf)", "assumption:", "~3", "months",
                      "to", "a", "job", "at", "an", "empty", "market", "(EAEU:", "no", "work", "permit;", "Russian",

@@ -272,7 +272,7 @@ def test_cli_run_of_a_file_and_of_its_resolved_json(tmp_path):
 def test_scenario_parameters_render_as_a_table():
     sc = flowsim.load_scenario("no-help")
     html = sc.parameters._repr_html_()
-    for column in ("name", "host", "value", "unit", "range", "bounds", "source"):
+    for column in ("parameter", "host", "value", "unit", "range", "bounds", "source"):
         assert f"<th>{column}</th>" in html
     assert "<td>b_U</td><td>KAZ</td><td>0</td><td>USD/day</td>" in html
     assert "sc" not in html or "<script" not in html
