@@ -18,11 +18,13 @@ from .exceptions import (
     FlowsimError,
     OutputError,
     ParameterError,
+    ResultFileError,
     ScenarioError,
     ScheduleError,
     SolverError,
 )
 from .hosts import HOST_NAMES, REFERENCE_HOSTS
+from .result_file import load_result
 from .results import Result, SummaryTable
 from .runner import run, run_batch
 from .scenario import (
@@ -37,6 +39,7 @@ from .scenario import (
     Scenario,
     list_scenarios,
     load_scenario,
+    read_scenario,
     reference_parameters,
 )
 from .solve import SOLVERS
@@ -57,7 +60,9 @@ __all__ = [
     "Closure",
     "Policy",
     "load_scenario",
+    "read_scenario",
     "list_scenarios",
+    "load_result",
     "reference_parameters",
     "REFERENCE_HOSTS",
     "HOST_NAMES",
@@ -70,4 +75,5 @@ __all__ = [
     "ScenarioError",
     "SolverError",
     "OutputError",
+    "ResultFileError",
 ]

@@ -16,6 +16,9 @@ __all__ = [
     "summary_html",
     "result_text",
     "result_html",
+    "comparison_text",
+    "scenario_text",
+    "scenario_html",
 ]
 
 
@@ -50,26 +53,39 @@ def _html_table(header, rows, caption="") -> str:
 
 
 # ---------------------------------------------------------------- parameters
-_PARAM_HEADER = ("name", "host", "value", "unit", "range", "bounds", "source")
+_PARAM_HEADER = ("parameter", "host", "value", "unit", "range", "bounds", "source")
 
 
-def _param_rows(params, width=None):
+def _param_rows(params, width=None, hosts=None):
     rows = []
     for p in params.table():
+        if hosts is not None and p.host is not None and p.host not in hosts:
+            continue
         src = p.source if width is None or len(p.source) <= width else p.source[: width - 3] + "..."
         rows.append((p.name, p.host or "*", format_value(p.value), p.unit,
                      f"{format_value(p.low)}..{format_value(p.high)}", p.bounds, src))
     return rows
 
 
-def parameter_table_text(params) -> str:
-    """All parameters of a :class:`ParameterSet` as an aligned text table."""
+def parameter_table_text(params, *, hosts=None, width: int | None = 60) -> str:
+    """All parameters of a :class:`ParameterSet` as an aligned text table.
+
+    Parameters
+    ----------
+    params : ParameterSet
+    hosts : sequence of str, optional
+        Only these hosts' rows (global parameters are always shown).
+    width : int or None
+        Sources longer than this are cut with ``...``; None shows them whole.
+    """
+    shown = params.hosts if hosts is None else [h for h in params.hosts if h in hosts]
     head = f"ParameterSet for {len(params.hosts)} hosts ({', '.join(params.hosts)})\n"
     onward = "\n".join(
         f"P[{h}] -> " + ", ".join(f"{d}: {s:g}" for d, s in params.onward(h).items() if s)
-        for h in params.hosts
+        for h in shown
     )
-    return head + _text_table(_PARAM_HEADER, _param_rows(params, width=60)) + "\n\nonward shares\n" + onward
+    table = _text_table(_PARAM_HEADER, _param_rows(params, width=width, hosts=hosts))
+    return head + table + "\n\nonward shares\n" + onward
 
 
 def parameter_table_html(params) -> str:
@@ -119,3 +135,133 @@ def result_html(result) -> str:
     title = html.escape(_result_head(result)[0])
     table = summary_html(result.summary(0))
     return f"<div class='flowsim-result'><strong>{title}</strong><ul>{items}</ul>{table}</div>"
+
+
+# ---------------------------------------------------------------- comparison
+#: Printed columns of a comparison: figure -> (header, unit shown, scale).
+_COMPARE_COLUMNS = {
+    "peak_present": ("peak_present", "people", 1.0),
+    "peak_boost_usd_per_day": ("peak_boost", "kUSD/day", 1e-3),
+    "peak_boost_date": ("peak_boost_date", "days", 1.0),
+    "crossover_date": ("crossover", "days", 1.0),
+    "breakeven_date": ("breakeven", "days", 1.0),
+    "cum_net_usd": ("cum_net", "MUSD", 1e-6),
+    "pv_net_usd": ("pv_net", "MUSD", 1e-6),
+    "short_term_net_usd_per_day": ("net_0-89d", "kUSD/day", 1e-3),
+    "long_term_net_usd_per_day": ("net_366d+", "kUSD/day", 1e-3),
+}
+
+
+def _signed(x: float, unit: str) -> str:
+    """Signed, at the column's precision; ``~0`` when a non-zero difference rounds to 0."""
+    if x == 0:
+        return "0"
+    digits = 1 if unit == "MUSD" else 0
+    text = f"{x:+,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        return "~0"
+    return f"{text} d" if unit == "days" else text
+
+
+def _difference_cell(d) -> str:
+    header, unit, scale = _COMPARE_COLUMNS[d.figure]
+    if d.reference is None and d.value is None:
+        return "none"          # the event occurs in neither run
+    if d.difference is None:
+        return f"{format_value(d.reference)}->{format_value(d.value)}".replace("-->", "->")
+    return _signed(d.difference * scale, unit)
+
+
+def comparison_text(differences) -> str:
+    """Differences of :func:`~flowsim.analysis.compare.compare_results` as text tables.
+
+    One table per compared scenario: a row per host, a column per summary
+    figure (value - reference at the column's precision, ``~0`` when a
+    non-zero difference rounds to 0; dates in days; ``none`` when the event
+    occurs in neither run, ``a->b`` when it occurs in only one, ``-`` standing
+    for "does not occur").
+    """
+    blocks = []
+    scenarios = list(dict.fromkeys(d.scenario for d in differences))
+    for name in scenarios:
+        rows = [d for d in differences if d.scenario == name]
+        ref = rows[0].reference_scenario if rows else ""
+        hosts = list(dict.fromkeys(d.host for d in rows))
+        header = ["host", *[h for h, _, _ in _COMPARE_COLUMNS.values()]]
+        table = [["", *[u for _, u, _ in _COMPARE_COLUMNS.values()]]]
+        for host in hosts:
+            cells = {d.figure: _difference_cell(d) for d in rows if d.host == host}
+            table.append([host, *[cells.get(f, "") for f in _COMPARE_COLUMNS]])
+        blocks.append(f"{name} minus {ref}\n" + _text_table(header, table))
+    return "\n\n".join(blocks)
+
+
+# ------------------------------------------------------------------ scenario
+def _schedule_text(schedule) -> str:
+    d = schedule.to_dict()
+    kind = d.pop("type")
+    if kind == "pulse":
+        start = d["start"] or "start"
+        return f"pulse of {format_value(d['total'])} people from {start} (gamma shape {d['shape']:g}, " \
+               f"scale {d['scale_days']:g} days)"
+    if kind == "piecewise_linear":
+        pts = d["points"]
+        return f"piecewise linear, {len(pts)} points from {pts[0][0]} to {pts[-1][0]}"
+    return f"daily counts: {len(d['counts'])} days from {d['start'] or 'start'}, " \
+           f"{format_value(sum(d['counts']))} people"
+
+
+def _policy_effect(scenario, policy) -> str:
+    old = scenario.params.get(policy.parameter, policy.host)
+    return f"{format_value(old)} -> {format_value(policy.new_value(old))}"
+
+
+def scenario_text(scenario, hosts=None, width: int | None = 60) -> str:
+    """Everything a scenario holds as text: story, dates, inputs, parameter table.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    hosts : sequence of str, optional
+        Show the per-host parameters of these hosts only.
+    width : int or None
+        Sources longer than this are cut (None: whole).
+    """
+    import textwrap
+
+    lines = [f"scenario {scenario.name}"]
+    if scenario.description:
+        lines += textwrap.wrap(" ".join(scenario.description.split()), width=100,
+                               initial_indent="  ", subsequent_indent="  ")
+    lines += [
+        f"start {scenario.start}, horizon {scenario.horizon_days} days (to {scenario.end}), "
+        f"hosts {', '.join(scenario.hosts)}",
+        "",
+        "arrivals (people/day into each host; schedules add up):",
+    ]
+    lines += [f"  {h}: {_schedule_text(s)}" for h, v in scenario.arrivals.items() for s in v] or ["  none"]
+    lines.append("closures:")
+    lines += [f"  {h}: closed from {c.start or 'the start'} to {c.end or 'the end'}"
+              for h, v in scenario.closures.items() for c in v] or ["  none"]
+    lines.append("diversion of arrivals refused at a closed border:")
+    lines += [f"  {h} -> " + ", ".join(f"{j} {s:g}" for j, s in row.items())
+              + f" (stay at the origin: {1 - sum(row.values()):.3g})" for h, row in scenario.diversion.items()] \
+        or ["  none"]
+    lines.append("initial stocks (people):")
+    lines += [f"  {h}: " + ", ".join(f"{c} {format_value(v)}" for c, v in st.items())
+              for h, st in scenario.initial.items()] or ["  none"]
+    lines.append("policies (per-host parameters from a date on):")
+    lines += [f"  {p.describe()} ({_policy_effect(scenario, p)})" + (f"  [{p.source}]" if p.source else "")
+              for p in scenario.policies] or ["  none"]
+    lines += ["", parameter_table_text(scenario.params, hosts=hosts, width=width)]
+    return "\n".join(lines)
+
+
+def scenario_html(scenario) -> str:
+    """Escaped HTML: the scenario's one-line summary, its story and its parameter table."""
+    esc = html.escape
+    story = f"<p>{esc(' '.join(scenario.description.split()))}</p>" if scenario.description else ""
+    policies = "".join(f"<li>{esc(p.describe())}</li>" for p in scenario.policies)
+    policies = f"<p>policies:</p><ul>{policies}</ul>" if policies else ""
+    return (f"<div class='flowsim-scenario'><strong>{esc(repr(scenario))}</strong>{story}{policies}"
+            f"{parameter_table_html(scenario.params)}</div>")

@@ -80,8 +80,28 @@ def did_you_mean(name, choices) -> str:
     """`` Did you mean 'x'?`` for the closest of ``choices`` to ``name``, or ``""``.
 
     Case-insensitive, so ``kaz`` suggests ``KAZ`` and ``fo`` suggests ``f0``.
+    A name one typo away (a wrong, missing or extra letter, or two letters
+    swapped: ``KZA`` -> ``KAZ``) wins; otherwise the closest by
+    :func:`difflib.get_close_matches`.
     """
     choices = [str(c) for c in choices]
     lowered = {c.lower(): c for c in choices}
-    hit = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.5)
+    key = str(name).lower()
+    near = sorted((_edit_distance(key, c), -difflib.SequenceMatcher(None, key, c).ratio(), c) for c in lowered)
+    if near and near[0][0] <= max(1, len(key) // 4):
+        return f" Did you mean {lowered[near[0][2]]!r}?"
+    hit = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.5)
     return f" Did you mean {lowered[hit[0]]!r}?" if hit else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) turning ``a`` into ``b``."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]

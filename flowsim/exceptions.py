@@ -15,6 +15,7 @@ __all__ = [
     "ScenarioError",
     "SolverError",
     "OutputError",
+    "ResultFileError",
 ]
 
 
@@ -40,3 +41,7 @@ class SolverError(FlowsimError):
 
 class OutputError(FlowsimError):
     """An output cannot be written (folder not writable, file exists...)."""
+
+
+class ResultFileError(FlowsimError):
+    """A saved result file cannot be read: missing, truncated, corrupted or modified."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_write_text
+from ._atomic import umask as _umask
 from ._version import __version__
 from .exceptions import OutputError
 
@@ -28,34 +30,9 @@ __all__ = [
     "timeseries_csv_text",
     "resolved_json_text",
     "timeseries_variables",
+    "comparison_csv_text",
+    "COMPARISON_COLUMNS",
 ]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename.
-
-    The file gets the permissions an ordinary ``open(path, "w")`` would give
-    (``0o666`` less the umask), not the private mode of temporary files.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 class OutputStage:
@@ -170,3 +147,21 @@ def resolved_json_text(result, member: int = 0) -> str:
     data["flowsim_version"] = __version__
     data["solver"] = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
     return json.dumps(data, indent=1, sort_keys=False) + "\n"
+
+
+#: Columns of ``comparison.csv``.
+COMPARISON_COLUMNS = ("scenario", "reference_scenario", "host", "figure", "reference", "value", "difference",
+                      "unit", "note")
+
+
+def comparison_csv_text(differences) -> str:
+    """``comparison.csv``: one row per compared scenario, host and summary figure.
+
+    ``reference`` and ``value`` are the figure in the reference and the
+    compared scenario (dates ISO, empty when the event does not occur);
+    ``difference`` is ``value - reference`` in ``unit`` (days for dates),
+    empty when only one side has a value (``note`` says which).
+    """
+    rows = ([d.scenario, d.reference_scenario, d.host, d.figure, _cell(d.reference), _cell(d.value),
+             _cell(d.difference), d.unit, d.note] for d in differences)
+    return _csv_text(COMPARISON_COLUMNS, rows)

@@ -282,6 +282,42 @@ class Result:
                     }))
         return pd.concat(frames, ignore_index=True)
 
+    def save(self, path):
+        """Save every array, label and input to one ``.npz`` file, atomically.
+
+        Load it back with :func:`flowsim.load_result`; see
+        :mod:`flowsim.result_file` for the layout.
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        Path
+        """
+        from .result_file import save_result
+
+        return save_result(self, path)
+
+    def inputs_sha256(self) -> str:
+        """SHA-256 (hex) of the canonical JSON of the resolved inputs (scenario and members)."""
+        from .result_file import inputs_sha256
+
+        return inputs_sha256(self)
+
+    def to_xarray(self):
+        """The result as an :class:`xarray.Dataset` (needs the ``xarray`` extra)."""
+        from .result_xarray import to_xarray
+
+        return to_xarray(self)
+
+    def to_netcdf(self, path):
+        """Write :meth:`to_xarray` to a NetCDF-3 file, atomically (needs the ``xarray`` extra)."""
+        from .result_xarray import to_netcdf
+
+        return to_netcdf(self, path)
+
     def __repr__(self) -> str:
         from ._formatting import result_text
 

@@ -1,8 +1,14 @@
-"""``flowsim run SCENARIO --out DIR``: run, print the summary, write the outputs atomically."""
+"""``flowsim run SCENARIO --out DIR``: run, print the summary, write the outputs atomically.
+
+``SCENARIO`` is a built-in name, a TOML scenario file or a ``resolved.json``
+from an earlier run (which reproduces that run).
+"""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 from .. import io as fio
 from ..runner import run as run_scenario
@@ -16,19 +22,24 @@ def register(sub) -> None:
     p = sub.add_parser(
         "run", help="run a scenario and write its outputs",
         description="Run a scenario; print the per-host summary; write summary.csv, timeseries.csv, "
-                    "resolved.json and PNG figures into --out (atomically).",
+                    "resolved.json and PNG figures into --out (atomically). SCENARIO is a built-in name, a "
+                    "TOML scenario file (see `flowsim init` and docs/scenarios.md) or a resolved.json from an "
+                    "earlier run.",
     )
-    p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
+    p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--method", default=None, help="solve_ivp method (default RK45)")
     p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default 1e-8, at most 1e-6)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--save-result", action="store_true",
+                   help="also write result.npz (every array and input; load with flowsim.load_result)")
     p.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args) -> int:
     scenario = load_scenario(args.scenario)
-    options = {k: v for k, v in (("method", args.method), ("rtol", args.rtol)) if v is not None}
+    options = recorded_solver_options(args.scenario)
+    options.update({k: v for k, v in (("method", args.method), ("rtol", args.rtol)) if v is not None})
     with fio.OutputStage(args.out) as stage:
         t0 = time.perf_counter()
         result = run_scenario(scenario, **options)
@@ -36,11 +47,25 @@ def _cmd_run(args) -> int:
         fio.atomic_write_text(stage.file("summary.csv"), fio.summary_csv_text(result))
         fio.atomic_write_text(stage.file("timeseries.csv"), fio.timeseries_csv_text(result))
         fio.atomic_write_text(stage.file("resolved.json"), fio.resolved_json_text(result))
-        figures = [] if args.no_figures else _write_figures(result, stage)
+        written = ["summary.csv", "timeseries.csv", "resolved.json"]
+        if args.save_result:
+            result.save(stage.file("result.npz"))
+            written.append("result.npz")
+        written += [] if args.no_figures else _write_figures(result, stage)
     print(result)
-    print(f"\nsolved in {elapsed:.2f} s; wrote summary.csv, timeseries.csv, resolved.json"
-          + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}")
+    print(f"\nsolved in {elapsed:.2f} s; wrote {', '.join(written)} to {args.out}")
     return 0
+
+
+def recorded_solver_options(name) -> dict:
+    """``method`` and ``rtol`` recorded in a resolved.json (so a re-run reproduces it); {} otherwise."""
+    if not str(name).endswith(".json"):
+        return {}
+    try:
+        solver = json.loads(Path(name).read_text(encoding="utf-8")).get("solver", {})
+    except (OSError, ValueError, AttributeError):
+        return {}   # load_scenario has already reported anything wrong with the file
+    return {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
 
 
 def _write_figures(result, stage) -> list[str]:

@@ -1,6 +1,7 @@
 """Scenario layer: parameters, schedules and complete scenarios (inputs only)."""
 
 from .defaults import reference_parameters
+from .files import read_scenario, scenario_from_resolved, scenario_from_toml
 from .library import SCENARIOS, list_scenarios, load_scenario
 from .parameters import Parameter, ParameterSet
 from .policies import Policy
@@ -11,5 +12,5 @@ from .specs import PARAMETER_SPECS, ParameterSpec
 __all__ = [
     "reference_parameters", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
     "ParameterSet", "Policy", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
-    "PARAMETER_SPECS", "ParameterSpec",
+    "PARAMETER_SPECS", "ParameterSpec", "read_scenario", "scenario_from_toml", "scenario_from_resolved",
 ]

@@ -1,14 +1,20 @@
 """Built-in scenarios, registered by name.
 
-Each entry builds a :class:`Scenario` from the shipped reference parameters
-and data files; ``docs/model.md`` and ``docs/parameters.md`` document their
-numbers and sources.
+The seed scenario ``kazakhstan-2022`` is built here in Python from the shipped
+reference parameters and data files (``docs/model.md``, ``docs/parameters.md``).
+Every other built-in is a TOML scenario file in ``flowsim/data/scenarios/``
+(``docs/scenarios.md`` tells their stories), registered under its file name.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import tomllib
 from collections.abc import Callable
+from functools import partial
+from importlib import resources
+from pathlib import Path
 
 from .._validation import did_you_mean
 from ..exceptions import ScenarioError
@@ -17,7 +23,7 @@ from .defaults import read_data_csv, reference_parameters
 from .scenario import Scenario
 from .schedules import Closure, Pulse
 
-__all__ = ["SCENARIOS", "register_scenario", "load_scenario", "list_scenarios"]
+__all__ = ["SCENARIOS", "register_scenario", "load_scenario", "list_scenarios", "builtin_toml"]
 
 #: Builders of the built-in scenarios by name: ``name -> (summary, builder)``.
 SCENARIOS: dict[str, tuple[str, Callable[[], Scenario]]] = {}
@@ -40,20 +46,65 @@ def list_scenarios() -> dict[str, str]:
     return {name: summary for name, (summary, _) in SCENARIOS.items()}
 
 
-def load_scenario(name: str) -> Scenario:
-    """Build the built-in scenario ``name``.
+def load_scenario(name) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path.
+
+    Parameters
+    ----------
+    name : str or Path
+        A built-in name (``flowsim list``), a ``.toml`` scenario file or a
+        ``resolved.json`` from a run (see :func:`flowsim.read_scenario`).
 
     Raises
     ------
     ScenarioError
         For an unknown name, with the closest known names.
+
+    Examples
+    --------
+    >>> import flowsim
+    >>> flowsim.load_scenario("border-closure").closures["KAZ"][0].start
+    datetime.date(2022, 9, 28)
     """
-    try:
-        _, builder = SCENARIOS[name]
-    except (KeyError, TypeError):
-        fix = did_you_mean(str(name), SCENARIOS)
-        raise ScenarioError(f"unknown scenario {name!r}; built-in: {', '.join(SCENARIOS)}.{fix}") from None
-    return builder()
+    if isinstance(name, str) and name in SCENARIOS:
+        return SCENARIOS[name][1]()
+    if isinstance(name, os.PathLike) or (isinstance(name, str) and _looks_like_path(name)):
+        from .files import read_scenario
+
+        return read_scenario(name)
+    fix = did_you_mean(str(name), SCENARIOS)
+    raise ScenarioError(
+        f"unknown scenario {name!r}; built-in: {', '.join(SCENARIOS)}; or give a path to a .toml "
+        f"scenario file.{fix}"
+    )
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.endswith((".toml", ".json")) or os.sep in name or "/" in name or Path(name).exists()
+
+
+_SCENARIO_FOLDER = "scenarios"
+
+
+def builtin_toml(name: str) -> str | None:
+    """Text of the TOML file of built-in scenario ``name`` (None for one built in Python)."""
+    entry = resources.files("flowsim.data").joinpath(_SCENARIO_FOLDER, f"{name}.toml")
+    return entry.read_text(encoding="utf-8") if name in SCENARIOS and entry.is_file() else None
+
+
+def _load_builtin_file(name: str) -> Scenario:
+    from .files import scenario_from_toml
+
+    return scenario_from_toml(builtin_toml(name), origin=f"flowsim/data/scenarios/{name}.toml", default_name=name)
+
+
+def _register_files() -> None:
+    folder = resources.files("flowsim.data").joinpath(_SCENARIO_FOLDER)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            name = entry.name[: -len(".toml")]
+            summary = tomllib.loads(entry.read_text(encoding="utf-8")).get("summary", "")
+            SCENARIOS[name] = (summary, partial(_load_builtin_file, name))
 
 
 def seed_arrivals() -> dict[str, Pulse]:
@@ -90,10 +141,16 @@ def kazakhstan_2022() -> Scenario:
             "Autumn 2022 outflow after Russia's 'partial mobilization' (21 Sep 2022): ~100,000 "
             "entries into Kazakhstan in the first week, pulses into UZB, KGZ, TJK, GEO, ARM, MNG "
             "from published border figures, Turkmenistan closed. Reference parameters "
-            "(docs/parameters.md), 5-year horizon."
+            "(docs/parameters.md), 5-year horizon. This is the baseline of the scenario library: "
+            "every other built-in starts from it (`base = \"kazakhstan-2022\"`) and changes only "
+            "what its own description names. Nobody is present before the start, nobody is "
+            "diverted, and no parameter changes over time."
         ),
         params=reference_parameters(REFERENCE_HOSTS),
         start=SEED_START,
         arrivals=seed_arrivals(),
         closures={"TKM": Closure()},
     )
+
+
+_register_files()

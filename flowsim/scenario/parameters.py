@@ -335,8 +335,23 @@ class ParameterSet:
                     ))
         return rows
 
-    def to_dict(self) -> dict:
-        """Resolved values keyed by MODEL.md symbol (per-host ones keyed by host)."""
+    def to_dict(self, *, provenance: bool = False) -> dict:
+        """Resolved values keyed by MODEL.md symbol (per-host ones keyed by host).
+
+        Parameters
+        ----------
+        provenance : bool
+            Also return ``"ranges"`` (``{name: [low, high]}`` for a global,
+            ``{name: {host: [low, high]}}`` per host) and ``"sources"`` (same
+            layout, strings), so that :meth:`from_dict` restores them.
+
+        Examples
+        --------
+        >>> from flowsim import ParameterSet, reference_parameters
+        >>> p = reference_parameters(["KAZ", "GEO"])
+        >>> ParameterSet.from_dict(p.to_dict(provenance=True)).table() == p.table()
+        True
+        """
         out: dict[str, object] = {}
         for name, sp in PARAMETER_SPECS.items():
             v = self.values[name]
@@ -345,7 +360,99 @@ class ParameterSet:
             else:
                 out[name] = {h: float(x) for h, x in zip(self.hosts, v)}
         out["P"] = {h: self.onward(h) for h in self.hosts}
+        if provenance:
+            ranges, sources = {}, {}
+            for name, sp in PARAMETER_SPECS.items():
+                if sp.scope == "global":
+                    ranges[name] = [float(x) for x in self.ranges[name]]
+                    sources[name] = self.sources[name][0]
+                else:
+                    ranges[name] = {h: [float(lo), float(hi)] for h, (lo, hi) in zip(self.hosts, self.ranges[name])}
+                    sources[name] = dict(zip(self.hosts, self.sources[name]))
+            out["ranges"], out["sources"] = ranges, sources
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping, hosts=None) -> ParameterSet:
+        """Rebuild a set from :meth:`to_dict` output (exactly: every float is kept).
+
+        Parameters
+        ----------
+        data : mapping
+            ``{name: value or {host: value}, "P": {host: {destination: share}}}``,
+            optionally with ``"ranges"`` and ``"sources"``.
+        hosts : sequence of str, optional
+            Host order; default the order of the onward rows ``data["P"]``.
+
+        Raises
+        ------
+        ParameterError
+            Missing or malformed entries (the parameter and host are named).
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("P"), Mapping):
+            raise ParameterError("a parameter record needs a mapping with an onward matrix `P` {host: {dest: share}}.")
+        hosts = tuple(data["P"]) if hosts is None else tuple(hosts)
+        dest = [*hosts, WORLD]
+        unknown = set(data) - set(PARAMETER_SPECS) - {"P", "ranges", "sources"}
+        for name in sorted(unknown):
+            spec(name)
+        values, ranges, sources = {}, {}, {}
+        given_ranges, given_sources = data.get("ranges") or {}, data.get("sources") or {}
+        for name, sp in PARAMETER_SPECS.items():
+            if name not in data:
+                raise ParameterError(f"{_where(name, None)} is missing; every MODEL.md parameter needs a value.")
+            if sp.scope == "global":
+                values[name] = data[name]
+                if name in given_ranges:
+                    ranges[name] = given_ranges[name]
+                if name in given_sources:
+                    sources[name] = (given_sources[name],)
+                continue
+            values[name] = [_per_host(data[name], name, h) for h in hosts]
+            if name in given_ranges:
+                ranges[name] = [_per_host(given_ranges[name], name, h) for h in hosts]
+            if name in given_sources:
+                sources[name] = tuple(_per_host(given_sources[name], name, h) for h in hosts)
+        P = np.zeros((len(hosts), len(hosts) + 1))
+        for i, h in enumerate(hosts):
+            row = _per_host(data["P"], "P", h)
+            if not isinstance(row, Mapping):
+                raise ParameterError(
+                    f"Parameter `P` for host {h} must be a mapping {{destination: share}}; got {row!r}."
+                )
+            for d, share in row.items():
+                if d not in dest or d == h:
+                    fix = did_you_mean(str(d), [x for x in dest if x != h])
+                    raise ParameterError(f"Parameter `P` for host {h}: unknown destination {d!r}.{fix}")
+                P[i, dest.index(d)] = share
+        return cls(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources)
+
+    def select(self, hosts) -> ParameterSet:
+        """The same values for a subset of the hosts (or another order).
+
+        Onward shares towards hosts left out go to the rest of the world ``W``.
+
+        Parameters
+        ----------
+        hosts : sequence of str
+            Hosts of this set.
+        """
+        hosts = tuple(hosts)
+        idx = [self.host_index(h) for h in hosts]
+        values, ranges, sources = {}, {}, {}
+        for name, sp in PARAMETER_SPECS.items():
+            if sp.scope == "global":
+                values[name], ranges[name], sources[name] = self.values[name], self.ranges[name], self.sources[name]
+            else:
+                values[name] = self.values[name][idx]
+                ranges[name] = self.ranges[name][idx]
+                sources[name] = tuple(self.sources[name][i] for i in idx)
+        dropped = [i for i in range(len(self.hosts)) if i not in idx]
+        P = np.zeros((len(hosts), len(hosts) + 1))
+        for a, i in enumerate(idx):
+            P[a, :-1] = self.P[i, idx]
+            P[a, -1] = self.P[i, -1] + self.P[i, dropped].sum()
+        return ParameterSet(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources)
 
     def __repr__(self) -> str:
         from .._formatting import parameter_table_text
@@ -367,6 +474,14 @@ class ParameterSet:
         )
 
     __hash__ = None  # mutable-looking arrays inside: not hashable
+
+
+def _per_host(table, name, host):
+    if not isinstance(table, Mapping):
+        raise ParameterError(f"{_where(name, None)} is per host: give {{host: value}}; got {table!r}.")
+    if host not in table:
+        raise ParameterError(f"{_where(name, host)} is missing.")
+    return table[host]
 
 
 def _checked_number(sp: ParameterSpec, value, host) -> float:

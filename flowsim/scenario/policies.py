@@ -40,12 +40,14 @@ class Policy:
         Alternatively, a multiple (>= 0) of the value at the scenario's start
         (each member's own value in an ensemble). Give exactly one of
         ``value`` and ``factor``.
+    source : str, optional
+        Why: a citation or ``assumption: reason`` (shown by ``flowsim show``).
 
     Examples
     --------
     >>> from flowsim import Policy
     >>> Policy(parameter="f0", host="KAZ", start="2023-01-01", factor=2.0)
-    Policy(parameter='f0', host='KAZ', start=datetime.date(2023, 1, 1), value=None, factor=2.0)
+    Policy(parameter='f0', host='KAZ', start=datetime.date(2023, 1, 1), value=None, factor=2.0, source='')
     """
 
     parameter: str
@@ -53,6 +55,7 @@ class Policy:
     start: _dt.date
     value: float | None = None
     factor: float | None = None
+    source: str = ""
 
     def __post_init__(self):
         sp = spec(self.parameter)
@@ -74,6 +77,8 @@ class Policy:
             if f < 0 or math.isinf(f):
                 raise ParameterError(f"{what}: factor must be in [0, inf); got {f:g}.")
             object.__setattr__(self, "factor", f)
+        if not isinstance(self.source, str):
+            raise ParameterError(f"{what}: source must be text; got {self.source!r}.")
 
     def new_value(self, base: float) -> float:
         """The value from ``start`` on, given the value ``base`` at the scenario's start."""
@@ -85,4 +90,11 @@ class Policy:
             out["value"] = self.value
         else:
             out["factor"] = self.factor
+        if self.source:
+            out["source"] = self.source
         return out
+
+    def describe(self) -> str:
+        """One line: ``f0 for KAZ from 2023-01-01: x 2`` (or ``= 0.02``)."""
+        change = f"= {self.value:g}" if self.value is not None else f"x {self.factor:g}"
+        return f"{self.parameter} for {self.host} from {self.start}: {change}"

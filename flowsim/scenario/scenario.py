@@ -242,6 +242,15 @@ class Scenario:
         return out
 
     @property
+    def parameters(self) -> ParameterSet:
+        """The parameter values at the start, with units, ranges and sources.
+
+        Renders as a table (text, or HTML in a notebook); policies change
+        some of them from their dates on (see :attr:`policies`).
+        """
+        return self.params
+
+    @property
     def hosts(self) -> tuple[str, ...]:
         """Host codes in array order."""
         return self.params.hosts
@@ -290,7 +299,7 @@ class Scenario:
             "horizon_days": self.horizon_days,
             "hosts": list(self.hosts),
         }
-        out.update(self.params.to_dict())
+        out.update(self.params.to_dict(provenance=True))
         out["arrival_schedules"] = {h: [s.to_dict() for s in v] for h, v in self.arrivals.items()}
         out["closures"] = {h: [c.to_dict() for c in v] for h, v in self.closures.items()}
         out["initial"] = {h: dict(v) for h, v in self.initial.items()}
@@ -298,6 +307,19 @@ class Scenario:
         out["diversion"] = {h: dict(v) for h, v in self.diversion.items()}
         out["arrivals"] = {h: daily[:, i].tolist() for i, h in enumerate(self.hosts)}
         return out
+
+    def describe(self, hosts=None) -> str:
+        """Everything the scenario holds as text: story, dates, arrivals, closures,
+        diversion, initial stocks, policies and the parameter table with units,
+        ranges and sources (what ``flowsim show`` prints)."""
+        from .._formatting import scenario_text
+
+        return scenario_text(self, hosts=hosts, width=None)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import scenario_html
+
+        return scenario_html(self)
 
     def __repr__(self) -> str:
         n_sched = sum(len(v) for v in self.arrivals.values())

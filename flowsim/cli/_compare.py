@@ -1,0 +1,74 @@
+"""``flowsim compare A B [C ...] --out DIR``: summary differences and net-impact overlays."""
+
+from __future__ import annotations
+
+from .. import io as fio
+from .._formatting import comparison_text
+from ..analysis.compare import compare_results
+from ..exceptions import ScenarioError
+from ..runner import run as run_scenario
+from ..scenario.library import load_scenario
+
+#: The close-up overlay shows the arrival phase: the first this many days.
+FIRST_DAYS = 120
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="compare scenarios against the first one",
+        description="Run two or more scenarios; print, per host, the difference of every summary figure from "
+                    "the first scenario (value - reference; dates in days); write comparison.csv and overlay "
+                    "figures of the net impact per host into --out (atomically).",
+    )
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="built-in names (see `flowsim list`) or .toml files; the first is the reference")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _labels(scenarios) -> list[str]:
+    """Scenario names, numbered (``name #2``) when the same name appears again."""
+    out = []
+    for sc in scenarios:
+        label, n = sc.name, 1
+        while label in out:
+            n += 1
+            label = f"{sc.name} #{n}"
+        out.append(label)
+    return out
+
+
+def _cmd_compare(args) -> int:
+    if len(args.scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios (the first is the reference); "
+                            f"got {len(args.scenarios)}.")
+    scenarios = [load_scenario(name) for name in args.scenarios]   # every input is checked before running
+    labels = _labels(scenarios)
+    results = [run_scenario(sc) for sc in scenarios]
+    differences = compare_results(results, labels)
+    with fio.OutputStage(args.out) as stage:
+        fio.atomic_write_text(stage.file("comparison.csv"), fio.comparison_csv_text(differences))
+        figures = [] if args.no_figures else _write_figures(results, labels, stage)
+    print(comparison_text(differences))
+    print("\nwrote comparison.csv" + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}")
+    return 0
+
+
+def _write_figures(results, labels, stage) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_net_overlay_grid
+
+    first = min(FIRST_DAYS, min(r.dates.size for r in results) - 1)
+    names = []
+    for stem, kwargs in (("net_impact", {}), (f"net_impact_first_{first}_days", {"days": first}),
+                         ("cumulative_net", {"cumulative": True})):
+        fig, _ = plot_net_overlay_grid(results, labels=labels, **kwargs)
+        fig.savefig(stage.file(f"{stem}.png"), dpi=110)
+        plt.close(fig)
+        names.append(f"{stem}.png")
+    return names

@@ -1,0 +1,78 @@
+"""Net impact of several runs overlaid, one panel per host."""
+
+from __future__ import annotations
+
+from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+
+__all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
+
+
+def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=None, legend: bool = True,
+                     days: int | None = None, cumulative: bool = False):
+    """Net impact of one host in several runs on one axis (USD million per day, or USD million).
+
+    Parameters
+    ----------
+    results : sequence of Result
+        The first is drawn in black as the reference.
+    host : str
+    labels : sequence of str, optional
+        Legend labels (default the scenario names).
+    member : int
+    ax : matplotlib Axes, optional
+    legend : bool
+    days : int, optional
+        Only the first ``days`` days of each run.
+    cumulative : bool
+        Draw the cumulative net ``C(t)`` (USD million) instead of the daily net.
+
+    Returns
+    -------
+    list of Line2D
+        One per run.
+    """
+    if ax is None:
+        _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
+    labels = [r.scenario.name for r in results] if labels is None else list(labels)
+    lines = []
+    for i, (res, label) in enumerate(zip(results, labels)):
+        window = slice(None if days is None else days + 1)
+        y = res.series("net", host, member)
+        y = (y.cumsum() if cumulative else y)[window] * 1e-6
+        style = {"color": "black", "lw": 1.6} if i == 0 else {"color": f"C{(i - 1) % 10}", "lw": 1.2, "ls": "--"}
+        lines.append(ax.plot(as_datetimes(res.dates[window]), y, label=label, **style)[0])
+    ax.axhline(0.0, color="grey", lw=0.6)
+    ax.set_title(host_title(host))
+    ax.set_ylabel("cumulative net, USD million" if cumulative else "net impact, USD million per day")
+    ax.set_xlabel("date")
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    if legend:
+        ax.legend(loc="best", fontsize="small")
+    return lines
+
+
+def plot_net_overlay_grid(results, *, labels=None, member: int = 0, fig=None, days: int | None = None,
+                          cumulative: bool = False):
+    """Small multiples of :func:`plot_net_overlay` for every host of the first run.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+    """
+    hosts = results[0].hosts
+    fig, axes = grid_axes(len(hosts), fig=fig)
+    for ax, host in zip(axes, hosts):
+        shown = [r for r in results if host in r.hosts]
+        shown_labels = None if labels is None else [lab for lab, r in zip(labels, results) if host in r.hosts]
+        plot_net_overlay(shown, host, labels=shown_labels, member=member, ax=ax, legend=False, days=days,
+                         cumulative=cumulative)
+        if all(r.series("N", host, member).max() == 0 for r in shown):
+            ax.text(0.5, 0.7, "no arrivals in any run", transform=ax.transAxes, ha="center", color="dimgrey",
+                    bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+    handles = axes[0].lines[: len(results)]
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=min(len(results), 4))
+    what = "Cumulative net impact" if cumulative else "Net impact (boost - burden)"
+    span = "" if days is None else f", first {days} days"
+    fig.suptitle(f"{what} per host: {', '.join(labels or [r.scenario.name for r in results])}{span}")
+    return fig, axes

@@ -1,0 +1,253 @@
+"""Saving a :class:`~flowsim.results.Result` to one file and loading it back.
+
+The file is a NumPy ``.npz`` archive (no pickled objects) holding
+
+* every array of the result: ``states``, ``economy``, ``dates``,
+  ``cumulative_arrivals`` and one ``summary__<figure>`` per summary figure;
+* ``metadata``: JSON with the labels (hosts, compartments, variables, the
+  layout's ``k``), the solver status and statistics, the flowsim version and
+  the SHA-256 hash of the inputs;
+* ``inputs``: canonical JSON of the resolved inputs, i.e. the scenario
+  (:meth:`Scenario.to_dict`) and each member's parameters with their ranges
+  and sources, so that the loaded result's scenario reproduces the run.
+
+The archive is written to a temporary file and renamed into place, so a crash
+never leaves a half-written file under the final name. Every array round-trips
+bit for bit; a truncated, corrupted or edited file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_path
+from ._version import __version__
+from .exceptions import FlowsimError, ResultFileError
+from .model.layout import Layout
+from .results import Result
+from .scenario.files import scenario_from_resolved
+from .scenario.parameters import ParameterSet
+
+__all__ = ["save_result", "load_result", "inputs_record", "inputs_sha256", "canonical_json", "FORMAT_VERSION"]
+
+#: Identifies the file type in its metadata.
+FORMAT = "flowsim-result"
+#: Version of the layout described above; files of a newer version are refused.
+FORMAT_VERSION = 1
+
+
+def canonical_json(obj) -> str:
+    """JSON with sorted keys and no spaces: the same inputs give the same text (and hash)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def inputs_record(result: Result) -> dict:
+    """The resolved inputs of a run: ``{"scenario": ..., "members": [...]}``.
+
+    ``scenario`` is :meth:`Scenario.to_dict` (what ``resolved.json`` holds);
+    ``members`` holds each member's parameters with ranges and sources
+    (:meth:`ParameterSet.to_dict` with ``provenance=True``).
+    """
+    return {
+        "scenario": result.scenario.to_dict(),
+        "members": [p.to_dict(provenance=True) for p in result.params],
+    }
+
+
+def inputs_sha256(result: Result) -> str:
+    """SHA-256 (hex) of the canonical JSON of :func:`inputs_record`."""
+    return hashlib.sha256(canonical_json(inputs_record(result)).encode("utf-8")).hexdigest()
+
+
+def _plain(value):
+    """Solver statistics as JSON values (NumPy scalars and arrays to Python)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def save_result(result: Result, path) -> Path:
+    """Write ``result`` to ``path`` (a ``.npz`` archive), atomically.
+
+    Parameters
+    ----------
+    result : Result
+    path : str or Path
+        Target file; its folder must exist. An existing file is replaced.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputError
+        When the folder does not exist or cannot be written.
+    """
+    from .exceptions import OutputError
+
+    path = Path(path)
+    inputs = canonical_json(inputs_record(result))
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "flowsim_version": __version__,
+        "inputs_sha256": hashlib.sha256(inputs.encode("utf-8")).hexdigest(),
+        "hosts": list(result.hosts),
+        "k": result.layout.k,
+        "compartments": list(result.compartments),
+        "variables": list(result.variables),
+        "summary_fields": list(result.summary_arrays),
+        "success": bool(result.success),
+        "message": str(result.message),
+        "stats": _plain(dict(result.stats)),
+    }
+    arrays = {
+        "states": result.states,
+        "economy": result.economy,
+        "dates": result.dates.astype("datetime64[D]"),
+        "cumulative_arrivals": result.cumulative_arrivals,
+        **{f"summary__{name}": np.asarray(a) for name, a in result.summary_arrays.items()},
+        "metadata": np.array(canonical_json(meta)),
+        "inputs": np.array(inputs),
+    }
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype.hasobject:  # never pickle: the file must load with allow_pickle=False
+            raise FlowsimError(f"cannot save result array {name!r}: it holds Python objects.")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist; create it first.")
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the result ({exc.strerror}).") from None
+    return path
+
+
+def load_result(path) -> Result:
+    """Load a result saved with :meth:`Result.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Result
+        Every array and label exactly as saved; ``scenario`` and ``params``
+        rebuilt from the stored inputs (running ``scenario`` again gives the
+        same arrays).
+
+    Raises
+    ------
+    ResultFileError
+        Missing, truncated or corrupted file, a file that is not a flowsim
+        result, one from a newer format, or inputs that do not match their
+        hash; the message names the file.
+
+    Examples
+    --------
+    >>> import flowsim, pathlib, tempfile
+    >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
+    >>> path = res.save(pathlib.Path(tempfile.mkdtemp()) / "run.npz")
+    >>> back = flowsim.load_result(path)
+    >>> bool((back.states == res.states).all()), back.scenario.name
+    (True, 'kazakhstan-2022')
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{path}: no such result file.")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ResultFileError(
+            f"{path}: not a readable flowsim result (truncated or corrupted: {exc}). "
+            "Save the result again with Result.save()."
+        ) from None
+    meta = _metadata(path, arrays)
+    inputs = str(arrays["inputs"])
+    if hashlib.sha256(inputs.encode("utf-8")).hexdigest() != meta.get("inputs_sha256"):
+        raise ResultFileError(f"{path}: the stored inputs do not match their SHA-256 hash; the file was modified.")
+    record = json.loads(inputs)
+    try:
+        scenario = scenario_from_resolved(record["scenario"], origin=f"{path} (stored inputs)")
+        params = tuple(ParameterSet.from_dict(m, hosts=scenario.hosts) for m in record["members"])
+    except (FlowsimError, KeyError, TypeError) as exc:
+        raise ResultFileError(f"{path}: the stored inputs cannot be rebuilt ({exc}).") from None
+    layout = Layout(int(meta["k"]))
+    if list(layout.names) != list(meta.get("compartments", ())):
+        raise ResultFileError(
+            f"{path}: saved with compartments {', '.join(meta.get('compartments', ()))}; this flowsim "
+            f"{__version__} has {', '.join(layout.names)} for k = {layout.k}. Load it with the flowsim "
+            f"version that wrote it ({meta.get('flowsim_version')})."
+        )
+    result = Result(
+        scenario=scenario, params=params, hosts=tuple(meta["hosts"]), layout=layout,
+        variables=tuple(meta["variables"]), dates=arrays["dates"], states=arrays["states"],
+        economy=arrays["economy"],
+        summary_arrays={name: arrays[f"summary__{name}"] for name in meta["summary_fields"]},
+        cumulative_arrivals=arrays["cumulative_arrivals"], success=bool(meta["success"]),
+        message=meta["message"], stats=dict(meta["stats"]),
+    )
+    _check_shapes(path, result, meta)
+    return result
+
+
+def _metadata(path, arrays) -> dict:
+    needed = ("metadata", "inputs", "states", "economy", "dates", "cumulative_arrivals")
+    missing = [n for n in needed if n not in arrays]
+    if missing:
+        raise ResultFileError(f"{path}: not a flowsim result file (no {', '.join(missing)}).")
+    try:
+        meta = json.loads(str(arrays["metadata"]))
+    except ValueError:
+        raise ResultFileError(f"{path}: the metadata is not valid JSON; the file is corrupted.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ResultFileError(f"{path}: not a flowsim result file (format {meta.get('format')!r}).")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ResultFileError(
+            f"{path}: result format version {version!r} is newer than this flowsim reads ({FORMAT_VERSION}; "
+            f"written by flowsim {meta.get('flowsim_version')}). Upgrade flowsim."
+        )
+    for name in meta.get("summary_fields", ()):
+        if f"summary__{name}" not in arrays:
+            raise ResultFileError(f"{path}: summary array {name!r} is missing; the file is corrupted.")
+    return meta
+
+
+def _check_shapes(path, result: Result, meta) -> None:
+    if result.states.ndim != 4:
+        raise ResultFileError(f"{path}: array 'states' has {result.states.ndim} axes, expected 4; "
+                              "the file is corrupted.")
+    m = result.states.shape[0]
+    want = {
+        "states": (m, len(result.hosts), len(result.compartments), result.dates.size),
+        "economy": (m, len(result.hosts), len(result.variables), result.dates.size),
+        "cumulative_arrivals": (result.dates.size, len(result.hosts)),
+    }
+    got = {"states": result.states.shape, "economy": result.economy.shape,
+           "cumulative_arrivals": result.cumulative_arrivals.shape}
+    for name in want:
+        if want[name] != got[name]:
+            raise ResultFileError(f"{path}: array {name!r} has shape {got[name]}, expected {want[name]} "
+                                  "from the labels; the file is corrupted.")
+    for name, arr in result.summary_arrays.items():
+        if arr.shape != (m, len(result.hosts)):
+            raise ResultFileError(f"{path}: summary array {name!r} has shape {arr.shape}; the file is corrupted.")
+    if len(result.params) != m:
+        raise ResultFileError(f"{path}: {len(result.params)} members' inputs for {m} members' arrays; "
+                              "the file is corrupted.")

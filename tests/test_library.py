@@ -1,0 +1,106 @@
+"""The built-in scenario library: every scenario runs, conserves people and tells its story."""
+
+from importlib import resources
+
+import numpy as np
+import pytest
+from scipy.special import gammainc
+
+import flowsim
+from flowsim.scenario.library import SCENARIOS
+
+BUILTINS = list(flowsim.list_scenarios())
+
+
+def test_at_least_six_builtins_with_files_named_after_them():
+    assert len(BUILTINS) >= 6 and BUILTINS[0] == "kazakhstan-2022"
+    files = sorted(e.name for e in resources.files("flowsim.data").joinpath("scenarios").iterdir()
+                   if e.name.endswith(".toml"))
+    assert sorted(f"{n}.toml" for n in BUILTINS[1:]) == files
+    for name in {"second-wave", "border-closure", "work-permit-fast-track", "remote-income-shock", "no-help"}:
+        assert name in SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def builtin_results():
+    """Every built-in at its full 5-year horizon (about 0.5 s each)."""
+    return {name: flowsim.run(flowsim.load_scenario(name)) for name in BUILTINS}
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtin_runs_and_conserves_people(builtin_results, name):
+    res = builtin_results[name]
+    sc = res.scenario
+    assert sc.name == name and res.success and res.dates.size == 1827
+    assert res.conservation_error() < 1e-6
+    assert res.min_relative_stock() >= -1e-9
+    # a story paragraph that says what differs, and a one-line summary
+    assert len(sc.description.split()) >= 40 and "\n" not in flowsim.list_scenarios()[name]
+
+
+@pytest.mark.parametrize("name", BUILTINS[1:])
+def test_changed_numbers_have_a_source(name):
+    """Every parameter or policy a built-in file changes cites a source or says 'assumption: reason'."""
+    sc, seed = flowsim.load_scenario(name), flowsim.load_scenario("kazakhstan-2022")
+    changed = [(a, b) for a, b in zip(sc.params.table(), seed.params.table()) if a.value != b.value]
+    for new, _ in changed:
+        assert new.source.startswith("assumption:") or ".csv" in new.source, (new.name, new.host, new.source)
+    for pol in sc.policies:
+        assert pol.source.startswith("assumption:"), pol
+
+
+def test_seed_is_unchanged_by_the_library(builtin_results, seed_result):
+    np.testing.assert_array_equal(builtin_results["kazakhstan-2022"].states, seed_result.states)
+
+
+def test_second_wave_adds_half_the_seed_pulses(builtin_results):
+    seed, wave = builtin_results["kazakhstan-2022"], builtin_results["second-wave"]
+    total_seed = seed.cumulative_arrivals[-1]
+    np.testing.assert_allclose(wave.cumulative_arrivals[-1], 1.5 * total_seed, rtol=1e-9)
+    day = (np.datetime64("2023-04-11") - np.datetime64("2022-09-21")).astype(int)   # 202
+    # before the second pulse only the solver's step sequence differs (a new breakpoint): 1e-6 of each peak
+    scale = seed.states.max(axis=-1, keepdims=True) + 1.0
+    assert np.max(np.abs(wave.states[..., :day + 1] - seed.states[..., :day + 1]) / scale) < 1e-6
+    assert wave.series("N", "KAZ")[day + 10] > seed.series("N", "KAZ")[day + 10] + 10000
+
+
+def test_border_closure_diverts_half_of_the_refused(builtin_results):
+    seed, closed = builtin_results["kazakhstan-2022"], builtin_results["border-closure"]
+    hosts = seed.hosts
+    refused = seed.cumulative_arrivals[-1] - closed.cumulative_arrivals[-1]
+    kaz = hosts.index("KAZ")
+    # the KAZ pulse (230,000, gamma shape 4, scale 2.08 days) between day 7 and day 102 is refused
+    expected = 230000 * (gammainc(4, 102 / 2.08) - gammainc(4, 7 / 2.08))
+    assert refused[kaz] == pytest.approx(expected, rel=1e-9)
+    for host, share in {"GEO": 0.25, "ARM": 0.10, "UZB": 0.05, "KGZ": 0.05, "MNG": 0.05}.items():
+        assert -refused[hosts.index(host)] == pytest.approx(share * expected, rel=1e-9)
+    # half stay in Russia: total arrivals fall by 0.5 x refused
+    assert refused.sum() == pytest.approx(0.5 * expected, rel=1e-9)
+
+
+def test_fast_track_changes_kaz_and_uzb_only_after_2023(builtin_results):
+    seed, fast = builtin_results["kazakhstan-2022"], builtin_results["work-permit-fast-track"]
+    day = 102    # 2023-01-01
+    scale = seed.states.max(axis=-1, keepdims=True) + 1.0
+    assert np.max(np.abs(fast.states[..., :day] - seed.states[..., :day]) / scale) < 1e-6
+    for host in ("KAZ", "UZB"):
+        assert fast.series("E", host)[day + 180] > 1.05 * seed.series("E", host)[day + 180]
+
+
+def test_remote_income_shock_lowers_spending(builtin_results):
+    seed, shock = builtin_results["kazakhstan-2022"], builtin_results["remote-income-shock"]
+    for host in ("KAZ", "GEO", "ARM"):
+        assert shock.series("R", host)[200] < 0.9 * seed.series("R", host)[200]
+        assert shock.series("spending", host)[200] < seed.series("spending", host)[200]
+
+
+def test_no_help_has_no_support_cost(builtin_results):
+    res = builtin_results["no-help"]
+    assert res.series("support").max() == 0.0
+    assert res.series("E", "KAZ").max() < builtin_results["kazakhstan-2022"].series("E", "KAZ").max()
+
+
+def test_spring_wave_stocks_are_present_from_day_0(builtin_results):
+    res = builtin_results["with-spring-wave"]
+    assert res.series("N", "GEO")[0] == res.series("N", "ARM")[0] == 40000.0
+    assert res.series("R", "ARM")[0] == 20000.0 and res.series("S3", "GEO")[0] == 12000.0
