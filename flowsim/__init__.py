@@ -40,11 +40,14 @@ from .scenario import (
     reference_parameters,
 )
 from .solve import SOLVERS
+from .uncertainty import EnsembleResult, ensemble
 
 __all__ = [
     "__version__",
     "run",
     "run_batch",
+    "ensemble",
+    "EnsembleResult",
     "Result",
     "SummaryTable",
     "Scenario",
