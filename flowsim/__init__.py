@@ -40,7 +40,7 @@ from .scenario import (
     reference_parameters,
 )
 from .solve import SOLVERS
-from .uncertainty import EnsembleResult, ensemble
+from .uncertainty import EnsembleResult, SensitivityResult, ensemble, sensitivity
 
 __all__ = [
     "__version__",
@@ -48,6 +48,8 @@ __all__ = [
     "run_batch",
     "ensemble",
     "EnsembleResult",
+    "sensitivity",
+    "SensitivityResult",
     "Result",
     "SummaryTable",
     "Scenario",

@@ -44,6 +44,11 @@ class ModelBatch:
         when parameters are constant.
     regime_flows : tuple of dict
         Flow parameters of each regime (the first is :attr:`flow`).
+    stages : ndarray (M,) of int, optional
+        Each member's own ``k`` when members with different ``k`` share the
+        layout of the largest (``layout.k``): a member with ``k`` stages uses
+        the first ``k`` savings rows, the others stay empty. None: every
+        member has ``layout.k`` stages.
     """
 
     layout: Layout
@@ -54,6 +59,7 @@ class ModelBatch:
     y0: np.ndarray
     regime_starts: tuple = (0.0,)
     regime_flows: tuple = ()
+    stages: np.ndarray | None = None
 
     def regime_at(self, t: float) -> int:
         """Index of the regime in force at time ``t`` (days)."""
@@ -80,11 +86,12 @@ class ModelBatch:
             return {n: np.asarray(v)[idx] for n, v in flow.items()}
 
         return replace(self, flow=sub(self.flow), P=np.asarray(self.P)[idx], y0=self.y0[idx],
-                       regime_flows=tuple(sub(f) for f in self.regime_flows))
+                       regime_flows=tuple(sub(f) for f in self.regime_flows),
+                       stages=None if self.stages is None else self.stages[idx])
 
     @classmethod
     def from_arrays(cls, *, k: int, hosts, regime_starts, regime_flows, P, arrivals: CompiledArrivals,
-                    y0) -> ModelBatch:
+                    y0, stages=None) -> ModelBatch:
         """A batch from member-stacked arrays (the ensemble path: no ParameterSet per member).
 
         Parameters
@@ -103,14 +110,22 @@ class ModelBatch:
             Compiled direct arrivals.
         y0 : ndarray, shape (H, C) or (M, H, C)
             Initial stocks, people.
+        stages : array_like (M,) of int, optional
+            Each member's ``k`` (<= ``k``, which then sets the layout).
         """
         flows = tuple({n: np.asarray(f[n], float) for n in FLOW_PARAMETERS} for f in regime_flows)
         n_members = flows[0]["tau_T"].shape[0]
         layout = Layout(int(k))
         P = np.broadcast_to(np.asarray(P, float), (n_members, len(hosts), len(hosts) + 1))
         y0 = np.broadcast_to(np.asarray(y0, float), (n_members, len(hosts), layout.size)).copy()
+        if stages is not None:
+            stages = np.asarray(stages, dtype=int)
+            if stages.shape != (n_members,) or stages.min() < 1 or stages.max() > layout.k:
+                raise ParameterError(f"stages must be {n_members} whole numbers in [1, {layout.k}]; got {stages!r}.")
+            if np.all(stages == layout.k):
+                stages = None
         return cls(layout=layout, hosts=tuple(hosts), flow=flows[0], P=P, arrivals=arrivals, y0=y0,
-                   regime_starts=tuple(float(t) for t in regime_starts), regime_flows=flows)
+                   regime_starts=tuple(float(t) for t in regime_starts), regime_flows=flows, stages=stages)
 
     @classmethod
     def from_parameter_sets(

@@ -66,6 +66,15 @@ class FlowRHS:
         self.arrival_time = lambda t: t
         self.arrival_mask = None
         self._tmp = [np.empty((n_hosts, n_members)) for _ in range(4)]
+        k = self.layout.k
+        stages = getattr(batch, "stages", None)
+        self.stages = np.full(n_members, float(k)) if stages is None else np.asarray(stages, float)
+        if stages is None:
+            self.next_open = self.last_stage = None
+        else:                                     # members with fewer stages: their chain ends early, into U
+            i = np.arange(1, k + 1)[:, None, None]
+            self.next_open = (i[:-1] < self.stages).astype(float)                   # (k-1, 1, M)
+            self.last_stage = (i == self.stages).astype(float)                      # (k, 1, M)
         self.use_flow(batch.flow)
         self.use_open(np.ones(n_hosts, dtype=bool))
 
@@ -78,7 +87,7 @@ class FlowRHS:
 
         tau_T, q_on, q_ret, rho = hm(p["tau_T"]), hm(p["q_on"]), hm(p["q_ret"]), hm(p["rho"])
         self.s = 1.0 / tau_T                                          # 1/day
-        self.g = self.layout.k / hm(p["tau_S"])                       # 1/day
+        self.g = self.stages / hm(p["tau_S"])                         # k / tau_S, 1/day
         settle = self.s * (1.0 - q_on - q_ret)
         self.settle_S = settle * (1.0 - rho)
         self.settle_R = settle * rho
@@ -152,11 +161,16 @@ class FlowRHS:
         S.sum(axis=0, out=sum_S)
         mul(self.settle_S, T, out=dY[1])
         dY[1] -= hazard * S[0]
-        if k > 1:
-            np.subtract(self.g * S[:-1], hazard * S[1:], out=dY[2:k + 1])
+        if self.last_stage is None:
+            if k > 1:
+                np.subtract(self.g * S[:-1], hazard * S[1:], out=dY[2:k + 1])
+            last = S[-1]
+        else:
+            np.subtract(self.g * S[:-1] * self.next_open, hazard * S[1:], out=dY[2:k + 1])
+            last = (S * self.last_stage).sum(axis=0)
         np.subtract(mul(self.settle_R, T, out=dY[k + 1]), self.lam_R * R, out=dY[k + 1])
         np.subtract(f * (self.phi_S * sum_S + U), self.lam_E * E, out=dY[k + 2])
-        np.subtract(mul(self.g, S[-1], out=dY[k + 3]), (f + self.lam_U) * U, out=dY[k + 3])
+        np.subtract(mul(self.g, last, out=dY[k + 3]), (f + self.lam_U) * U, out=dY[k + 3])
 
         if not counters:
             return dY

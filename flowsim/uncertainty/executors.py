@@ -4,7 +4,7 @@ Chunks are independent tasks (a picklable function and a picklable task
 object), so anything that implements ``Executor.submit`` runs them: a
 :class:`~concurrent.futures.ProcessPoolExecutor` on one machine, or a dask
 cluster through ``distributed.Client(...).get_executor()``. Results are put
-back in task order, so they do not depend on which worker finished first.
+back by member index, so they do not depend on which worker finished first.
 """
 
 from __future__ import annotations
@@ -56,9 +56,13 @@ def progress_bar(total: int, enabled: bool | None, desc: str):
     return tqdm(total=total, desc=desc, unit="member", leave=False)
 
 
-def run_tasks(fn, tasks: list, sizes: list[int], *, executor=None, progress: bool | None = None,
-              desc: str = "flowsim") -> list:
-    """Run ``fn(task)`` for every task; results in task order.
+def run_tasks(fn, tasks: list, sizes: list[int], consume, *, executor=None, progress: bool | None = None,
+              desc: str = "flowsim") -> None:
+    """Run ``fn(task)`` for every task and hand each result to ``consume(i, result)`` as it arrives.
+
+    Results are consumed (e.g. copied into the ensemble's arrays) and
+    dropped one by one, so memory holds one chunk's result at a time, not
+    all of them.
 
     Parameters
     ----------
@@ -68,6 +72,8 @@ def run_tasks(fn, tasks: list, sizes: list[int], *, executor=None, progress: boo
         Picklable task objects.
     sizes : list of int
         Members in each task (for the progress bar).
+    consume : callable
+        ``consume(i, result)`` with ``i`` the task's index in ``tasks``.
     executor : concurrent.futures.Executor, optional
         Where to run; in this process, one task after the other, when None.
     progress : bool or None
@@ -86,21 +92,19 @@ def run_tasks(fn, tasks: list, sizes: list[int], *, executor=None, progress: boo
             f"executor must be a concurrent.futures.Executor (e.g. ProcessPoolExecutor(), or "
             f"distributed.Client(...).get_executor()); got {type(executor).__name__}."
         )
-    results: list = [None] * len(tasks)
     with progress_bar(sum(sizes), progress, desc) as bar:
         if executor is None:
             for i, task in enumerate(tasks):
-                results[i] = fn(task)
+                consume(i, fn(task))
                 bar.update(sizes[i])
-            return results
+            return
         futures = {executor.submit(fn, task): i for i, task in enumerate(tasks)}
         try:
             for fut in as_completed(futures):
-                i = futures[fut]
-                results[i] = fut.result()
+                i = futures.pop(fut)
+                consume(i, fut.result())
                 bar.update(sizes[i])
         except BaseException:
             for fut in futures:
                 fut.cancel()
             raise
-    return results

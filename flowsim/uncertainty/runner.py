@@ -62,7 +62,7 @@ class ChunkTask:
     dims: tuple
     values: np.ndarray                  # (m, d) drawn values
     members: np.ndarray                 # (m,) indices in the ensemble
-    k: int
+    k: int                              # stages of the layout (members may have fewer: their own k)
     series: tuple                       # series computed (summary ones, kept ones, scalar ones)
     keep: tuple
     scalars: tuple                      # (stat, variable) pairs
@@ -81,11 +81,12 @@ class ChunkResult:
 
 
 def _batch(scenario, values: dict, k: int, arrivals: CompiledArrivals):
+    """A batch in the layout of ``k`` stages; members with fewer stages (``values["k"]``) use the first ones."""
     regimes = regime_values(scenario, values)
     flows = [{n: v[n] for n in FLOW_PARAMETERS} for _, v in regimes]
     batch = ModelBatch.from_arrays(k=k, hosts=scenario.hosts, regime_starts=[d for d, _ in regimes],
                                    regime_flows=flows, P=scenario.params.P, arrivals=arrivals,
-                                   y0=scenario.initial_state(k))
+                                   y0=scenario.initial_state(k), stages=values["k"].astype(int))
     return batch, regimes
 
 
@@ -100,7 +101,6 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
     sc = task.scenario
     horizon = sc.horizon_days
     values = member_values(sc.params, task.dims, task.values)
-    values["k"] = np.full(len(task.members), float(task.k))
     batch, regimes = _batch(sc, values, task.k, _arrivals(sc))
     layout = batch.layout
     weights = [series_weights(layout, {n: v[n][..., None] for n in ECONOMY_PARAMETERS}, task.series)
@@ -110,7 +110,7 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
         solver = EnsembleSolver(**task.solver)
         sink, stats = solver.replay(batch, horizon, task.plan,
                                     lambda idx: Projected(horizon, [w[..., idx] for w in weights], starts))
-        out = sink.out                                                      # (D, V, H, m)
+        out = sink.out                                                      # (V, m, H, D)
         stats["fallbacks"] = task.members[stats["fallbacks"]]
     else:
         entropy, dt, first_block = task.noise
@@ -119,7 +119,7 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
         out = _project_states(traj.y, weights, starts)
         stats = {"nfev": 0, "steps": traj.stats["steps"], "fallbacks": np.array([], int),
                  "drained_people": np.zeros(len(task.members))}
-    series = {name: np.ascontiguousarray(out[:, v].transpose(2, 1, 0)) for v, name in enumerate(task.series)}
+    series = dict(zip(task.series, out))                                     # each (m, H, D), member-major
     summary = summary_arrays(series["N"], series["boost"], series["net"], values["r"][:, None])
     scalars = {f"{stat}:{var}": SCALAR_STATS[stat](series[var]) for stat, var in task.scalars}
     stats = {"nfev": int(stats["nfev"]), "steps": int(stats["steps"]), "fallbacks": np.asarray(stats["fallbacks"]),
@@ -130,14 +130,14 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
 
 
 def _project_states(states: np.ndarray, weights, starts) -> np.ndarray:
-    """Full daily states (m, H, C, D) to series (D, V, H, m), regime by regime."""
+    """Full daily states (m, H, C, D) to series (V, m, H, D), regime by regime."""
     days = np.arange(states.shape[-1])
     regime = np.searchsorted(np.asarray(starts, float), days, side="right") - 1
-    out = np.empty((days.size, weights[0].shape[0], states.shape[1], states.shape[0]))
+    out = np.empty((weights[0].shape[0], *states.shape[:2], days.size))
     for r, W in enumerate(weights):
         sel = regime == r
         if sel.any():
-            out[sel] = np.einsum("vchm,mhcd->dvhm", W, states[..., sel])
+            out[..., sel] = np.einsum("vchm,mhcd->vmhd", W, states[..., sel])
     return out
 
 
@@ -206,7 +206,8 @@ def _series_plan(keep, scalars, k_values) -> tuple[tuple, tuple, tuple]:
 
 def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(), chunk_size: int = DEFAULT_CHUNK,
              executor=None, progress: bool | None = None, stochastic: bool = False, dt: float = 0.25,
-             noise_seed=None, solver_options: dict | None = None, desc: str = "flowsim ensemble"):
+             noise_seed=None, solver_options: dict | None = None, plan_cache: dict | None = None,
+             desc: str = "flowsim ensemble"):
     """Solve the members with the given parameter values.
 
     Parameters
@@ -219,6 +220,9 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         As in :func:`ensemble`; ``scalars`` are ``"STAT:SERIES"`` outputs.
     noise_seed : SeedSequence, optional
         Seed of the stochastic mode.
+    plan_cache : dict, optional
+        Step plans already made for these ``scenario`` and ``dims`` (filled
+        in here), so that repeated calls share one plan.
 
     Returns
     -------
@@ -245,33 +249,46 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         chunk_size = max(block, chunk_size // block * block)          # whole blocks: draws independent of chunking
         entropy = int((noise_seed or np.random.SeedSequence()).entropy)
         StochasticSolver(dt=dt)                                         # check dt before any work
-    else:
-        k_ref = int(max(max(d.high for d in dims if d.name == "k") if any(d.name == "k" for d in dims)
-                        else params.get("k"), k_all.max()))
-        plan = _plan(scenario, dims, solver, k_ref)
+    k_ref = int(max(max(d.high for d in dims if d.name == "k") if any(d.name == "k" for d in dims)
+                    else params.get("k"), k_all.max()))
+    if not stochastic:
+        key = (k_ref, tuple(sorted(solver.options().items())))
+        cache = {} if plan_cache is None else plan_cache
+        if key not in cache:
+            cache[key] = _plan(scenario, dims, solver, k_ref)
+        plan = cache[key]
     t_plan = time.perf_counter() - t0
     tasks = []
-    for k in np.unique(k_all):
-        idx = np.flatnonzero(k_all == k)
+    # the ODE solves every member in the layout of the largest k (fewer stages stay empty), so chunks are plain
+    # ranges of members; the stochastic chain draws per k group
+    groups = [(int(k), np.flatnonzero(k_all == k)) for k in np.unique(k_all)] if stochastic else \
+        [(k_ref, np.arange(n))]
+    for k, idx in groups:
         for start in range(0, idx.size, chunk_size):
             sel = idx[start:start + chunk_size]
-            tasks.append(ChunkTask(scenario=scenario, dims=tuple(dims), values=values[sel], members=sel, k=int(k),
+            tasks.append(ChunkTask(scenario=scenario, dims=tuple(dims), values=values[sel], members=sel, k=k,
                                    series=series, keep=keep, scalars=parsed, plan=plan, solver=solver.options(),
                                    noise=(entropy, float(dt), start // block) if stochastic else None))
-    results = run_tasks(solve_chunk, tasks, [len(t.members) for t in tasks], executor=executor,
-                        progress=progress, desc=desc)
     H, D = len(scenario.hosts), scenario.horizon_days + 1
     out_series = {name: np.empty((n, H, D)) for name in keep}
     out_summary: dict = {}
     out_scalars: dict = {}
-    for res in results:
+    chunk_stats: list = []
+
+    def consume(_, res: ChunkResult) -> None:
+        m = res.members
+        rows = slice(int(m[0]), int(m[-1]) + 1) if m[-1] - m[0] + 1 == m.size else m
         for name, arr in res.series.items():
-            out_series[name][res.members] = arr
+            out_series[name][rows] = arr
         for target, source in ((out_summary, res.summary), (out_scalars, res.scalars)):
             for name, arr in source.items():
                 if name not in target:
                     target[name] = np.empty((n, H), dtype=arr.dtype)
-                target[name][res.members] = arr
+                target[name][rows] = arr
+        chunk_stats.append(res.stats)
+
+    run_tasks(solve_chunk, tasks, [len(t.members) for t in tasks], consume, executor=executor, progress=progress,
+              desc=desc)
     stats = {
         "solver": "stochastic" if stochastic else "ensemble",
         "options": {"dt": dt} if stochastic else solver.options(),
@@ -279,10 +296,10 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         "plan_seconds": t_plan,
         "chunks": len(tasks),
         "chunk_size": chunk_size,
-        "nfev": sum(r.stats["nfev"] for r in results),
-        "fallbacks": np.sort(np.concatenate([r.stats["fallbacks"] for r in results]).astype(int)),
-        "drained_people": max((r.stats["drained_people"] for r in results), default=0.0),
-        "chunk_seconds": sum(r.stats["seconds"] for r in results),
+        "nfev": sum(st["nfev"] for st in chunk_stats),
+        "fallbacks": np.sort(np.concatenate([st["fallbacks"] for st in chunk_stats]).astype(int)),
+        "drained_people": max((st["drained_people"] for st in chunk_stats), default=0.0),
+        "chunk_seconds": sum(st["seconds"] for st in chunk_stats),
         "wall_seconds": time.perf_counter() - t0,
     }
     return out_series, out_summary, out_scalars, stats
