@@ -114,6 +114,8 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
         p = ens.crossover_probability(host=host)
         median = ens.median_crossover_date(host)
         text = f"P(crossover) = {p:.0%}" + (f"\nmedian {median.isoformat()}" if median else "\nno member crosses")
+        if "N" in ens.series and not np.any(ens.series_of("N", host)):
+            text += "\n(border closed: no arrivals)" if host in ens.scenario.closures else "\n(no arrivals)"
         ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="small",
                 bbox={"facecolor": "white", "edgecolor": "lightgrey", "alpha": 0.9})
         ax.set_xlim(lo, hi)

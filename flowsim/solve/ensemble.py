@@ -346,9 +346,12 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, plan: 
             ratio = _rms_per_member(h * _combine(_E, K_flat).reshape(C, H, M) / scale)
             if plan is None:
                 err = float(ratio.max())
-                if err > 1.0:
-                    h_abs = h * max(_MIN_FACTOR, _SAFETY * err ** _EXPONENT)
+                if not err <= 1.0:                                # NaN (an overflow) is a rejection too
+                    h_abs = h * (max(_MIN_FACTOR, _SAFETY * err ** _EXPONENT) if np.isfinite(err) else _MIN_FACTOR)
                     step_rejected, rejected = True, rejected + 1
+                    if h_abs < 1e-12 * max(1.0, abs(t)):
+                        raise SolverError(f"the ensemble solver's step fell below {h_abs:.3g} days at day {t:g}: "
+                                          "the error test cannot be met; loosen `rtol`/`atol`.")
                     continue
                 factor = _MAX_FACTOR if err == 0 else min(_MAX_FACTOR, _SAFETY * err ** _EXPONENT)
                 h_abs = h * (min(1.0, factor) if step_rejected else factor)
