@@ -187,3 +187,11 @@ def test_a_plan_is_for_one_scenario(short):
     batch, _ = _batch(other, values, 3, _arrivals(other))
     with pytest.raises(flowsim.SolverError, match="other breakpoints"):
         solver.replay(batch, HORIZON, plan, lambda idx: None)
+
+
+def test_text_and_html_reprs_escape(short):
+    sc = short.replace(name="<b>tricky</b>")
+    ens = flowsim.ensemble(sc, 2, vary={"tau_S": (60, 240)}, seed=1, progress=False)
+    text, html = repr(ens), ens._repr_html_()
+    assert "2 members" in text and "P(crossover)" in text and "KAZ" in text
+    assert "<b>tricky</b>" not in html and "&lt;b&gt;tricky&lt;/b&gt;" in html

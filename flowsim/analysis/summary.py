@@ -57,7 +57,7 @@ def present_value(net: np.ndarray, r) -> np.ndarray:
     """``sum_t net(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes."""
     t = np.arange(net.shape[-1])
     disc = (1.0 + np.asarray(r, float)[..., None]) ** (-t / 365.0)
-    return (net * disc).sum(axis=-1)
+    return np.einsum("...d,...d->...", net, np.broadcast_to(disc, net.shape))
 
 
 def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:

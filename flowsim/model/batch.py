@@ -47,7 +47,8 @@ class ModelBatch:
     stages : ndarray (M,) of int, optional
         Each member's own ``k`` when members with different ``k`` share the
         layout of the largest (``layout.k``): a member with ``k`` stages uses
-        the first ``k`` savings rows, the others stay empty. None: every
+        the last ``k`` savings rows (settlers enter the first of them, the
+        last one empties into ``U``), the rows before stay empty. None: every
         member has ``layout.k`` stages.
     """
 
@@ -124,6 +125,8 @@ class ModelBatch:
                 raise ParameterError(f"stages must be {n_members} whole numbers in [1, {layout.k}]; got {stages!r}.")
             if np.all(stages == layout.k):
                 stages = None
+            else:
+                y0 = _shift_savings(y0, stages, layout)
         return cls(layout=layout, hosts=tuple(hosts), flow=flows[0], P=P, arrivals=arrivals, y0=y0,
                    regime_starts=tuple(float(t) for t in regime_starts), regime_flows=flows, stages=stages)
 
@@ -177,6 +180,18 @@ class ModelBatch:
         base = cls.from_parameter_sets([member[0][1] for member in regimes], arrivals, y0_host)
         flows = tuple(_stack_flow([member[r][1] for member in regimes]) for r in range(len(starts)))
         return replace(base, flow=flows[0], regime_starts=starts, regime_flows=flows)
+
+
+def _shift_savings(y0: np.ndarray, stages: np.ndarray, layout: Layout) -> np.ndarray:
+    """Move each member's initial savings stocks ``S1..Sk`` to the last ``k`` savings rows of the layout."""
+    K = layout.k
+    S = y0[:, :, layout.S]                                            # (M, H, K) as given: stage i in row i
+    for m in np.flatnonzero(stages < K):
+        k = stages[m]
+        if np.any(S[m, :, k:]):
+            raise ParameterError(f"member {m}: initial savings stocks beyond stage {k} (its k); give them as `S`.")
+        y0[m, :, layout.S] = np.concatenate([np.zeros((S.shape[1], K - k)), S[m, :, :k]], axis=1)
+    return y0
 
 
 def _stack_flow(params) -> dict:

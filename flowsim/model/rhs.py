@@ -65,16 +65,13 @@ class FlowRHS:
         self.arrivals = batch.arrivals
         self.arrival_time = lambda t: t
         self.arrival_mask = None
-        self._tmp = [np.empty((n_hosts, n_members)) for _ in range(4)]
+        self._tmp = [np.empty((n_hosts, n_members)) for _ in range(5)]
         k = self.layout.k
         stages = getattr(batch, "stages", None)
         self.stages = np.full(n_members, float(k)) if stages is None else np.asarray(stages, float)
-        if stages is None:
-            self.next_open = self.last_stage = None
-        else:                                     # members with fewer stages: their chain ends early, into U
-            i = np.arange(1, k + 1)[:, None, None]
-            self.next_open = (i[:-1] < self.stages).astype(float)                   # (k-1, 1, M)
-            self.last_stage = (i == self.stages).astype(float)                      # (k, 1, M)
+        # a member with fewer stages uses the last ones of the layout: settlers enter at its first stage,
+        # the rows before it stay empty (they receive nothing), and its last stage is the layout's last
+        self.entry = None if stages is None else (np.arange(k)[:, None, None] == k - self.stages).astype(float)
         self.use_flow(batch.flow)
         self.use_open(np.ones(n_hosts, dtype=bool))
 
@@ -139,7 +136,7 @@ class FlowRHS:
         k = self.layout.k
         T, S = Y[0], Y[1:k + 1]
         R, E, U = Y[k + 1], Y[k + 2], Y[k + 3]
-        out_T, sum_S, D, spare = self._tmp
+        out_T, sum_S, D, spare, settling = self._tmp
         counters = dY.shape[0] > k + 4
         mul = np.multiply
 
@@ -159,18 +156,19 @@ class FlowRHS:
         f = self.job_finding(E)
         hazard = self.g_lam_S + self.phi_S * f
         S.sum(axis=0, out=sum_S)
-        mul(self.settle_S, T, out=dY[1])
-        dY[1] -= hazard * S[0]
-        if self.last_stage is None:
+        if self.entry is None:
+            mul(self.settle_S, T, out=dY[1])
+            dY[1] -= hazard * S[0]
             if k > 1:
                 np.subtract(self.g * S[:-1], hazard * S[1:], out=dY[2:k + 1])
-            last = S[-1]
         else:
-            np.subtract(self.g * S[:-1] * self.next_open, hazard * S[1:], out=dY[2:k + 1])
-            last = (S * self.last_stage).sum(axis=0)
+            dS = dY[1:k + 1]
+            mul(self.entry, mul(self.settle_S, T, out=settling), out=dS)
+            dS -= hazard * S
+            dS[1:] += self.g * S[:-1]
         np.subtract(mul(self.settle_R, T, out=dY[k + 1]), self.lam_R * R, out=dY[k + 1])
         np.subtract(f * (self.phi_S * sum_S + U), self.lam_E * E, out=dY[k + 2])
-        np.subtract(mul(self.g, last, out=dY[k + 3]), (f + self.lam_U) * U, out=dY[k + 3])
+        np.subtract(mul(self.g, S[-1], out=dY[k + 3]), (f + self.lam_U) * U, out=dY[k + 3])
 
         if not counters:
             return dY

@@ -194,11 +194,11 @@ class EnsembleResult:
                 for i, h in enumerate(self.hosts)]
 
     def __repr__(self) -> str:
-        lines = [f"<EnsembleResult {self.scenario.name!r}: {self.n_members} members, {len(self.dims)} varied "
-                 f"parameters ({self.sampler}, seed {self.seed}), kept {', '.join(self.series) or 'no series'}>",
-                 f"{'host':5s} {'P(crossover)':>12s} {'median crossover':>17s} {'P(PV < 0)':>10s}"]
-        for row in self.events():
-            date = row["median_crossover_date"]
-            lines.append(f"{row['host']:5s} {row['p_crossover']:12.3f} {date.isoformat() if date else '-':>17s} "
-                         f"{row['p_negative_pv']:10.3f}")
-        return "\n".join(lines)
+        from .._formatting import ensemble_text
+
+        return ensemble_text(self)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import ensemble_html
+
+        return ensemble_html(self)

@@ -81,7 +81,7 @@ class ChunkResult:
 
 
 def _batch(scenario, values: dict, k: int, arrivals: CompiledArrivals):
-    """A batch in the layout of ``k`` stages; members with fewer stages (``values["k"]``) use the first ones."""
+    """A batch in the layout of ``k`` stages; members with fewer (``values["k"]``) use the last rows of the chain."""
     regimes = regime_values(scenario, values)
     flows = [{n: v[n] for n in FLOW_PARAMETERS} for _, v in regimes]
     batch = ModelBatch.from_arrays(k=k, hosts=scenario.hosts, regime_starts=[d for d, _ in regimes],
@@ -95,8 +95,13 @@ def _arrivals(scenario) -> CompiledArrivals:
                                   scenario.diversion)
 
 
-def solve_chunk(task: ChunkTask) -> ChunkResult:
-    """Solve the members of one task and reduce them to kept series, summaries and scalars."""
+def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
+    """Solve the members of one task and reduce them to kept series, summaries and scalars.
+
+    ``into`` maps kept series to arrays ``(m, H, D)`` (views of the
+    ensemble's own arrays, in this process) that the solver writes directly;
+    the result then carries no series.
+    """
     t_start = time.perf_counter()
     sc = task.scenario
     horizon = sc.horizon_days
@@ -108,9 +113,16 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
     starts = [d for d, _ in regimes]
     if task.noise is None:
         solver = EnsembleSolver(**task.solver)
-        sink, stats = solver.replay(batch, horizon, task.plan,
-                                    lambda idx: Projected(horizon, [w[..., idx] for w in weights], starts))
-        out = sink.out                                                      # (V, m, H, D)
+        H, D = len(sc.hosts), horizon + 1
+        targets = [(into or {}).get(name) for name in task.series]
+        targets = [t if t is not None else np.empty((len(task.members), H, D)) for t in targets]
+
+        def make_sink(idx):
+            whole = len(idx) == len(task.members)
+            return Projected(horizon, [w[..., idx] for w in weights], starts, out=targets if whole else None)
+
+        sink, stats = solver.replay(batch, horizon, task.plan, make_sink)
+        out = sink.out                                                      # V arrays (m, H, D)
         stats["fallbacks"] = task.members[stats["fallbacks"]]
     else:
         entropy, dt, first_block = task.noise
@@ -125,8 +137,8 @@ def solve_chunk(task: ChunkTask) -> ChunkResult:
     stats = {"nfev": int(stats["nfev"]), "steps": int(stats["steps"]), "fallbacks": np.asarray(stats["fallbacks"]),
              "drained_people": float(np.max(stats["drained_people"], initial=0.0)),
              "seconds": time.perf_counter() - t_start}
-    return ChunkResult(members=task.members, series={n: series[n] for n in task.keep}, summary=summary,
-                       scalars=scalars, stats=stats)
+    kept = {} if into else {n: series[n] for n in task.keep}
+    return ChunkResult(members=task.members, series=kept, summary=summary, scalars=scalars, stats=stats)
 
 
 def _project_states(states: np.ndarray, weights, starts) -> np.ndarray:
@@ -200,6 +212,9 @@ def _series_plan(keep, scalars, k_values) -> tuple[tuple, tuple, tuple]:
         if name not in known:
             fix = did_you_mean(str(name), known)
             raise FlowsimError(f"unknown series {name!r}; known: {', '.join(known)}.{fix}")
+        if len(set(k_values)) > 1 and name[:1] == "S" and name[1:].isdigit():
+            raise FlowsimError(f"series {name!r}: members have different k, so savings stage {name[1:]} is not "
+                               "the same stage for all; keep 'S' (all stages) instead.")
     series = tuple(dict.fromkeys((*_SUMMARY_SERIES, *keep, *(v for _, v in parsed))))
     return series, keep, tuple(parsed)
 
@@ -287,8 +302,13 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
                 target[name][rows] = arr
         chunk_stats.append(res.stats)
 
-    run_tasks(solve_chunk, tasks, [len(t.members) for t in tasks], consume, executor=executor, progress=progress,
-              desc=desc)
+    fn = solve_chunk
+    if executor is None and not stochastic:                 # in this process: solve straight into the arrays
+        def fn(task):
+            rows = slice(int(task.members[0]), int(task.members[-1]) + 1)
+            return solve_chunk(task, {name: out_series[name][rows] for name in keep} or None)
+
+    run_tasks(fn, tasks, [len(t.members) for t in tasks], consume, executor=executor, progress=progress, desc=desc)
     stats = {
         "solver": "stochastic" if stochastic else "ensemble",
         "options": {"dt": dt} if stochastic else solver.options(),

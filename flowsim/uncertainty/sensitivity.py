@@ -86,13 +86,14 @@ class SensitivityResult:
         } for j in self.ranking()]
 
     def __repr__(self) -> str:
-        lines = [f"<SensitivityResult {self.output} of {self.host} ({self.unit}): {len(self.dims)} inputs, "
-                 f"n={self.indices.n} ({self.stats.get('evaluations', '?')} runs)>",
-                 f"{'input':22s} {'first':>7s} {'total':>7s}"]
-        for row in self.table()[:10]:
-            label = f"{row['parameter']}[{row['host']}]" if row["host"] else row["parameter"]
-            lines.append(f"{label:22s} {row['first_order']:7.3f} {row['total_order']:7.3f}")
-        return "\n".join(lines)
+        from .._formatting import sensitivity_text
+
+        return sensitivity_text(self)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import sensitivity_html
+
+        return sensitivity_html(self)
 
 
 def default_vary(params, host: str) -> dict:
