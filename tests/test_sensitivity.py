@@ -23,6 +23,8 @@ def test_ishigami_indices():
     V1, V2, V13 = 0.5 * (1 + b * np.pi**4 / 5) ** 2, a**2 / 8, b**2 * np.pi**8 * (1 / 18 - 1 / 50)
     first, total = np.array([V1, V2, 0.0]) / V, np.array([V1 + V13, V2, V13]) / V
     res = sobol_analysis(ishigami, [(-np.pi, np.pi)] * 3, 4096, seed=0, bootstrap=100)
+    again = sobol_analysis(ishigami, [(-np.pi, np.pi)] * 3, 4096, seed=0, bootstrap=100)
+    np.testing.assert_array_equal(res.first_interval, again.first_interval)      # same seed, same intervals
     np.testing.assert_allclose(res.first_order, first, atol=0.03)
     np.testing.assert_allclose(res.total_order, total, atol=0.03)
     assert np.all(res.first_interval[:, 0] <= res.first_interval[:, 1])

@@ -108,16 +108,24 @@ def sobol_analysis(func, bounds, n: int, *, integer=None, seed=None, bootstrap: 
                                "every point (e.g. map 'no crossover' to a day).")
         return y[None, :]
 
-    res = stats.sobol_indices(func=wrapped, n=int(n), dists=dists, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    res = stats.sobol_indices(func=wrapped, n=int(n), dists=dists, rng=rng)
     first, total = np.atleast_1d(res.first_order), np.atleast_1d(res.total_order)
     nan = np.full((len(bounds), 2), np.nan)
     first_ci, total_ci = nan, nan.copy()
     if bootstrap:
-        with warnings.catch_warnings():
-            # an input with no effect at all gives a degenerate bootstrap; its interval is then NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", getattr(stats, "DegenerateDataWarning", RuntimeWarning))
-            boot = res.bootstrap(confidence_level=confidence, n_resamples=int(bootstrap))
+        # scipy's Sobol' bootstrap draws from numpy's legacy global generator: seed it from our stream for
+        # reproducible intervals, and put its state back afterwards
+        state = np.random.get_state()
+        np.random.seed(int(rng.integers(2**32)))
+        try:
+            with warnings.catch_warnings():
+                # an input with no effect at all gives a degenerate bootstrap; its interval is then NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", getattr(stats, "DegenerateDataWarning", RuntimeWarning))
+                boot = res.bootstrap(confidence_level=confidence, n_resamples=int(bootstrap))
+        finally:
+            np.random.set_state(state)
         first_ci = np.column_stack([boot.first_order.confidence_interval.low,
                                     boot.first_order.confidence_interval.high]).reshape(len(bounds), 2)
         total_ci = np.column_stack([boot.total_order.confidence_interval.low,
