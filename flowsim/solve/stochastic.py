@@ -15,7 +15,8 @@ Every step of ``dt`` days (a divisor of a day: 1, 0.5, 0.25...):
   to the next stage (``U`` after the last), a job or away; the unemployed to
   a job or away; settled leavers to the origin or ``W`` (``q_out``);
 * the job-finding rate ``f = f0 max(0, 1 - E/K)`` is taken at the start of
-  the step.
+  the step (so hires within one step can take ``E`` a little above ``K``
+  when the market is nearly full; the next step then hires no one).
 
 People are conserved exactly (every draw only moves people). The *mean* of
 the chain is the deterministic discrete scheme ``expected=True`` (every draw
