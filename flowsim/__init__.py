@@ -43,11 +43,16 @@ from .scenario import (
     reference_parameters,
 )
 from .solve import SOLVERS
+from .uncertainty import EnsembleResult, SensitivityResult, ensemble, sensitivity
 
 __all__ = [
     "__version__",
     "run",
     "run_batch",
+    "ensemble",
+    "EnsembleResult",
+    "sensitivity",
+    "SensitivityResult",
     "Result",
     "SummaryTable",
     "Scenario",

@@ -19,6 +19,12 @@ __all__ = [
     "comparison_text",
     "scenario_text",
     "scenario_html",
+
+
+    "ensemble_text",
+    "ensemble_html",
+    "sensitivity_text",
+    "sensitivity_html",
 ]
 
 
@@ -265,3 +271,57 @@ def scenario_html(scenario) -> str:
     policies = f"<p>policies:</p><ul>{policies}</ul>" if policies else ""
     return (f"<div class='flowsim-scenario'><strong>{esc(repr(scenario))}</strong>{story}{policies}"
             f"{parameter_table_html(scenario.params)}</div>")
+
+
+# ---------------------------------------------------------------- ensembles
+_EVENT_HEADER = ("host", "P(crossover)", "median crossover", "P(PV < 0)")
+
+
+def _ensemble_head(ens) -> str:
+    kept = ", ".join(ens.series) or "no series"
+    return (f"flowsim ensemble of scenario '{ens.scenario.name}': {ens.n_members} members, {len(ens.dims)} "
+            f"varied parameters ({ens.sampler}, seed {ens.seed}); kept {kept}")
+
+
+def _event_rows(ens):
+    return [(r["host"], f"{r['p_crossover']:.3f}", format_value(r["median_crossover_date"]),
+             f"{r['p_negative_pv']:.3f}") for r in ens.events()]
+
+
+def ensemble_text(ens) -> str:
+    """Header line and the per-host event table of an :class:`EnsembleResult`."""
+    return _ensemble_head(ens) + "\n" + _text_table(_EVENT_HEADER, _event_rows(ens))
+
+
+def ensemble_html(ens) -> str:
+    return _html_table(_EVENT_HEADER, _event_rows(ens), caption=_ensemble_head(ens))
+
+
+# ---------------------------------------------------------------- sensitivity
+_SOBOL_HEADER = ("input", "first order", "95% interval", "total", "95% interval")
+
+
+def _sobol_rows(res, top=10):
+    def interval(lo, hi):
+        return "-" if lo != lo else f"{lo:.3f} to {hi:.3f}"
+
+    rows = []
+    for r in res.table()[:top]:
+        label = f"{r['parameter']}[{r['host']}]" if r["host"] else r["parameter"]
+        rows.append((label, f"{r['first_order']:.3f}", interval(r["first_low"], r["first_high"]),
+                     f"{r['total_order']:.3f}", interval(r["total_low"], r["total_high"])))
+    return rows
+
+
+def _sensitivity_head(res) -> str:
+    return (f"Sobol' indices of {res.output} ({res.unit or '-'}) for host {res.host}: {len(res.dims)} inputs, "
+            f"n = {res.indices.n}, {res.stats.get('evaluations', '?')} runs, seed {res.seed}; top 10 by total index")
+
+
+def sensitivity_text(res) -> str:
+    """Header line and the top inputs of a :class:`SensitivityResult`."""
+    return _sensitivity_head(res) + "\n" + _text_table(_SOBOL_HEADER, _sobol_rows(res))
+
+
+def sensitivity_html(res) -> str:
+    return _html_table(_SOBOL_HEADER, _sobol_rows(res), caption=_sensitivity_head(res))

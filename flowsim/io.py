@@ -32,6 +32,12 @@ __all__ = [
     "timeseries_variables",
     "comparison_csv_text",
     "COMPARISON_COLUMNS",
+
+
+    "quantiles_csv_text",
+    "events_csv_text",
+    "draws_csv_text",
+    "sensitivity_csv_text",
 ]
 
 
@@ -165,3 +171,44 @@ def comparison_csv_text(differences) -> str:
     rows = ([d.scenario, d.reference_scenario, d.host, d.figure, _cell(d.reference), _cell(d.value),
              _cell(d.difference), d.unit, d.note] for d in differences)
     return _csv_text(COMPARISON_COLUMNS, rows)
+
+
+# ------------------------------------------------------------------ uncertainty
+def _level_name(q: float) -> str:
+    return f"q{round(q * 100):02d}"
+
+
+def quantiles_csv_text(ens, variables=("N", "net"), q=(0.05, 0.25, 0.5, 0.75, 0.95)) -> str:
+    """``quantiles.csv``: ``date, host, variable, q05, q25, q50, q75, q95`` over the members of an ensemble.
+
+    People for compartments and ``N``, USD/day for economy variables.
+    """
+    dates = [str(d) for d in ens.dates]
+    header = ("date", "host", "variable", *(_level_name(x) for x in q))
+    rows = []
+    for variable in variables:
+        levels = ens.quantiles(variable, q)                     # (len(q), H, D)
+        for h, host in enumerate(ens.hosts):
+            cols = levels[:, h, :].T.tolist()
+            rows.extend((d, host, variable, *map(repr, c)) for d, c in zip(dates, cols))
+    return _csv_text(header, rows)
+
+
+def events_csv_text(ens) -> str:
+    """``events.csv``: per host, the probability of a crossover within the horizon, the median crossover
+    date among the members that cross (empty if none), the probability of a negative present value."""
+    from .uncertainty.result import EVENT_COLUMNS
+
+    return _csv_text(EVENT_COLUMNS, ([_cell(row[c]) for c in EVENT_COLUMNS] for row in ens.events()))
+
+
+def draws_csv_text(ens) -> str:
+    """``draws.csv``: the drawn parameter values, one row per member, one column per ``name[HOST]``."""
+    return _csv_text(("member", *ens.labels), ([i, *map(repr, row.tolist())] for i, row in enumerate(ens.values)))
+
+
+def sensitivity_csv_text(result) -> str:
+    """``sobol.csv``: one row per input, by decreasing total index (columns of ``SENSITIVITY_COLUMNS``)."""
+    from .uncertainty.sensitivity import SENSITIVITY_COLUMNS
+
+    return _csv_text(SENSITIVITY_COLUMNS, ([_cell(row[c]) for c in SENSITIVITY_COLUMNS] for row in result.table()))

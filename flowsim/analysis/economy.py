@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import did_you_mean
+from ..exceptions import FlowsimError
 from ..model.layout import Layout
 
 __all__ = [
     "CHANNELS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "ECONOMY_PARAMETERS", "economy_series", "economy_arrays",
+    "series_names", "series_weights",
 ]
 
 #: The six channels, in MODEL.md order.
@@ -100,3 +103,62 @@ def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray
     net = boost - burden
     share = net / (p["gdp"] / 365.0)
     return np.stack([spending, work, public, support, displacement, rent, boost, burden, net, share], axis=2)
+
+
+def series_names(layout: Layout) -> tuple[str, ...]:
+    """Every series name of a result with this layout: compartments, ``S``, ``N``, economy variables."""
+    return (*layout.names, "S", "N", *ECONOMY_VARIABLES)
+
+
+def series_weights(layout: Layout, econ: dict, variables) -> np.ndarray:
+    """Weight of every compartment in each series, for constant parameters.
+
+    Every series a result carries is a linear function of the compartments
+    (the channels of MODEL.md have no constant term), so with parameters
+    constant in time ``series_v(t) = sum_c W[v, c] * state_c(t)`` per host
+    and member. The economy weights are obtained by evaluating
+    :func:`economy_series` on the unit basis of the compartments, so the
+    formulas live in one place only.
+
+    Parameters
+    ----------
+    layout : Layout
+    econ : dict of str to ndarray (M, H, 1)
+        Economy parameters of one regime (see :func:`economy_arrays`).
+    variables : sequence of str
+        Names from :func:`series_names`.
+
+    Returns
+    -------
+    ndarray, shape (V, C, H, M)
+        Compartment-major, as the ensemble solver's output sink wants it.
+
+    Examples
+    --------
+    ``N`` weighs every present compartment by 1:
+
+    >>> import numpy as np
+    >>> econ = {n: np.ones((1, 1, 1)) for n in ECONOMY_PARAMETERS}
+    >>> series_weights(Layout(1), econ, ["N"])[0, :, 0, 0]
+    array([1., 1., 1., 1., 1., 0., 0., 0.])
+    """
+    C = layout.size
+    M, H = np.shape(econ["m"])[:2]
+    names = series_names(layout)
+    coef = None
+    rows = []
+    for v in variables:
+        if v in ECONOMY_VARIABLES:
+            if coef is None:
+                basis = np.broadcast_to(np.eye(C), (M, H, C, C))         # state c on "day" j: 1 if c == j
+                coef = economy_series(basis, layout, econ)               # (M, H, V_econ, C)
+            w = coef[:, :, ECONOMY_VARIABLES.index(v), :]
+        elif v in names:
+            w = np.zeros((M, H, C))
+            pick = {"S": layout.S, "N": layout.present}.get(v, layout.index(v) if v in layout.names else None)
+            w[..., pick] = 1.0
+        else:
+            fix = did_you_mean(str(v), names)
+            raise FlowsimError(f"unknown series {v!r}; known: {', '.join(names)}.{fix}")
+        rows.append(np.transpose(w, (2, 1, 0)))                          # (C, H, M)
+    return np.ascontiguousarray(np.stack(rows))

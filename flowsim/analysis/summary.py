@@ -32,7 +32,8 @@ def first_day(mask: np.ndarray) -> np.ndarray:
     """Index of the first True along the last axis, or -1 where none."""
     mask = np.asarray(mask, bool)
     idx = mask.argmax(axis=-1)
-    return np.where(mask.any(axis=-1), idx, -1)
+    hit = np.take_along_axis(mask, idx[..., None], axis=-1)[..., 0]      # argmax is 0 when nothing is True
+    return np.where(hit, idx, -1)
 
 
 def peak(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +57,7 @@ def present_value(net: np.ndarray, r) -> np.ndarray:
     """``sum_t net(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes."""
     t = np.arange(net.shape[-1])
     disc = (1.0 + np.asarray(r, float)[..., None]) ** (-t / 365.0)
-    return (net * disc).sum(axis=-1)
+    return np.einsum("...d,...d->...", net, np.broadcast_to(disc, net.shape))
 
 
 def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
@@ -71,9 +72,9 @@ def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
     """
     t0 = first_day(np.abs(cum) > threshold)
     sign0 = np.sign(np.take_along_axis(cum, np.maximum(t0, 0)[..., None], axis=-1))
-    days = np.arange(cum.shape[-1])
-    after = days > t0[..., None]
-    turned = after & (np.sign(cum) == -sign0) & (t0[..., None] >= 0)
+    sign0[t0 < 0] = 0.0                                  # no t0: nothing can turn
+    turned = cum * sign0 < 0                             # opposite sign of C(t0)
+    turned &= np.arange(cum.shape[-1]) > t0[..., None]   # after t0
     return first_day(turned)
 
 

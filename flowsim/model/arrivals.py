@@ -42,6 +42,7 @@ class CompiledArrivals:
         self.diversion = np.zeros((self.n_hosts, self.n_hosts)) if diversion is None else np.asarray(diversion)
         self._closable = any(self.windows)
         self._diverts = bool(self.diversion.any())
+        self._rates = [(h, s.rate) for h, per_host in enumerate(schedules) for s in per_host]
 
     @classmethod
     def build(cls, hosts, arrivals, closures, start, diversion=None):
@@ -77,7 +78,10 @@ class CompiledArrivals:
 
     def rate(self, t: float, is_open: np.ndarray | None = None) -> np.ndarray:
         """Direct arrivals (people/day) of every host at time ``t``, shape (H,)."""
-        a = np.array([sum(s.rate(t) for s in per_host) for per_host in self.schedules], dtype=float)
+        sums = [0.0] * self.n_hosts
+        for h, rate in self._rates:                   # the schedules of a host add up, in their order
+            sums[h] += rate(t)
+        a = np.array(sums)
         if not self._closable:
             return a
         is_open = self.is_open(t) if is_open is None else is_open

@@ -7,6 +7,8 @@ artists it made, so a figure can be composed or restyled by the caller.
 from .compare import plot_net_overlay, plot_net_overlay_grid
 from .economy import plot_boost_burden, plot_boost_burden_grid
 from .population import plot_population, plot_population_grid
+from .uncertainty import plot_crossover_histogram, plot_fan, plot_fan_grid, plot_sobol, plot_tornado
 
 __all__ = ["plot_population", "plot_population_grid", "plot_boost_burden", "plot_boost_burden_grid",
-           "plot_net_overlay", "plot_net_overlay_grid"]
+           "plot_net_overlay", "plot_net_overlay_grid", "plot_fan", "plot_fan_grid", "plot_crossover_histogram",
+           "plot_sobol", "plot_tornado"]

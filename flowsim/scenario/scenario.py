@@ -220,17 +220,11 @@ class Scenario:
             When a policy makes a value invalid (the policy is named).
         """
         base = self.params if params is None else params
-        if not self.policies:
-            return [(0.0, base)]
-        by_day: dict[float, list[Policy]] = {}
-        for pol in self.policies:
-            day = max(0.0, float((pol.start - self.start).days))
-            if day < self.horizon_days:
-                by_day.setdefault(day, []).append(pol)
-        out = [] if 0.0 in by_day else [(0.0, base)]
+        days = self.policy_days()
+        out = [] if days and days[0][0] == 0.0 else [(0.0, base)]
         current = base
-        for day in sorted(by_day):
-            for pol in by_day[day]:
+        for day, policies in days:
+            for pol in policies:
                 new = pol.new_value(base.get(pol.parameter, pol.host))
                 try:
                     current = current.with_params(**{pol.parameter: {pol.host: new}})
@@ -240,6 +234,23 @@ class Scenario:
                     ) from None
             out.append((day, current))
         return out
+
+    def policy_days(self) -> list[tuple[float, list[Policy]]]:
+        """Policies grouped by the day they take effect, in day order.
+
+        Returns
+        -------
+        list of (float, list of Policy)
+            Days since the start (a start on or before the scenario's start
+            counts as day 0); policies taking effect at or after the horizon
+            are left out.
+        """
+        by_day: dict[float, list[Policy]] = {}
+        for pol in self.policies:
+            day = max(0.0, float((pol.start - self.start).days))
+            if day < self.horizon_days:
+                by_day.setdefault(day, []).append(pol)
+        return sorted(by_day.items())
 
     @property
     def parameters(self) -> ParameterSet:
@@ -265,15 +276,27 @@ class Scenario:
         """Calendar dates of the daily output grid, ``datetime64[D]`` of length horizon + 1."""
         return np.datetime64(self.start, "D") + np.arange(self.horizon_days + 1)
 
-    def initial_state(self) -> np.ndarray:
-        """Initial stocks as an array of shape (H, C), people."""
+    def initial_state(self, k: int | None = None) -> np.ndarray:
+        """Initial stocks as an array of shape (H, C), people.
+
+        Parameters
+        ----------
+        k : int, optional
+            Erlang stages of the layout (default the scenario's ``k``; an
+            ensemble that varies ``k`` asks for each value).
+        """
         from ..model.layout import Layout
 
-        lay = Layout(int(self.params.get("k")))
+        lay = Layout(int(self.params.get("k")) if k is None else int(k))
         y0 = np.zeros((len(self.hosts), lay.size))
         for host, stocks in self.initial.items():
             h = self.hosts.index(host)
             for name, value in stocks.items():
+                if name not in lay.names and name != "S":
+                    raise ScenarioError(
+                        f"initial stock {name} for host {host} needs k >= {name[1:]} savings stages; got k = {lay.k}. "
+                        "Give the stock as `S` (stage 1) or keep k fixed."
+                    )
                 y0[h, lay.index(name)] += value
         return y0
 

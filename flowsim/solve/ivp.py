@@ -40,7 +40,7 @@ from ..exceptions import SolverError
 from ..model.rhs import FlowRHS
 from .base import Solver, Trajectories, register_solver
 
-__all__ = ["IvpSolver", "DEFAULT_METHOD", "DEFAULT_RTOL", "DEFAULT_ATOL"]
+__all__ = ["IvpSolver", "DEFAULT_METHOD", "DEFAULT_RTOL", "DEFAULT_ATOL", "segment_edges", "enter_segment"]
 
 DEFAULT_METHOD = "RK45"
 DEFAULT_RTOL = 1e-8
@@ -83,18 +83,15 @@ class IvpSolver(Solver):
 
     def solve(self, batch, horizon: int) -> Trajectories:
         rhs = FlowRHS(batch)
-        cuts = set(batch.arrivals.breakpoints(horizon)) | {t for t in batch.regime_starts if 0.0 < t < horizon}
-        edges = [0.0, *sorted(cuts), float(horizon)]
+        edges = segment_edges(batch, horizon)
         grid = np.arange(horizon + 1, dtype=float)
-        out = np.empty((grid.size, *batch.shape))
-        y = batch.y0.ravel().copy()
-        out[0] = batch.y0
+        out = np.empty((grid.size, *rhs.shape))                      # (D, C, H, M)
+        Y0 = rhs.to_compartment_major(batch.y0)
+        y = Y0.ravel().copy()
+        out[0] = Y0
         nfev = 0
         for t0, t1 in zip(edges[:-1], edges[1:]):
-            # evaluate arrivals strictly inside (t0, t1): right limit at t0, left limit at t1
-            eps = 1e-9 * (t1 - t0)
-            rhs.use_flow(batch.flow_at(t0))
-            rhs.arrival_time = lambda t, lo=t0 + eps, hi=t1 - eps: min(max(t, lo), hi)
+            enter_segment(rhs, batch, t0, t1)
             days = grid[(grid > t0) & (grid <= t1)]
             t_eval = days if days.size and days[-1] == t1 else np.append(days, t1)
             sol = solve_ivp(
@@ -109,12 +106,30 @@ class IvpSolver(Solver):
                 )
             if days.size:
                 states = np.moveaxis(sol.y[:, : days.size], -1, 0)
-                out[days.astype(int)] = states.reshape(days.size, *batch.shape)
+                out[days.astype(int)] = states.reshape(days.size, *rhs.shape)
             y = sol.y[:, -1]
         stats = {
             "method": self.method, "rtol": self.rtol, "atol": self.atol,
             "nfev": int(nfev), "segments": len(edges) - 1,
         }
-        return Trajectories(t=grid, y=np.moveaxis(out, 0, -1).copy(), success=True,
-                            message="integration successful", stats=stats)
+        y_out = np.ascontiguousarray(out.transpose(3, 2, 1, 0))     # (M, H, C, D)
+        return Trajectories(t=grid, y=y_out, success=True, message="integration successful", stats=stats)
 
+
+def segment_edges(batch, horizon: int) -> list[float]:
+    """``[0, breakpoints..., horizon]``: arrival jumps, closure edges and policy dates, in days."""
+    cuts = set(batch.arrivals.breakpoints(horizon)) | {t for t in batch.regime_starts if 0.0 < t < horizon}
+    return [0.0, *sorted(cuts), float(horizon)]
+
+
+def enter_segment(rhs: FlowRHS, batch, t0: float, t1: float) -> None:
+    """Set the parameters, closures and arrival clamp of the segment ``[t0, t1]``.
+
+    Arrivals are evaluated strictly inside ``(t0, t1)``: the right limit at
+    ``t0`` and the left limit at ``t1``, so no step straddles a jump.
+    """
+    eps = 1e-9 * (t1 - t0)
+    lo, hi = t0 + eps, t1 - eps
+    rhs.use_flow(batch.flow_at(t0))
+    rhs.use_open(batch.arrivals.is_open(lo))
+    rhs.arrival_time = lambda t: min(max(t, lo), hi)

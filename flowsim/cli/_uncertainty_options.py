@@ -1,0 +1,86 @@
+"""Options shared by ``flowsim sweep`` and ``flowsim sensitivity``: ranges and where to run."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from ..exceptions import FlowsimError
+
+__all__ = ["add_vary", "parse_vary_options", "add_executor", "executor_from"]
+
+_VARY = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*(?P<host>[A-Za-z]+)\s*\])?\s*"
+                   r"(=\s*(?P<low>[^:]+):(?P<high>.+))?$")
+
+
+def add_vary(parser) -> None:
+    parser.add_argument(
+        "--vary", action="append", default=None, metavar="NAME[HOST]=LO:HI",
+        help="a parameter and its range, for every host (NAME=LO:HI) or one (NAME[KAZ]=LO:HI); "
+             "NAME or NAME[HOST] alone uses the shipped range; repeat for several. Default: every "
+             "parameter with a shipped range.",
+    )
+
+
+def _number(text: str, item: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise FlowsimError(f"--vary {item!r}: {text.strip()!r} is not a number; write NAME=LO:HI, "
+                           "e.g. --vary tau_S=60:240.") from None
+
+
+def parse_vary_options(items):
+    """``["f0=0.005:0.02", "tau_S[KAZ]=60:240", "rho"]`` -> the ``vary`` mapping of :func:`flowsim.ensemble`."""
+    if not items:
+        return None
+    vary: dict = {}
+    for item in items:
+        m = _VARY.match(item)
+        if not m:
+            raise FlowsimError(f"--vary {item!r}: expected NAME=LO:HI, NAME[HOST]=LO:HI, NAME or NAME[HOST] "
+                               "(e.g. --vary tau_S[KAZ]=60:240).")
+        name, host = m["name"], m["host"]
+        rng = None if m["low"] is None else (_number(m["low"], item), _number(m["high"], item))
+        if host is None:
+            vary[name] = rng
+        else:
+            entry = vary.get(name)
+            if not isinstance(entry, dict):
+                entry = vary[name] = {}
+            entry[host] = rng
+    return vary
+
+
+def add_executor(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, default=None, metavar="W",
+                       help="run the chunks in W local processes (ProcessPoolExecutor)")
+    group.add_argument("--dask", default=None, metavar="ADDRESS",
+                       help="run the chunks on a dask.distributed scheduler (needs flowsim[dask])")
+    parser.add_argument("--chunk-size", type=int, default=None, metavar="M",
+                        help="members per vectorised batch and per task (default 250)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+@contextlib.contextmanager
+def executor_from(args):
+    """The executor the options ask for (None: this process), shut down afterwards."""
+    if args.workers is not None:
+        if args.workers < 1:
+            raise FlowsimError(f"--workers must be >= 1; got {args.workers}.")
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            yield pool
+        return
+    if args.dask is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise FlowsimError("--dask needs dask.distributed; install it with `pip install 'flowsim[dask]'`.") \
+                from None
+        with Client(args.dask) as client:
+            yield client.get_executor()
+        return
+    yield None

@@ -1,0 +1,247 @@
+"""Dormand-Prince 5(4) over a whole batch, with an error test per member.
+
+The tableau, error estimator, dense output, step-size controller and initial
+step are those of :class:`scipy.integrate.RK45` (``solve_ivp``'s default);
+what differs is that every array has a member axis and that a step's error is
+tested member by member (see :mod:`flowsim.solve.ensemble`). :func:`march`
+integrates a batch either adaptively or on a given list of steps, and hands
+the dense output of every accepted step to a sink
+(:mod:`flowsim.solve.sinks`).
+
+Arithmetic is elementwise over the members (numpy's own loops: no BLAS call
+whose result for one member could depend on the batch's size), so a member's
+numbers depend only on its parameters and the steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import RK45
+
+from ..exceptions import SolverError
+from ..model.rhs import FlowRHS
+from .ivp import enter_segment, segment_edges
+
+__all__ = ["march", "dense", "Stepper"]
+
+# The RK45 (Dormand-Prince 5(4)) tableau and controller constants of scipy's solve_ivp.
+A, B, C, E, P = RK45.A, RK45.B, RK45.C, RK45.E, RK45.P
+EXPONENT = -1.0 / (RK45.error_estimator_order + 1)
+SAFETY, MIN_FACTOR, MAX_FACTOR = 0.9, 0.2, 10.0
+
+
+def combine(a: np.ndarray, K: np.ndarray, out=None) -> np.ndarray:
+    """``sum_s a[s] K[s]`` over the rows of a 2-D ``K``.
+
+    numpy's own loops, not BLAS: a multithreaded BLAS ``gemv`` on these long
+    rows is up to 20 times slower on a busy machine, and its result for one
+    element could depend on the array's length (SIMD tails); this is
+    elementwise, so a member's numbers do not depend on its chunk.
+    """
+    return np.einsum("s,sn->n", a, K, out=out)
+
+
+def powers(theta: np.ndarray) -> np.ndarray:
+    """``theta, theta^2, theta^3, theta^4`` for each theta, shape (days, 4)."""
+    return np.cumprod(np.tile(np.asarray(theta, float)[:, None], (1, P.shape[1])), axis=1)
+
+
+def dense(theta: np.ndarray, h: float, Y: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """RK45's quartic interpolant at ``t + theta h``: shape ``(len(theta), *Y.shape)``.
+
+    ``K`` holds the 7 stage derivatives of the step; its first ``len(Y)`` rows are used.
+    """
+    weights = P @ powers(theta).T                                                  # (7, days)
+    K_rows = K[:, :Y.shape[0]].reshape(7, -1)
+    return np.stack([Y + h * combine(w, K_rows).reshape(Y.shape) for w in weights.T])
+
+
+def rms_per_member(x: np.ndarray) -> np.ndarray:
+    """``sqrt(mean(x**2))`` over the (C, H) axes of a (C, H, M) array."""
+    n = x.shape[0] * x.shape[1]
+    return np.sqrt(np.square(x).sum(axis=(0, 1)) / n)
+
+
+class Stepper:
+    """One Dormand-Prince step of every member, with the buffers it reuses.
+
+    Parameters
+    ----------
+    rhs : FlowRHS
+    shape : tuple
+        ``(C, H, M)`` of the integrated state (``C`` may exclude the counters).
+    n_read : int
+        Rows the right-hand side reads (``T, S1..Sk, R, E, U``): the stage
+        states need no more.
+    rtol, atol : float
+        Error test.
+    """
+
+    def __init__(self, rhs, shape, n_read: int, rtol: float, atol: float):
+        self.rhs, self.shape, self.n_read = rhs, shape, n_read
+        self.rtol, self.atol = rtol, atol
+        self.K = np.empty((7, *shape))
+        self.K_flat = self.K.reshape(7, -1)
+        self.K_read = self.K[:, :n_read].reshape(7, -1)
+        self.stage = np.empty((n_read, *shape[1:]))
+        self.spare = np.empty(shape)                  # the next state, swapped with the current one on acceptance
+        self.err = np.empty(shape)
+        self.scale = np.empty(shape)
+
+    def step(self, t: float, h: float, t_new: float, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(Y_new, ratio)``: the state at ``t_new = t + h`` (in a reused buffer) and each member's error ratio.
+
+        ``K[0]`` must hold ``f(t, Y)``; ``K`` holds every stage afterwards,
+        ``K[6] = f(t_new, Y_new)``.
+        """
+        rhs, K, n = self.rhs, self.K, self.n_read
+        stage = self.stage.reshape(-1)
+        for s in range(1, 6):                                    # stages need only what the RHS reads
+            combine(h * A[s, :s], self.K_read[:s], out=stage)
+            self.stage += Y[:n]
+            rhs.derivative(t + C[s] * h if C[s] < 1.0 else t_new, self.stage, K[s])
+        Y_new = self.spare
+        combine(h * B, self.K_flat[:6], out=Y_new.reshape(-1))
+        Y_new += Y
+        rhs.derivative(t_new, Y_new, K[6])
+        combine(h * E, self.K_flat, out=self.err.reshape(-1))
+        np.abs(Y, out=self.scale)
+        np.maximum(self.scale, np.abs(Y_new), out=self.scale)
+        self.scale *= self.rtol
+        self.scale += self.atol
+        self.err /= self.scale
+        return Y_new, rms_per_member(self.err)
+
+    def accept(self, Y: np.ndarray) -> None:
+        """The old state's buffer becomes the spare one; ``K[0]`` takes ``K[6]`` (first same as last)."""
+        self.spare = Y
+        self.K[0] = self.K[6]
+
+    def initial_step(self, t0: float, Y: np.ndarray, t1: float) -> float:
+        """``solve_ivp``'s initial step (Hairer-Norsett-Wanner II.4), the smallest over the members."""
+        F, rtol, atol = self.K[0], self.rtol, self.atol
+        scale = atol + np.abs(Y) * rtol
+        d0, d1 = rms_per_member(Y / scale), rms_per_member(F / scale)
+        h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
+        h0 = float(min(h0.min(), t1 - t0))
+        F1 = self.rhs.derivative(t0 + h0, Y + h0 * F, np.empty_like(Y))
+        d2 = rms_per_member((F1 - F) / scale) / h0
+        d = np.maximum(d1, d2)
+        h1 = np.where(d <= 1e-15, max(1e-6, h0 * 1e-3), (0.01 / np.maximum(d, 1e-300)) ** (-EXPONENT))
+        return float(min(100 * h0, h1.min(), t1 - t0))
+
+
+def _next_step(h: float, err: float, rejected_before: bool) -> tuple[bool, float]:
+    """``solve_ivp``'s controller: ``(accepted, next step)`` for error ratio ``err`` (NaN is a rejection)."""
+    if not err <= 1.0:
+        return False, h * (max(MIN_FACTOR, SAFETY * err ** EXPONENT) if np.isfinite(err) else MIN_FACTOR)
+    factor = MAX_FACTOR if err == 0 else min(MAX_FACTOR, SAFETY * err ** EXPONENT)
+    return True, h * (min(1.0, factor) if rejected_before else factor)
+
+
+def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=None, sink=None,
+          counters: bool = True):
+    """Integrate a batch, adaptively (``steps=None``) or on given steps.
+
+    Parameters
+    ----------
+    batch : ModelBatch
+    horizon : int
+        Days.
+    rtol, atol : float
+        Error test: a step passes for a member when the RMS over its
+        components of ``err / (atol + rtol max(|y|, |y_new|))`` is <= 1.
+    drain : float
+        Drain threshold relative to each member's people (see
+        :mod:`flowsim.solve.ensemble`); 0 switches the drain off.
+    steps : tuple of (ndarray, ndarray, tuple), optional
+        ``(t, h, edges)`` of steps to replay; adaptive when None (a step is
+        accepted when every member passes).
+    sink : object, optional
+        Receives ``start(Y)`` and ``step(t, h, t_new, Y, K, Y_new)`` for every
+        accepted step (:mod:`flowsim.solve.sinks`).
+    counters : bool
+        Integrate the counters ``Ret, Out, In`` too (they feed back into
+        nothing: when no output needs them they are skipped, and their errors
+        take no part in the error test).
+
+    Returns
+    -------
+    accepted : list of (float, float)
+        Accepted ``(t, h)``.
+    worst : ndarray (M,)
+        Each member's largest error ratio over all steps (<= 1 when adaptive; NaN after an overflow).
+    stats : dict
+        ``nfev``, ``steps``, ``rejected``, ``drained_people`` (M,).
+    """
+    rhs = FlowRHS(batch)
+    edges = segment_edges(batch, horizon)
+    if steps is not None and tuple(steps[2]) != tuple(edges):
+        raise SolverError("this step plan was made for other breakpoints (arrivals, closures or policy dates); "
+                          "make a plan for this scenario with EnsembleSolver.plan().")
+    lay = batch.layout
+    n_read = lay.present.stop                                   # T, S1..Sk, R, E, U: the counters feed nothing
+    Y = rhs.to_compartment_major(batch.y0)
+    arrivals = batch.arrivals
+    people = Y[lay.people].sum(axis=(0, 1)) + arrivals.cumulative([float(horizon)]).sum()
+    if not counters:
+        Y = np.ascontiguousarray(Y[:n_read])
+    M = Y.shape[2]
+    stepper = Stepper(rhs, Y.shape, n_read, rtol, atol)
+    K = stepper.K
+    threshold = drain * np.maximum(people, 1.0)                                   # (M,) people
+    dropped, worst = np.zeros(M), np.zeros(M)
+    accepted: list[tuple[float, float]] = []
+    nfev, rejected, i = 0, 0, 0
+    if sink is not None:
+        sink.start(Y)
+    for t0, t1 in zip(edges[:-1], edges[1:]):
+        enter_segment(rhs, batch, t0, t1)
+        rhs.arrival_mask = None
+        drained = np.zeros(M, dtype=bool)
+        cum_end = arrivals.cumulative([t1]).sum()
+        t = t0
+        rhs.derivative(t, Y, K[0])
+        nfev += 1
+        if steps is None:
+            h_next, nfev, rejected_before = stepper.initial_step(t0, Y, t1), nfev + 1, False
+        while t < t1:
+            if steps is not None:
+                if i >= len(steps[0]) or steps[0][i] != t:
+                    raise SolverError("the step plan does not match this integration (a plan is made for one "
+                                      "scenario and horizon).")
+                h, i = float(steps[1][i]), i + 1
+            else:
+                h = t1 - t if t + h_next >= t1 - 1e-12 * max(1.0, t1) else h_next
+            t_new = t1 if t + h >= t1 else t + h
+            Y_new, ratio = stepper.step(t, h, t_new, Y)
+            nfev += 6
+            if steps is None:
+                ok, h_next = _next_step(h, float(ratio.max()), rejected_before)
+                rejected_before = not ok
+                if not ok:
+                    rejected += 1
+                    if h_next < 1e-12 * max(1.0, abs(t)):
+                        raise SolverError(f"the ensemble solver's step fell below {h_next:.3g} days at day {t:g}: "
+                                          "the error test cannot be met; loosen `rtol`/`atol`.")
+                    continue
+            np.fmax(worst, ratio, out=worst)
+            worst[np.isnan(ratio)] = np.nan
+            accepted.append((t, h))
+            if sink is not None:
+                sink.step(t, h, t_new, Y, K, Y_new)
+            stepper.accept(Y)
+            Y, t = Y_new, t_new
+            newly = ~drained & (np.abs(Y[lay.T]).sum(axis=0) <= threshold)
+            if newly.any():
+                newly &= cum_end - arrivals.cumulative([t]).sum() <= threshold
+            if newly.any():                                       # transit drained: exactly zero from now on
+                dropped[newly] += Y[lay.T][:, newly].sum(axis=0)
+                Y[lay.T][:, newly] = 0.0
+                drained |= newly
+                rhs.arrival_mask = (~drained).astype(float)
+                rhs.derivative(t, Y, K[0])
+                nfev += 1
+    if steps is not None and i != len(steps[0]):
+        raise SolverError("the step plan is longer than this integration (a plan is made for one horizon).")
+    return accepted, worst, {"nfev": nfev, "steps": len(accepted), "rejected": rejected, "drained_people": dropped}

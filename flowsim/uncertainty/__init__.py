@@ -1,0 +1,8 @@
+"""Uncertainty: ensembles, global sensitivity and distributed sweeps."""
+
+from .result import EVENT_COLUMNS, EnsembleResult
+from .runner import DEFAULT_CHUNK, DEFAULT_KEEP, ensemble
+from .sensitivity import SENSITIVITY_COLUMNS, SensitivityResult, sensitivity
+
+__all__ = ["ensemble", "EnsembleResult", "EVENT_COLUMNS", "DEFAULT_KEEP", "DEFAULT_CHUNK", "sensitivity",
+           "SensitivityResult", "SENSITIVITY_COLUMNS"]

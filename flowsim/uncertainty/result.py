@@ -1,0 +1,204 @@
+"""The outcome of an ensemble: drawn parameters, kept series, summaries, statistics."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import did_you_mean, to_date
+from ..analysis.summary import SUMMARY_FIELDS
+from ..analysis.uncertainty import QUANTILES, median_day, member_quantiles, probability
+from ..exceptions import FlowsimError
+from ..scenario.sampling import member_parameter_set
+
+__all__ = ["EnsembleResult", "EVENT_COLUMNS"]
+
+#: Columns of :meth:`EnsembleResult.events` (and ``events.csv``).
+EVENT_COLUMNS = ("host", "members", "p_crossover", "median_crossover_date", "p_negative_pv")
+
+
+@dataclass(frozen=True, eq=False)
+class EnsembleResult:
+    """Members of an ensemble, their drawn parameters and what was kept of their runs.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario every member ran (with its own parameter values).
+    dims : tuple of Dimension
+        The varied parameters (one per parameter and host) and their ranges.
+    unit : ndarray, shape (n, d)
+        Drawn points of the unit cube.
+    values : ndarray, shape (n, d)
+        Drawn parameter values, in each dimension's unit (member axis first).
+    sampler : str
+        ``lhs``, ``sobol`` or ``random``.
+    seed : int
+        Entropy that reproduces the ensemble: ``ensemble(..., seed=result.seed)``.
+    series : dict of str to ndarray (n, H, D)
+        Kept series per member, host and day (people, or USD/day).
+    summary_arrays : dict of str to ndarray (n, H)
+        The per-host summary figures of every member (days as grid indices,
+        -1 where the event does not occur), as :attr:`Result.summary_arrays`.
+    scalars : dict of str to ndarray (n, H)
+        Extra scalar outputs (``"peak:U"``...).
+    stats : dict
+        Solver and timing details: ``plan_steps``, ``nfev``, ``fallbacks``
+        (members re-solved alone), ``drained_people``, ``bytes_per_member``,
+        ``wall_seconds``...
+    """
+
+    scenario: object
+    dims: tuple
+    unit: np.ndarray
+    values: np.ndarray
+    sampler: str
+    seed: int
+    series: dict
+    summary_arrays: dict
+    scalars: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+    # ----------------------------------------------------------- coordinates
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return self.scenario.hosts
+
+    @property
+    def dates(self) -> np.ndarray:
+        """Calendar date of each output day, ``datetime64[D]``, shape (D,)."""
+        return self.scenario.dates
+
+    @property
+    def n_members(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Names of the varied dimensions, ``name[HOST]`` or ``name`` for globals."""
+        return tuple(d.label for d in self.dims)
+
+    def _host(self, host: str) -> int:
+        try:
+            return self.hosts.index(host)
+        except ValueError:
+            fix = did_you_mean(str(host), self.hosts)
+            raise FlowsimError(f"host {host!r} is not in this ensemble ({', '.join(self.hosts)}).{fix}") from None
+
+    def _pick(self, arr: np.ndarray, host: str | None) -> np.ndarray:
+        return arr if host is None else arr[:, self._host(host)]
+
+    # ------------------------------------------------------------ parameters
+    def parameters(self) -> list[dict]:
+        """The drawn values: one row ``{"member": i, label: value, ...}`` per member."""
+        return [{"member": i, **dict(zip(self.labels, map(float, row)))} for i, row in enumerate(self.values)]
+
+    def to_dataframe(self):
+        """The drawn values as a :class:`pandas.DataFrame` (members as rows; needs pandas)."""
+        from ..results import _import_pandas
+
+        return _import_pandas().DataFrame(self.values, columns=list(self.labels)).rename_axis("member")
+
+    def member_parameters(self, member: int):
+        """The validated :class:`ParameterSet` of one member."""
+        if not isinstance(member, (int, np.integer)) or not 0 <= member < self.n_members:
+            raise FlowsimError(f"member must be an integer in [0, {self.n_members - 1}]; got {member!r}.")
+        return member_parameter_set(self.scenario.params, self.dims, self.values[member])
+
+    def member_scenario(self, member: int):
+        """The scenario with one member's parameters, to re-run it alone (``flowsim.run``)."""
+        return self.scenario.replace(params=self.member_parameters(member))
+
+    # ---------------------------------------------------------------- series
+    def series_of(self, variable: str, host: str | None = None) -> np.ndarray:
+        """A kept series of every member: (n, H, D), or (n, D) for one host."""
+        if variable not in self.series:
+            raise FlowsimError(
+                f"series {variable!r} was not kept by this ensemble (kept: {', '.join(self.series) or 'none'}); "
+                f"run it with keep=({', '.join(repr(v) for v in (*self.series, variable))})."
+            )
+        return self._pick(self.series[variable], host)
+
+    def quantiles(self, variable: str, q=QUANTILES, host: str | None = None) -> np.ndarray:
+        """Quantiles over the members of a kept series, day by day.
+
+        Parameters
+        ----------
+        variable : str
+            A kept series (``N`` and ``net`` by default).
+        q : sequence of float
+            Levels in [0, 1] (default 0.05, 0.25, 0.5, 0.75, 0.95).
+        host : str, optional
+            One host; every host when omitted.
+
+        Returns
+        -------
+        ndarray, shape (len(q), H, D) or (len(q), D)
+            People, or USD/day.
+        """
+        return member_quantiles(self.series_of(variable, host), q)
+
+    def summary_values(self, name: str, host: str | None = None) -> np.ndarray:
+        """A summary figure (:data:`~flowsim.analysis.summary.SUMMARY_FIELDS`) or scalar output of every member."""
+        source = self.summary_arrays if name in self.summary_arrays else self.scalars
+        if name not in source:
+            known = (*SUMMARY_FIELDS, *self.scalars)
+            fix = did_you_mean(str(name), known)
+            raise FlowsimError(f"unknown output {name!r}; known: {', '.join(known)}.{fix}")
+        return self._pick(source[name], host)
+
+    # ---------------------------------------------------------------- events
+    def _day(self, date) -> int:
+        day = (to_date(date, "date") - self.scenario.start).days
+        return int(day)
+
+    def crossover_probability(self, before=None, host: str | None = None):
+        """Probability that the net impact turns negative (crossover) on or before ``before``.
+
+        Parameters
+        ----------
+        before : date or str, optional
+            Last date counted; the horizon's end by default.
+        host : str, optional
+            One host (a float); every host otherwise (an array (H,)).
+        """
+        days = self.summary_values("crossover_day", host)
+        last = self.scenario.horizon_days if before is None else self._day(before)
+        return probability((days >= 0) & (days <= last))
+
+    def negative_pv_probability(self, host: str | None = None):
+        """Probability that the present value of the net impact is negative."""
+        return probability(self.summary_values("pv_net_usd", host) < 0)
+
+    def median_crossover_date(self, host: str) -> _dt.date | None:
+        """Median crossover date over the members that have one (None when no member has one)."""
+        day = int(median_day(self.summary_values("crossover_day", host)[:, None])[0])
+        return None if day < 0 else self.scenario.start + _dt.timedelta(days=day)
+
+    def crossover_dates(self, host: str) -> np.ndarray:
+        """Crossover date of every member, ``datetime64[D]`` (``NaT`` where none)."""
+        days = self.summary_values("crossover_day", host)
+        out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+        out[days >= 0] = np.datetime64(self.scenario.start, "D") + days[days >= 0]
+        return out
+
+    def events(self) -> list[dict]:
+        """Per host: members, probability of a crossover within the horizon, median crossover date
+        (over the members that cross), probability of a negative present value (:data:`EVENT_COLUMNS`)."""
+        p_cross = self.crossover_probability()
+        p_neg = self.negative_pv_probability()
+        return [{"host": h, "members": self.n_members, "p_crossover": float(p_cross[i]),
+                 "median_crossover_date": self.median_crossover_date(h), "p_negative_pv": float(p_neg[i])}
+                for i, h in enumerate(self.hosts)]
+
+    def __repr__(self) -> str:
+        from .._formatting import ensemble_text
+
+        return ensemble_text(self)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import ensemble_html
+
+        return ensemble_html(self)

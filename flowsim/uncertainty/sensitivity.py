@@ -1,0 +1,188 @@
+"""Global sensitivity of one host's scalar output: Sobol' indices and a one-at-a-time tornado.
+
+The model runs through :func:`flowsim.uncertainty.runner.evaluate` (chunked,
+any executor), with one step plan for every evaluation, so a point's output
+does not depend on which other points run with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import did_you_mean
+from ..analysis.economy import ECONOMY_UNITS
+from ..analysis.sensitivity import SobolIndices, sobol_analysis, tornado_points, tornado_swings
+from ..analysis.summary import SUMMARY_FIELDS
+from ..exceptions import FlowsimError
+from ..scenario.sampling import parse_vary
+from ..scenario.specs import PARAMETER_SPECS
+from .runner import DEFAULT_CHUNK, SCALAR_STATS, evaluate
+
+__all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]
+
+#: Columns of :meth:`SensitivityResult.table` (and ``sobol.csv``).
+SENSITIVITY_COLUMNS = ("parameter", "host", "low", "high", "first_order", "first_low", "first_high",
+                       "total_order", "total_low", "total_high", "output_at_low", "output_at_high")
+
+#: Summary figures that are days (-1 when the event does not occur).
+_DAY_OUTPUTS = ("peak_present_day", "peak_boost_day", "crossover_day", "breakeven_day")
+
+
+@dataclass(frozen=True, eq=False)
+class SensitivityResult:
+    """Sobol' indices and tornado swings of one output of one host.
+
+    Attributes
+    ----------
+    output, host : str
+        What was analysed (``pv_net_usd`` of ``KAZ``...).
+    unit : str
+        Unit of the output.
+    dims : tuple of Dimension
+        The varied inputs and their ranges.
+    indices : SobolIndices
+        First-order and total indices with bootstrap intervals.
+    base : float
+        Output with every input at the scenario's value.
+    at_low, at_high : ndarray, shape (d,)
+        Output with one input at the low or high end of its range (tornado).
+    seed : int
+        Entropy of the Sobol' design.
+    stats : dict
+        Evaluations, wall time.
+    """
+
+    output: str
+    host: str
+    unit: str
+    dims: tuple
+    indices: SobolIndices
+    base: float
+    at_low: np.ndarray
+    at_high: np.ndarray
+    seed: int
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(d.label for d in self.dims)
+
+    def ranking(self) -> np.ndarray:
+        """Input indices by decreasing total index."""
+        return np.argsort(-self.indices.total_order, kind="stable")
+
+    def table(self) -> list[dict]:
+        """One row per input (:data:`SENSITIVITY_COLUMNS`), by decreasing total index."""
+        ix = self.indices
+        return [{
+            "parameter": self.dims[j].name, "host": self.dims[j].host or "", "low": self.dims[j].low,
+            "high": self.dims[j].high, "first_order": float(ix.first_order[j]),
+            "first_low": float(ix.first_interval[j, 0]), "first_high": float(ix.first_interval[j, 1]),
+            "total_order": float(ix.total_order[j]), "total_low": float(ix.total_interval[j, 0]),
+            "total_high": float(ix.total_interval[j, 1]), "output_at_low": float(self.at_low[j]),
+            "output_at_high": float(self.at_high[j]),
+        } for j in self.ranking()]
+
+    def __repr__(self) -> str:
+        from .._formatting import sensitivity_text
+
+        return sensitivity_text(self)
+
+    def _repr_html_(self) -> str:
+        from .._formatting import sensitivity_html
+
+        return sensitivity_html(self)
+
+
+def default_vary(params, host: str) -> dict:
+    """Every parameter of ``host`` and every global one with a shipped range (not a single value)."""
+    h = params.host_index(host)
+    out = {}
+    for name, sp in PARAMETER_SPECS.items():
+        rng = np.asarray(params.ranges[name])
+        lo, hi = rng[h] if sp.scope == "host" else rng
+        if lo < hi:
+            out[name] = {host: None} if sp.scope == "host" else None
+    return out
+
+
+def _output_reader(output: str, horizon: int):
+    """(scalar spec to request, function from evaluate's outputs to (n, H), unit)."""
+    if output in SUMMARY_FIELDS:
+        unit = SUMMARY_FIELDS[output]
+
+        def read(summary, scalars):
+            x = summary[output].astype(float)
+            if output in _DAY_OUTPUTS:
+                x = np.where(x < 0, horizon + 1.0, x)      # no event within the horizon: the day after it
+            return x
+        return (), read, unit
+    stat, _, var = output.partition(":")
+    if stat in SCALAR_STATS and var:
+        return (output,), (lambda summary, scalars: scalars[output]), ECONOMY_UNITS.get(var, "people")
+    known = (*SUMMARY_FIELDS, *(f"{s}:SERIES" for s in SCALAR_STATS))
+    fix = did_you_mean(output, SUMMARY_FIELDS)
+    raise FlowsimError(f"unknown output {output!r}; use a summary figure ({', '.join(known)}), e.g. "
+                       f"'pv_net_usd' or 'peak:U'.{fix}")
+
+
+def sensitivity(scenario, output: str = "pv_net_usd", host: str = "KAZ", n: int = 256, *, vary=None, seed=None,
+                bootstrap: int = 200, chunk_size: int = DEFAULT_CHUNK, executor=None,
+                progress: bool | None = None, solver_options: dict | None = None) -> SensitivityResult:
+    """Sobol' indices (first order and total) and a tornado of one host's scalar output.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    output : str
+        A per-host summary figure (``pv_net_usd``, ``cum_net_usd``,
+        ``peak_present``, ``crossover_day``...; a day that does not occur
+        counts as the day after the horizon) or ``"STAT:SERIES"`` with STAT
+        ``peak``, ``final`` or ``mean`` (``"peak:U"``: most unemployed at once).
+    host : str
+        Host whose output is analysed.
+    n : int
+        Base sample size, a power of 2; the model runs ``n * (d + 2) + 2 d + 1``
+        times for ``d`` inputs.
+    vary : None, sequence or mapping
+        Inputs and ranges as in :func:`flowsim.ensemble`; by default every
+        parameter of ``host`` and the global ones over their shipped ranges.
+    seed : int, optional
+        Seed of the Sobol' design (recorded in the result).
+    bootstrap : int
+        Bootstrap resamples for the 95% intervals (0: none).
+    chunk_size, executor, progress, solver_options
+        As in :func:`flowsim.ensemble`.
+
+    Returns
+    -------
+    SensitivityResult
+    """
+    params = scenario.params
+    h = params.host_index(host)
+    dims = parse_vary(params, default_vary(params, host) if vary is None else vary, initial=scenario.initial)
+    if not dims:
+        raise FlowsimError("nothing varies: give `vary` with at least one range.")
+    extra, read, unit = _output_reader(output, scenario.horizon_days)
+    root = np.random.SeedSequence(seed)
+    counter = {"runs": 0}
+    plans: dict = {}
+
+    def run(points):
+        series, summary, scalars, stats = evaluate(
+            scenario, dims, points, keep=(), scalars=extra, chunk_size=chunk_size, executor=executor,
+            progress=progress, solver_options=solver_options, plan_cache=plans, desc=f"sensitivity {output}")
+        counter["runs"] += points.shape[0]
+        return read(summary, scalars)[:, h]
+
+    base = np.array([min(max(params.get(d.name, d.host), d.low), d.high) for d in dims])
+    bounds = [(d.low, d.high) for d in dims]
+    tornado = run(tornado_points(base, bounds))
+    base_value, at_low, at_high = tornado_swings(tornado)
+    indices = sobol_analysis(run, bounds, n, integer=[d.integer for d in dims],
+                             seed=np.random.default_rng(root), bootstrap=bootstrap)
+    return SensitivityResult(output=output, host=host, unit=unit, dims=tuple(dims), indices=indices,
+                             base=base_value, at_low=at_low, at_high=at_high, seed=int(root.entropy),
+                             stats={"evaluations": counter["runs"]})

@@ -1,0 +1,17 @@
+"""The benchmark script runs (a smoke test with one member; the benchmark itself is not a test)."""
+
+import importlib.util
+from pathlib import Path
+
+
+def test_benchmark_script_smoke(capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_ensemble.py"
+    spec = importlib.util.spec_from_file_location("bench_ensemble", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--sizes", "1", "--no-memory"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.split()[:2] == ["1", "loop,"]]
+    assert len(rows) == 2 and "ensemble" in out and "max dev N" in out
+    for row in rows:                                  # deviation from each loop, relative to the series' peak
+        assert float(row[-2]) < 1e-4 and float(row[-1]) < 1e-4

@@ -1,0 +1,121 @@
+"""Uncertain parameters: parsing `vary`, refusing bad ranges clearly, reproducible designs, policies per member."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from conftest import make_params
+
+import flowsim
+from flowsim.scenario.sampling import (
+    member_parameter_set,
+    member_values,
+    parse_vary,
+    regime_values,
+    scale_sample,
+    unit_sample,
+)
+
+
+@pytest.fixture(scope="module")
+def seed_params():
+    return flowsim.load_scenario("kazakhstan-2022").params
+
+
+def test_default_varies_every_shipped_range(seed_params):
+    dims = parse_vary(seed_params)
+    ranges = seed_params.ranges
+    expected = sum(int(np.sum(np.asarray(r)[..., 0] < np.asarray(r)[..., 1])) for r in ranges.values())
+    assert len(dims) == expected
+    kaz_tau_S = next(d for d in dims if d.label == "tau_S[KAZ]")
+    assert (kaz_tau_S.low, kaz_tau_S.high) == (60.0, 240.0)            # reference_parameters.csv
+    assert {d.label for d in dims if d.host is None} == {"k", "r"}
+
+
+def test_user_ranges_global_per_host_and_labels(seed_params):
+    dims = parse_vary(seed_params, {"f0": (0.005, 0.02), "tau_S": {"KAZ": (60, 240)}, "r": (0.02, 0.08)})
+    assert [d.label for d in dims][:2] == ["tau_S[KAZ]", "f0[KAZ]"]      # MODEL.md order, then hosts
+    assert len([d for d in dims if d.name == "f0"]) == len(seed_params.hosts)
+    assert dims[-1].label == "r" and dims[-1].high == 0.08
+    listed = parse_vary(seed_params, ["tau_S[KAZ]", "rho"])
+    assert [d.label for d in listed][-1] == "tau_S[KAZ]" and len(listed) == 1 + len(seed_params.hosts)
+    same = parse_vary(seed_params, {"tau_S[KAZ]": (60, 240), "tau_S[UZB]": None})
+    assert [(d.label, d.low) for d in same] == [("tau_S[KAZ]", 60.0), ("tau_S[UZB]", 65.0)]
+
+
+@pytest.mark.parametrize("vary, words", [
+    ({"f0": (0.02, 0.005)}, ["`f0`", "low must be <= high", "(0.005, 0.02)"]),
+    ({"q_on": (0.1, 1.3)}, ["`q_on`", "high end", "[0, 1]", "1.3"]),
+    ({"tau_T": {"KAZ": (0.0, 3.0)}}, ["`tau_T` for host KAZ", "(0, inf)", "got 0"]),
+    ({"fo": (0.0, 0.1)}, ["unknown parameter 'fo'", "Did you mean 'f0'"]),
+    ({"tau_S": {"KAX": (60, 240)}}, ["host 'KAX'", "Did you mean 'KAZ'"]),
+    (["P"], ["`P`", "cannot be varied"]),
+    ({"r": {"KAZ": (0.01, 0.02)}}, ["`r` is global"]),
+    ({"q_on": (0.5, 0.9)}, ["q_on + q_ret", "host KAZ", "> 1", "Lower one of the high ends"]),
+    ({"k": (1.5, 3)}, ["`k`", "whole number"]),
+    ({"f0": (0.01,)}, ["pair (low, high)"]),
+    ("tau_S", ["list of names", "vary=['tau_S']"]),
+])
+def test_invalid_ranges_are_refused_clearly(seed_params, vary, words):
+    with pytest.raises(flowsim.ParameterError) as err:
+        parse_vary(seed_params, vary)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_K_range_below_initial_employed_is_refused():
+    params = make_params(("KAZ",))
+    with pytest.raises(flowsim.ParameterError, match="initial stock E = 500"):
+        parse_vary(params, {"K": (100, 30000)}, initial={"KAZ": {"E": 500.0}})
+
+
+def test_designs_are_reproducible_and_stratified():
+    a, b = unit_sample(16, 5, "lhs", 3), unit_sample(16, 5, "lhs", 3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, unit_sample(16, 5, "lhs", 4))
+    # Latin hypercube: each column has exactly one point in each of the 16 strata
+    np.testing.assert_array_equal(np.sort(np.floor(a * 16), axis=0), np.tile(np.arange(16.0)[:, None], (1, 5)))
+    s = unit_sample(16, 3, "sobol", 1)
+    assert s.shape == (16, 3) and s.min() >= 0 and s.max() < 1
+    with pytest.warns(UserWarning, match="power of 2"):
+        unit_sample(10, 3, "sobol", 1)
+    np.testing.assert_array_equal(unit_sample(4, 2, "random", 9), np.random.default_rng(9).random((4, 2)))
+    with pytest.raises(flowsim.ParameterError, match="Did you mean 'lhs'"):
+        unit_sample(4, 2, "lsh", 1)
+
+
+def test_integer_k_takes_every_whole_value_evenly(seed_params):
+    (dim,) = parse_vary(seed_params, ["k"])
+    values = scale_sample((dim,), unit_sample(600, 1, "lhs", 0))[:, 0]
+    counts = np.unique(values, return_counts=True)
+    np.testing.assert_array_equal(counts[0], [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(counts[1], [100] * 6)     # LHS strata map 100 to each whole value
+
+
+def test_member_values_and_parameter_set(seed_params):
+    dims = parse_vary(seed_params, {"tau_S": {"KAZ": (60, 240)}, "r": (0.02, 0.1)})
+    vals = np.array([[100.0, 0.03], [200.0, 0.09]])
+    arrays = member_values(seed_params, dims, vals)
+    assert arrays["tau_S"].shape == (2, len(seed_params.hosts)) and arrays["r"].tolist() == [0.03, 0.09]
+    np.testing.assert_array_equal(arrays["tau_S"][:, 1], seed_params["tau_S"][1])     # others unchanged
+    p = member_parameter_set(seed_params, dims, vals[1])
+    assert p.get("tau_S", "KAZ") == 200.0 and p.get("r") == 0.09
+
+
+def test_factor_policies_scale_each_members_own_value():
+    params = make_params(("KAZ",))
+    sc = flowsim.Scenario(params=params, horizon_days=100,
+                          policies=(flowsim.Policy(parameter="f0", host="KAZ", start="2022-10-21", factor=2.0),))
+    dims = parse_vary(params, {"f0": (0.005, 0.02)})
+    regimes = regime_values(sc, member_values(params, dims, np.array([[0.005], [0.02]])))
+    assert [d for d, _ in regimes] == [0.0, 30.0]
+    np.testing.assert_allclose(regimes[1][1]["f0"][:, 0], [0.01, 0.04])
+    # the scenario's own values pass (q_on 0.3 * 1.8 + q_ret 0.4 <= 1; rho 0.3 * 3 <= 1); member 1's do not
+    for parameter, factor, low, high, message in (
+            ("q_on", 1.8, 0.1, 0.35, r"member 1 has q_on \+ q_ret = 1.03 > 1 for host KAZ"),
+            ("rho", 3.0, 0.1, 0.4, r"`rho` for host KAZ from 2022-10-01: member 1 gets 1.2, outside \[0, 1\]")):
+        bad = flowsim.Scenario(params=params, horizon_days=100, policies=(
+            flowsim.Policy(parameter=parameter, host="KAZ", start=dt.date(2022, 10, 1), factor=factor),))
+        dims = parse_vary(params, {parameter: (low, high)})
+        with pytest.raises(flowsim.ParameterError, match=message):
+            regime_values(bad, member_values(params, dims, np.array([[low], [high]])))
