@@ -3,7 +3,8 @@
 The file is a NumPy ``.npz`` archive (no pickled objects) holding
 
 * every array of the result: ``states``, ``economy``, ``dates``,
-  ``cumulative_arrivals`` and one ``summary__<figure>`` per summary figure;
+  ``cumulative_arrivals``, ``realised_arrivals`` (stochastic runs only) and
+  one ``summary__<figure>`` per summary figure;
 * ``metadata``: JSON with the labels (hosts, compartments, variables, the
   layout's ``k``), the solver status and statistics, the flowsim version and
   the SHA-256 hash of the inputs;
@@ -123,6 +124,8 @@ def save_result(result: Result, path) -> Path:
         "metadata": np.array(canonical_json(meta)),
         "inputs": np.array(inputs),
     }
+    if result.realised_arrivals is not None:
+        arrays["realised_arrivals"] = result.realised_arrivals
     for name, arr in arrays.items():
         if np.asarray(arr).dtype.hasobject:  # never pickle: the file must load with allow_pickle=False
             raise FlowsimError(f"cannot save result array {name!r}: it holds Python objects.")
@@ -201,6 +204,7 @@ def load_result(path) -> Result:
         summary_arrays={name: arrays[f"summary__{name}"] for name in meta["summary_fields"]},
         cumulative_arrivals=arrays["cumulative_arrivals"], success=bool(meta["success"]),
         message=meta["message"], stats=dict(meta["stats"]),
+        realised_arrivals=arrays.get("realised_arrivals"),
     )
     _check_shapes(path, result, meta)
     return result
@@ -241,6 +245,9 @@ def _check_shapes(path, result: Result, meta) -> None:
     }
     got = {"states": result.states.shape, "economy": result.economy.shape,
            "cumulative_arrivals": result.cumulative_arrivals.shape}
+    if result.realised_arrivals is not None:
+        want["realised_arrivals"] = (m, result.dates.size, len(result.hosts))
+        got["realised_arrivals"] = result.realised_arrivals.shape
     for name in want:
         if want[name] != got[name]:
             raise ResultFileError(f"{path}: array {name!r} has shape {got[name]}, expected {want[name]} "

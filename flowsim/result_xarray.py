@@ -62,6 +62,9 @@ def to_xarray(result):
         "cumulative_arrivals": (("date", "host"), result.cumulative_arrivals,
                                 {"units": "people", "long_name": "exact integral of direct arrivals since the start"}),
     }
+    if result.realised_arrivals is not None:
+        data["realised_arrivals"] = (("member", "date", "host"), result.realised_arrivals,
+                                     {"units": "people", "long_name": "direct arrivals drawn since the start"})
     for name, arr in result.summary_arrays.items():
         unit = SUMMARY_FIELDS.get(name, "")
         attrs = {"units": "day index (-1: none)" if unit == "day" else unit}

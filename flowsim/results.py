@@ -115,6 +115,10 @@ class Result:
         Summary figures per member and host (days as grid indices, -1 none).
     cumulative_arrivals : ndarray, shape (D, H)
         Exact integral of direct arrivals since the start, people.
+    realised_arrivals : ndarray, shape (M, D, H), optional
+        Direct arrivals each member received since the start, people, when
+        they are random draws around ``cumulative_arrivals`` (stochastic mode);
+        None for the deterministic solvers.
     success : bool
         Solver status; ``message`` and ``stats`` say more.
     """
@@ -132,6 +136,7 @@ class Result:
     success: bool = True
     message: str = ""
     stats: dict = field(default_factory=dict)
+    realised_arrivals: np.ndarray | None = None
 
     # ----------------------------------------------------------- coordinates
     @property
@@ -216,6 +221,10 @@ class Result:
     def conservation_error(self) -> float:
         """Largest relative error of ``sum_h (N + Ret + Out)`` against arrivals plus initial stocks.
 
+        The arrivals are ``realised_arrivals`` when the solver drew them
+        (stochastic mode: conserved exactly, so the error is 0), otherwise the
+        exact integral ``cumulative_arrivals``.
+
         Returns
         -------
         float
@@ -224,7 +233,9 @@ class Result:
         """
         people = self.states[:, :, self.layout.people].sum(axis=(1, 2))   # (M, D)
         initial = people[:, :1]                                            # (M, 1)
-        expected = initial + self.cumulative_arrivals.sum(axis=1)[None, :]
+        arrived = (self.cumulative_arrivals[None] if self.realised_arrivals is None
+                   else self.realised_arrivals)                            # (M or 1, D, H)
+        expected = initial + arrived.sum(axis=2)
         return float((np.abs(people - expected) / np.maximum(expected, 1.0)).max())
 
     def min_relative_stock(self) -> float:

@@ -83,6 +83,7 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
         economy=econ,
         summary_arrays=summ,
         cumulative_arrivals=arrivals.cumulative(traj.t),
+        realised_arrivals=traj.arrivals,
         success=traj.success,
         message=traj.message,
         stats=traj.stats,

@@ -91,3 +91,23 @@ def test_bad_stochastic_options():
     half = sc.replace(initial={"KAZ": {"T": 10.5}})
     with pytest.raises(flowsim.SolverError, match="whole numbers"):
         flowsim.run(half, solver="stochastic")
+
+
+def test_drawn_arrivals_are_recorded_and_conserved_exactly(tmp_path):
+    """Poisson arrivals differ from the schedule's integral; the result keeps what was drawn.
+
+    Conservation is then exact (error 0: whole people, every draw only moves them), and the draws
+    stay within a few Poisson standard deviations of the scheduled total: for 100,000 expected
+    people the standard deviation is about 316, so 5 sigma is 1,581 (about 1.6%).
+    """
+    sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=60)
+    res = flowsim.run(sc, solver="stochastic", seed=5)
+    assert res.realised_arrivals.shape == (1, 61, len(sc.hosts))
+    assert res.conservation_error() == 0.0
+    drawn, scheduled = res.realised_arrivals[0, -1], res.cumulative_arrivals[-1]
+    assert np.all(np.abs(drawn - scheduled) <= 5 * np.sqrt(scheduled) + 1)
+    assert not np.array_equal(drawn, scheduled)
+    back = flowsim.load_result(res.save(tmp_path / "stochastic.npz"))
+    np.testing.assert_array_equal(back.realised_arrivals, res.realised_arrivals)
+    assert back.conservation_error() == 0.0
+    assert flowsim.run(sc).realised_arrivals is None

@@ -34,6 +34,10 @@ class Trajectories:
         Solver message.
     stats : dict
         Solver statistics (``nfev``, ``segments``, method, tolerances...).
+    arrivals : ndarray, shape (M, D, H), optional
+        Direct arrivals each member actually received since the start, people,
+        when they differ from the scheduled integral (the stochastic mode draws
+        them); None otherwise.
     """
 
     t: np.ndarray
@@ -41,6 +45,7 @@ class Trajectories:
     success: bool = True
     message: str = ""
     stats: dict = field(default_factory=dict)
+    arrivals: np.ndarray | None = None
 
 
 class Solver:

@@ -86,16 +86,18 @@ class StochasticSolver(Solver):
                               "round them in the scenario's `initial`.")
         M = batch.n_members
         out = np.empty((horizon + 1, batch.layout.size, batch.shape[1], M))
+        drawn = np.zeros((horizon + 1, batch.shape[1], M))         # cumulative direct arrivals drawn
         steps = 0
         for j, lo in enumerate(range(0, M, self.BLOCK)):
             hi = min(M, lo + self.BLOCK)
             key = (*self.block_key, self.first_block + j)
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
-            steps = self._run(batch.select(np.arange(lo, hi)), horizon, rng, out[..., lo:hi])
+            steps = self._run(batch.select(np.arange(lo, hi)), horizon, rng, out[..., lo:hi], drawn[..., lo:hi])
         stats = {"method": "binomial chain", "dt": self.dt, "steps": steps, "seed": self.seed,
                  "expected": self.expected, "nfev": 0}
         return Trajectories(t=np.arange(horizon + 1, dtype=float), y=np.ascontiguousarray(out.transpose(3, 2, 1, 0)),
-                            success=True, message="simulation finished", stats=stats)
+                            success=True, message="simulation finished", stats=stats,
+                            arrivals=np.ascontiguousarray(drawn.transpose(2, 0, 1)))
 
     # ------------------------------------------------------------------ chain
     def _draw(self, rng, n, pvals):
@@ -104,7 +106,7 @@ class StochasticSolver(Solver):
             return n[..., None] * pvals
         return rng.multinomial(n.astype(np.int64), pvals).astype(float)
 
-    def _run(self, batch, horizon: int, rng, out) -> int:
+    def _run(self, batch, horizon: int, rng, out, drawn) -> int:
         rhs = FlowRHS(batch)                                       # rates and onward matrices per regime/closure
         dt = self.dt
         X = rhs.to_compartment_major(batch.y0)                     # (C, H, M) people
@@ -112,6 +114,7 @@ class StochasticSolver(Solver):
         times = np.arange(n_steps + 1) * dt
         arrivals = np.diff(batch.arrivals.cumulative(times), axis=0)   # (steps, H) expected entries per step
         out[0] = X
+        total = np.zeros(drawn.shape[1:])                          # (H, M) direct arrivals so far
         regime, opened = None, None
         for i in range(n_steps):
             t = times[i]
@@ -124,9 +127,11 @@ class StochasticSolver(Solver):
                 rhs.use_open(is_open)
                 opened = is_open
                 T_split = self._transit_split(rhs)
-            X = self._step(rhs, X, arrivals[i], T_split, rng)
+            X, direct = self._step(rhs, X, arrivals[i], T_split, rng)
+            total += direct
             if (i + 1) % self.per_day == 0:
                 out[(i + 1) // self.per_day] = X
+                drawn[(i + 1) // self.per_day] = total
         return n_steps
 
     def _transit_split(self, rhs) -> np.ndarray:
@@ -186,7 +191,7 @@ class StochasticSolver(Solver):
         new[k + 4] += ret_T + moves_S[..., 3].sum(axis=0) + moves_R[..., 1] + moves_E[..., 1] + moves_U[..., 2]
         new[k + 5] += world + moves_S[..., 4].sum(axis=0) + moves_R[..., 2] + moves_E[..., 2] + moves_U[..., 3]
         new[k + 6] += inflow + direct
-        return new
+        return new, direct
 
 
 def _probabilities(hazard: np.ndarray, rates: np.ndarray, dt: float) -> np.ndarray:
