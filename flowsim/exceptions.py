@@ -15,6 +15,8 @@ __all__ = [
     "ScenarioError",
     "SolverError",
     "OutputError",
+    "ObservationError",
+    "CalibrationError",
 ]
 
 
@@ -40,3 +42,11 @@ class SolverError(FlowsimError):
 
 class OutputError(FlowsimError):
     """An output cannot be written (folder not writable, file exists...)."""
+
+
+class ObservationError(FlowsimError):
+    """An observation (a published figure) or a file of them is malformed or cannot be modelled."""
+
+
+class CalibrationError(FlowsimError):
+    """A calibration cannot be set up (unknown or unfittable parameter, no observations...)."""

@@ -28,6 +28,8 @@ __all__ = [
     "timeseries_csv_text",
     "resolved_json_text",
     "timeseries_variables",
+    "validation_csv_text",
+    "estimates_csv_text",
 ]
 
 
@@ -170,3 +172,30 @@ def resolved_json_text(result, member: int = 0) -> str:
     data["flowsim_version"] = __version__
     data["solver"] = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
     return json.dumps(data, indent=1, sort_keys=False) + "\n"
+
+
+def validation_csv_text(validation) -> str:
+    """``validation.csv``: one row per observation, fitted (``in_sample``) or predicted.
+
+    Columns :data:`flowsim.calibration.VALIDATION_COLUMNS`: the observation
+    (host, quantity, window, published value, the bounds it accepts, its
+    qualifier and constraint), the prediction, the error (distance outside
+    the accepted set, 0 inside; ``predicted - observed`` for a point), the
+    relative error, whether it was fitted, its weight and its line in the
+    observations file.
+    """
+    from .calibration.validation import VALIDATION_COLUMNS
+
+    rows = ([_cell(getattr(r, c)) for c in VALIDATION_COLUMNS] for r in validation.rows)
+    return _csv_text(VALIDATION_COLUMNS, rows)
+
+
+#: Columns of ``estimates.csv``.
+ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
+                    "at_bound", "identified")
+
+
+def estimates_csv_text(calibration) -> str:
+    """``estimates.csv``: fitted parameters with standard errors and 95% intervals, one row each."""
+    rows = ([_cell(getattr(e, c)) for c in ESTIMATE_COLUMNS] for e in calibration.estimates)
+    return _csv_text(ESTIMATE_COLUMNS, rows)

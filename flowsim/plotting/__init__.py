@@ -4,7 +4,9 @@ Every function takes an optional ``ax`` (or ``fig``), draws, and returns the
 artists it made, so a figure can be composed or restyled by the caller.
 """
 
+from .calibration import plot_fit, plot_fit_series
 from .economy import plot_boost_burden, plot_boost_burden_grid
 from .population import plot_population, plot_population_grid
 
-__all__ = ["plot_population", "plot_population_grid", "plot_boost_burden", "plot_boost_burden_grid"]
+__all__ = ["plot_population", "plot_population_grid", "plot_boost_burden", "plot_boost_burden_grid", "plot_fit",
+           "plot_fit_series"]
