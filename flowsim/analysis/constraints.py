@@ -154,7 +154,7 @@ def constraint_for(obs, quantity: Quantity, *, weight: float | None = None, sigm
         kind = "range" if lo is not None and hi is not None else ("lower" if lo is not None else "upper")
         base_sigma, value = SIGMAS["bound"], None
     elif kind_of.startswith("range"):
-        lo, hi = (v, 1.1 * v) if obs.qualifier == "a little more than" else (0.9 * v, v)
+        lo, hi = (v, v + v / 10) if obs.qualifier == "a little more than" else (v - v / 10, v)
         kind, base_sigma, value = "range", SIGMAS["bound"], None
     elif kind_of == "lower bound" or (quantity.lower_bound and kind_of.endswith("point")):
         kind, lo, hi, value = "lower", v, None, None

@@ -297,14 +297,20 @@ def _transit_exits(view, d0, d1):
     return view.transit_leavers(d0, d1)
 
 
-@register_quantity("share_left_soon", unit="share", maps_to="model exits / model entries over the window")
+# Published shares of arrivals who left or stayed are worked out by officials from the gross border
+# counts ("200,000 entered, three quarters left"), so they are gross too; without background traffic
+# they are the outflow's own shares.
+@register_quantity("share_left_soon", unit="share", gross=True,
+                   maps_to="(model + background) exits / (model + background) entries over the window")
 def _share_left_soon(view, d0, d1):
-    return view.ratio(view.exits(d0, d1), view.entries(d0, d1), "share exits / entries")
+    return view.ratio(view.exits(d0, d1, gross=True), view.entries(d0, d1, gross=True), "share exits / entries")
 
 
-@register_quantity("share_stayed", unit="share", maps_to="1 - model exits / model entries over the window")
+@register_quantity("share_stayed", unit="share", gross=True,
+                   maps_to="1 - (model + background) exits / (model + background) entries over the window")
 def _share_stayed(view, d0, d1):
-    return 1.0 - view.ratio(view.exits(d0, d1), view.entries(d0, d1), "share exits / entries")
+    return 1.0 - view.ratio(view.exits(d0, d1, gross=True), view.entries(d0, d1, gross=True),
+                            "share exits / entries")
 
 
 for _name, _what in (("tax_ids_issued", "IINs issued"), ("registered_arrivals", "registrations"),

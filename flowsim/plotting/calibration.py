@@ -28,7 +28,8 @@ def _short(d: _dt.date) -> str:
 def _row_label(r) -> str:
     span = _short(r.date_end) if r.date_start == r.date_end else f"{_short(r.date_start)}-{_short(r.date_end)}"
     year = "" if r.date_end.year == 2022 else f" {r.date_end.year}"
-    return f"{r.host} {r.quantity.replace('_', ' ')}, {span}{year}"
+    weight = "" if r.weight == 1 else f" (weight {r.weight:g})"
+    return f"{r.host} {r.quantity.replace('_', ' ')}, {span}{year}{weight}"
 
 
 def _reference(r) -> float:
