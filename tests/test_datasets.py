@@ -165,5 +165,11 @@ def test_observation_checks_itself():
         Observation(host="KAZ", quantity="stock_present", date_start="2022-10-02", date_end="2022-10-01", value=1)
     with pytest.raises(flowsim.ObservationError, match="give a value"):
         Observation(host="KAZ", quantity="stock_present", date_start="2022-10-01", date_end="2022-10-01")
+    with pytest.raises(flowsim.ObservationError, match="value must be a number"):
+        Observation(host="KAZ", quantity="stock_present", date_start="2022-10-01", date_end="2022-10-01",
+                    value="100")
+    with pytest.raises(flowsim.ObservationError, match="value must be a finite number"):
+        Observation(host="KAZ", quantity="stock_present", date_start="2022-10-01", date_end="2022-10-01",
+                    value=float("nan"))
     with pytest.raises(flowsim.ObservationError, match="must be a date"):
         Observation(host="KAZ", quantity="stock_present", date_start="1 Oct", date_end="2022-10-01", value=1)

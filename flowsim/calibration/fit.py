@@ -301,7 +301,9 @@ def _estimates(vector: ParameterVector, z, x, cov_z, identified, zlo, zhi):
                 zz[i] = min(max(z[i] + sign * Z95 * se_z, -700.0), 700.0)
                 ends.append(float(vector.to_natural(zz)[i]))
         var_x = cov_x[i, i]
-        at_bound = bool(abs(z[i] - zlo[i]) < 1e-6 or abs(z[i] - zhi[i]) < 1e-6)
+        span = float(vector.upper[i] - vector.lower[i]) if math.isfinite(vector.upper[i]) else abs(x[i])
+        at_bound = bool(abs(z[i] - zlo[i]) < 1e-6 or abs(z[i] - zhi[i]) < 1e-6
+                        or abs(x[i] - vector.lower[i]) <= 1e-6 * span or abs(x[i] - vector.upper[i]) <= 1e-6 * span)
         out.append(Estimate(
             name=param.label, unit=param.unit, value=float(x[i]), initial=float(vector.x0[i]),
             se=math.sqrt(var_x) if np.isfinite(var_x) and var_x >= 0 else math.inf,

@@ -82,6 +82,14 @@ class Observation:
                 from .._validation import to_date
 
                 object.__setattr__(self, name, to_date(value, f"Observation.{name}", ObservationError))
+        for name in ("value", "low", "high", "weight", "sigma"):
+            value = getattr(self, name)
+            if value is not None:
+                from .._validation import check_in_bounds
+
+                object.__setattr__(self, name, check_in_bounds(
+                    value, f"observation {self.host} {self.quantity}: {name}", 0.0, float("inf"),
+                    upper_open=True, error=ObservationError))
         if self.date_end < self.date_start:
             raise ObservationError(
                 f"observation {self.host} {self.quantity}: date_end {self.date_end} is before "
