@@ -272,3 +272,18 @@ def test_default_fit_parameters():
     # no October figure of Georgia before 4 October: its October level is left alone
     assert "background[GEO@2022-10-01]" not in names and "background[KAZ@2022-10-01]" in names
     assert not any("UZB" in n or "ARM" in n for n in names)   # fewer than 3 figures each
+
+
+def test_random_starts_are_seeded_and_inside_their_ranges():
+    from flowsim.calibration import ParameterVector
+
+    sc, bg = start_point()
+    vector = ParameterVector([*TRUE, "q_ret[KAZ]", "pulse.shape[KAZ]"], sc, bg)
+    draws = [vector.draw_start(np.random.default_rng(5)) for _ in range(2)]
+    np.testing.assert_array_equal(draws[0], draws[1])
+    many = np.array([vector.draw_start(np.random.default_rng(s)) for s in range(50)])
+    for column, (lo, hi) in zip(many.T, vector.start_ranges()):
+        assert lo <= column.min() and column.max() <= hi and column.std() > 0
+    # log-uniform for positive quantities: the median of the pulse totals is near the geometric mean
+    lo, hi = vector.start_ranges()[0]
+    assert np.median(many[:, 0]) == pytest.approx(np.sqrt(lo * hi), rel=0.3)

@@ -221,10 +221,8 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     z_init = np.clip(vector.to_transformed(vector.x0), zlo, zhi)
     rng = np.random.default_rng(seed)
     z_starts = [z_init]
-    ranges = vector.start_ranges()
     for _ in range(starts - 1):
-        x = np.array([rng.uniform(a, b) for a, b in ranges])
-        z_starts.append(np.clip(vector.to_transformed(x), zlo, zhi))
+        z_starts.append(np.clip(vector.to_transformed(vector.draw_start(rng)), zlo, zhi))
     outcomes, best = [], None
     for z0 in z_starts:
         sol = least_squares(objective, z0, bounds=(zlo, zhi), method="trf", x_scale=1.0, diff_step=diff_step,

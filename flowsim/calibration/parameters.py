@@ -315,6 +315,21 @@ class ParameterVector:
             out.append((min(a, b), max(a, b)))
         return out
 
+    def draw_start(self, rng) -> np.ndarray:
+        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`."""
+        x = np.empty(len(self.params))
+        for i, (p, (a, b)) in enumerate(zip(self.params, self.start_ranges())):
+            if p.transform == "log":
+                x[i] = math.exp(rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300))))
+            elif p.transform == "log(x-1)":
+                x[i] = 1.0 + math.exp(rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6))))
+            else:
+                lo, hi = float(self.lower[i]), float(self.upper[i])
+                ua, ub = (min(max((v - lo) / (hi - lo), 1e-6), 1 - 1e-6) for v in (a, b))
+                u = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
+                x[i] = lo + (hi - lo) * _logistic(u)
+        return x
+
     def _find_partner(self, i: int) -> int | None:
         """For a fitted ``q_ret``: position of the fitted ``q_on`` of the same host(s), if any."""
         p = self.params[i]
