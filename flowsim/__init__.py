@@ -12,10 +12,18 @@ Examples
 >>> result.summary()["KAZ"]["crossover_date"]  # doctest: +SKIP
 """
 
+from . import datasets
 from ._version import __version__
+from .analysis.background import BackgroundTraffic
+from .analysis.constraints import ObservationModel
 from .analysis.economy import CHANNELS, ECONOMY_VARIABLES
+from .analysis.observations import QUANTITIES, register_quantity
+from .calibration import CalibrationResult, FitParameter, ValidationResult, calibrate, validate
+from .datasets import Observation, load_observations
 from .exceptions import (
+    CalibrationError,
     FlowsimError,
+    ObservationError,
     OutputError,
     ParameterError,
     ResultFileError,
@@ -74,6 +82,18 @@ __all__ = [
     "CHANNELS",
     "ECONOMY_VARIABLES",
     "SOLVERS",
+    "datasets",
+    "Observation",
+    "load_observations",
+    "BackgroundTraffic",
+    "ObservationModel",
+    "QUANTITIES",
+    "register_quantity",
+    "calibrate",
+    "validate",
+    "FitParameter",
+    "CalibrationResult",
+    "ValidationResult",
     "FlowsimError",
     "ParameterError",
     "ScheduleError",
@@ -81,4 +101,6 @@ __all__ = [
     "SolverError",
     "OutputError",
     "ResultFileError",
+    "ObservationError",
+    "CalibrationError",
 ]

@@ -16,6 +16,8 @@ __all__ = [
     "SolverError",
     "OutputError",
     "ResultFileError",
+    "ObservationError",
+    "CalibrationError",
 ]
 
 
@@ -45,3 +47,11 @@ class OutputError(FlowsimError):
 
 class ResultFileError(FlowsimError):
     """A saved result file cannot be read: missing, truncated, corrupted or modified."""
+
+
+class ObservationError(FlowsimError):
+    """An observation (a published figure) or a file of them is malformed or cannot be modelled."""
+
+
+class CalibrationError(FlowsimError):
+    """A calibration cannot be set up (unknown or unfittable parameter, no observations...)."""

@@ -32,12 +32,12 @@ __all__ = [
     "timeseries_variables",
     "comparison_csv_text",
     "COMPARISON_COLUMNS",
-
-
     "quantiles_csv_text",
     "events_csv_text",
     "draws_csv_text",
     "sensitivity_csv_text",
+    "validation_csv_text",
+    "estimates_csv_text",
 ]
 
 
@@ -212,3 +212,30 @@ def sensitivity_csv_text(result) -> str:
     from .uncertainty.sensitivity import SENSITIVITY_COLUMNS
 
     return _csv_text(SENSITIVITY_COLUMNS, ([_cell(row[c]) for c in SENSITIVITY_COLUMNS] for row in result.table()))
+
+
+def validation_csv_text(validation) -> str:
+    """``validation.csv``: one row per observation, fitted (``in_sample``) or predicted.
+
+    Columns :data:`flowsim.calibration.VALIDATION_COLUMNS`: the observation
+    (host, quantity, window, published value, the bounds it accepts, its
+    qualifier and constraint), the prediction, the error (distance outside
+    the accepted set, 0 inside; ``predicted - observed`` for a point), the
+    relative error, whether it was fitted, its weight and its line in the
+    observations file.
+    """
+    from .calibration.validation import VALIDATION_COLUMNS
+
+    rows = ([_cell(getattr(r, c)) for c in VALIDATION_COLUMNS] for r in validation.rows)
+    return _csv_text(VALIDATION_COLUMNS, rows)
+
+
+#: Columns of ``estimates.csv``.
+ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
+                    "at_bound", "identified")
+
+
+def estimates_csv_text(calibration) -> str:
+    """``estimates.csv``: fitted parameters with standard errors and 95% intervals, one row each."""
+    rows = ([_cell(getattr(e, c)) for c in ESTIMATE_COLUMNS] for e in calibration.estimates)
+    return _csv_text(ESTIMATE_COLUMNS, rows)

@@ -1,0 +1,34 @@
+"""Calibration: fit parameters to published figures, report the fit, validate out of sample.
+
+* :func:`calibrate` -- ``scipy.optimize.least_squares`` in a transformed space
+  (log for positive quantities, logit for shares), from several seeded
+  starts; returns a :class:`CalibrationResult` with the fitted scenario,
+  estimates with 95% intervals, residuals per observation, MAPE and the
+  averaged relative difference, and ``plot()``.
+* :func:`validate` -- fit on the figures published up to a date, predict the
+  later ones (:class:`ValidationResult`; ``flowsim validate`` on the command line).
+
+The observation model (what each figure is in model terms, background
+traffic, bounds and weights) is in :mod:`flowsim.analysis.observations` and
+:mod:`flowsim.analysis.constraints`; ``docs/calibration.md`` explains it.
+"""
+
+from .fit import calibrate
+from .parameters import FitParameter, ParameterVector
+from .result import CalibrationResult, Estimate, ResidualRow, StartOutcome
+from .validation import VALIDATION_COLUMNS, ValidationResult, ValidationRow, default_fit_parameters, validate
+
+__all__ = [
+    "calibrate",
+    "validate",
+    "default_fit_parameters",
+    "FitParameter",
+    "ParameterVector",
+    "CalibrationResult",
+    "Estimate",
+    "ResidualRow",
+    "StartOutcome",
+    "ValidationResult",
+    "ValidationRow",
+    "VALIDATION_COLUMNS",
+]

@@ -1,0 +1,322 @@
+"""Fitting model parameters to published figures with ``scipy.optimize.least_squares``."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ..analysis.background import BackgroundTraffic
+from ..analysis.constraints import ObservationModel
+from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
+from ..datasets import RecordTable
+from ..exceptions import CalibrationError, FlowsimError
+from ..runner import run
+from .parameters import ParameterVector
+from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
+
+__all__ = ["calibrate", "Objective", "Z95"]
+
+#: Two-sided 95% normal quantile.
+Z95 = 1.959963984540054
+
+#: Relative step of the final central-difference Jacobian in the transformed space.
+JAC_STEP = 1e-3
+
+#: Solver options of the runs while fitting (see ``calibrate``).
+SOLVER_DEFAULTS = {"rtol": 1e-6}
+
+#: Tolerances of ``least_squares`` (relative changes of cost and parameters, scaled gradient).
+LEAST_SQUARES_DEFAULTS = {"ftol": 1e-7, "xtol": 1e-7, "gtol": 1e-7}
+
+#: Singular values of the Jacobian below ``RCOND`` times the largest count as zero: the
+#: directions they span are not determined by the observations (finite differences of
+#: solver output leave about 1e-9 relative in a truly flat direction).
+RCOND = 1e-7
+
+
+class Objective:
+    """Residuals of the active observations as a function of the transformed parameters.
+
+    Model runs are cached by the values that change the model (background
+    levels only change the observation model), so a Jacobian column of a
+    background level costs no run.
+    """
+
+    def __init__(self, vector: ParameterVector, model: ObservationModel, active: np.ndarray, solver_options: dict):
+        self.vector = vector
+        self.model = model
+        self.active = active
+        self.solver_options = solver_options
+        self._mask = vector.model_mask()
+        self._cache: OrderedDict = OrderedDict()
+        self.runs = 0
+        self.evaluations = 0
+
+    def result_for(self, x):
+        """``(Result, scenario, background)`` for natural values ``x``."""
+        scenario, background = self.vector.apply(x)
+        key = tuple(np.asarray(x)[self._mask].tolist())
+        result = self._cache.get(key)
+        if result is None:
+            try:
+                result = run(scenario, **self.solver_options)
+            except FlowsimError as exc:
+                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.vector.labels, x))
+                raise CalibrationError(f"the model failed at {values}: {exc}") from None
+            if not result.success:
+                raise CalibrationError(f"the solver failed while fitting: {result.message}")
+            self.runs += 1
+            self._cache[key] = result
+            if len(self._cache) > 2 * len(self.vector) + 4:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return result, scenario, background
+
+    def predictions(self, z) -> np.ndarray:
+        """Model value of every observation (active or not) at transformed values ``z``."""
+        x = self.vector.to_natural(z)
+        result, _, background = self.result_for(x)
+        return self.model.predict(result, background=background)
+
+    def __call__(self, z) -> np.ndarray:
+        self.evaluations += 1
+        return self.model.residuals(self.predictions(z))[self.active]
+
+
+def _jacobian(objective: Objective, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Central differences (one-sided at a bound) of the active residuals, shape (m, p)."""
+    cols = []
+    for i in range(z.size):
+        h = JAC_STEP * max(1.0, abs(z[i]))
+        up, down = z.copy(), z.copy()
+        up[i] = min(z[i] + h, hi[i])
+        down[i] = max(z[i] - h, lo[i])
+        if up[i] == down[i]:
+            cols.append(np.zeros(int(objective.active.sum())))
+            continue
+        cols.append((objective(up) - objective(down)) / (up[i] - down[i]))
+    return np.column_stack(cols)
+
+
+def _covariance(J: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``scale * (J^T J)^-1`` by SVD, and which parameters it determines."""
+    p = J.shape[1]
+    if J.size == 0:
+        return np.full((p, p), np.inf), np.zeros(p, bool)
+    _, s, vt = np.linalg.svd(J, full_matrices=False)
+    keep = s > RCOND * (s[0] if s.size else 0.0)
+    inv = (vt[keep].T / s[keep] ** 2) @ vt[keep]
+    identified = np.ones(p, bool)
+    for k in np.flatnonzero(~keep):
+        identified &= np.abs(vt[k]) < 1e-3
+    if s.size < p:   # fewer active observations than parameters: the rest of the space is flat
+        identified[:] = False
+    cov = scale * inv
+    cov[~identified, :] = np.inf
+    cov[:, ~identified] = np.inf
+    return cov, identified
+
+
+def calibrate(scenario, observations, params, *, background: BackgroundTraffic | None = None, weights=None,
+              sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
+              scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,
+              solver_options: dict | None = None, least_squares_options: dict | None = None) -> CalibrationResult:
+    """Fit parameters of a scenario to observed figures.
+
+    Minimises the sum of squared residuals of the observations (relative
+    errors divided by their relative sigma, one-sided for bounds, times
+    ``sqrt(weight)``; see :mod:`flowsim.analysis.constraints`) with
+    :func:`scipy.optimize.least_squares` (``trf``, box bounds) in a
+    transformed space: log for positive quantities, logit for shares. The
+    search runs from the scenario's values and from ``starts - 1`` random
+    points drawn (seeded) from each parameter's plausible range; the best end
+    point wins.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Starting values, arrivals and everything that is not fitted.
+    observations : ObservationTable or list of Observation
+        The figures to fit (e.g. ``flowsim.datasets.observations_2022().filter(host="KAZ")``).
+        Observations of weight 0 are predicted but not fitted.
+    params : sequence of str, tuple or FitParameter
+        What to fit: ``"tau_T[KAZ]"``, ``"q_ret"`` (one value for every host),
+        ``"pulse.total[KAZ]"``, ``"pulse.scale_days[KAZ]"``,
+        ``"background[KAZ@2022-10-01]"``... (see
+        :mod:`flowsim.calibration.parameters`).
+    background : BackgroundTraffic, optional
+        Ordinary traffic added to gross border counts; default
+        :meth:`BackgroundTraffic.from_observations` (levels from the
+        ``baseline_daily_entries`` figures, a second level from 1 October
+        2022).
+    weights, sigmas : mapping or callable, optional
+        Per-observation weight or relative sigma (by index or label), over
+        the defaults.
+    starts : int
+        Number of starting points (>= 1); the first is the scenario's values.
+    seed : int or None
+        Seed of the random starts.
+    horizon_days : int, optional
+        Horizon of the runs while fitting; default: up to the last window's
+        end, which keeps each run short.
+    scale_covar : bool
+        Scale the covariance by the reduced chi-square (default True).
+    max_nfev : int, optional
+        Limit of residual evaluations per start (default ``100 * p``).
+    diff_step : float
+        Relative finite-difference step in the transformed space for the
+        search's Jacobian.
+    solver_options : dict, optional
+        Passed to :func:`flowsim.run` (default ``{"rtol": 1e-6}``: solver
+        noise stays far below the finite-difference steps, and each run is
+        faster).
+    least_squares_options : dict, optional
+        Passed to :func:`scipy.optimize.least_squares` over the defaults
+        ``ftol = xtol = gtol = 1e-7``, e.g. ``{"loss": "soft_l1"}`` for a
+        fit less pulled by conflicting figures.
+
+    Returns
+    -------
+    CalibrationResult
+        Fitted scenario and background, estimates with 95% intervals,
+        residuals per observation, chi-square, MAPE, the averaged relative
+        difference, convergence of every start, and ``plot()``.
+
+    Raises
+    ------
+    CalibrationError
+        Unfittable parameters, no observation with a positive weight,
+        observations of hosts not in the scenario, a model failure.
+
+    Examples
+    --------
+    >>> import flowsim
+    >>> sc = flowsim.load_scenario("kazakhstan-2022")
+    >>> obs = flowsim.datasets.observations_2022().filter(host="KAZ")
+    >>> fit = flowsim.calibrate(sc, obs, ["pulse.total[KAZ]", "tau_T[KAZ]"], starts=1)  # doctest: +SKIP
+    >>> fit.estimate("tau_T[KAZ]").ci_low  # doctest: +SKIP
+    """
+    if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
+        raise CalibrationError(f"starts must be a whole number >= 1; got {starts!r}.")
+    model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
+    model.check_scenario(scenario)
+    needed = model.days_needed(scenario.start)
+    if horizon_days is None:
+        horizon_days = needed
+    elif horizon_days < needed:
+        raise CalibrationError(f"horizon_days must cover the last observation ({needed} days from "
+                               f"{scenario.start}); got {horizon_days}.")
+    eval_scenario = scenario.replace(horizon_days=int(horizon_days))
+    vector = ParameterVector(params, eval_scenario, model.background)
+    active = model.weights > 0
+    if not active.any():
+        raise CalibrationError("every observation has weight 0; nothing to fit.")
+    objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
+    ls_options = dict(LEAST_SQUARES_DEFAULTS, **(least_squares_options or {}))
+    zlo, zhi = vector.z_bounds()
+    z_init = np.clip(vector.to_transformed(vector.x0), zlo, zhi)
+    rng = np.random.default_rng(seed)
+    z_starts = [z_init]
+    for _ in range(starts - 1):
+        z_starts.append(np.clip(vector.to_transformed(vector.draw_start(rng)), zlo, zhi))
+    outcomes, best = [], None
+    for z0 in z_starts:
+        sol = least_squares(objective, z0, bounds=(zlo, zhi), method="trf", x_scale=1.0, diff_step=diff_step,
+                            max_nfev=max_nfev or 100 * len(vector), **ls_options)
+        outcomes.append(StartOutcome(
+            start=dict(zip(vector.labels, vector.to_natural(z0).tolist())),
+            end=dict(zip(vector.labels, vector.to_natural(sol.x).tolist())),
+            cost=float(sol.cost), success=bool(sol.status > 0), status=int(sol.status), message=str(sol.message),
+            nfev=int(sol.nfev),
+        ))
+        if best is None or sol.cost < best.cost:
+            best = sol
+    z = best.x
+    x = vector.to_natural(z)
+    J = _jacobian(objective, z, zlo, zhi)
+    r = objective(z)
+    chi2 = float(r @ r)
+    dof = int(active.sum()) - len(vector)
+    scale = chi2 / dof if scale_covar and dof > 0 else 1.0
+    cov_z, identified = _covariance(J, scale)
+    estimates, cov_x = _estimates(vector, z, x, cov_z, identified, zlo, zhi)
+    fitted_eval, fitted_bg = vector.apply(x)
+    fitted_result = objective.result_for(x)[0]
+    predictions = model.predict(fitted_result, background=fitted_bg)
+    initial_result = objective.result_for(vector.x0)[0]
+    initial = model.predict(initial_result, background=model.background)
+    final_model = model.replace_background(fitted_bg)
+    rows = residual_rows(final_model, predictions, initial, active)
+    rel = final_model.relative_errors(predictions)[active]
+    viol = final_model.violations(predictions)[active]
+    refs = np.array([float(c.reference(m)) for c, m in zip(final_model.constraints, predictions)])[active]
+    groups = [(o.quantity, o.date_start, o.date_end) for o, a in zip(model.observations, active) if a]
+    return CalibrationResult(
+        scenario=fitted_eval.replace(horizon_days=scenario.horizon_days),
+        background=fitted_bg,
+        initial_scenario=scenario,
+        initial_background=model.background,
+        parameters=vector.params,
+        estimates=tuple(estimates),
+        covariance=cov_x,
+        covariance_transformed=cov_z,
+        residuals=RecordTable(rows, title="observations against the fitted model",
+                              display=("host", "quantity", "date_start", "date_end", "constraint", "weight",
+                                       "initial", "predicted", "relative_error", "in_fit")),
+        chi2=chi2, dof=dof, covariance_scale=scale,
+        mape=mean_absolute_percentage_error(rel),
+        ard=averaged_relative_difference(groups, viol, refs),
+        success=bool(best.status > 0), message=str(best.message),
+        nfev=objective.evaluations, starts=tuple(outcomes), horizon_days=int(horizon_days),
+        fitted_result=fitted_result, initial_result=initial_result, observation_model=final_model,
+    )
+
+
+def _estimates(vector: ParameterVector, z, x, cov_z, identified, zlo, zhi):
+    """Estimates with delta-method standard errors and back-transformed 95% intervals."""
+    p = len(vector)
+    G = np.empty((p, p))       # dx/dz, numerically (no model runs)
+    for j in range(p):
+        h = 1e-6 * max(1.0, abs(z[j]))
+        up, down = z.copy(), z.copy()
+        up[j] += h
+        down[j] -= h
+        G[:, j] = (vector.to_natural(up) - vector.to_natural(down)) / (2 * h)
+    finite = np.isfinite(cov_z).all()
+    cov_x = G @ cov_z @ G.T if finite else _partial_cov(G, cov_z, identified)
+    out = []
+    for i, param in enumerate(vector.params):
+        se_z = math.sqrt(cov_z[i, i]) if np.isfinite(cov_z[i, i]) and cov_z[i, i] >= 0 else math.inf
+        ends = [float(vector.lower[i]), float(vector.upper[i])]   # undetermined: the search bounds
+        if math.isfinite(se_z):
+            ends = []
+            for sign in (-1.0, 1.0):
+                zz = z.copy()
+                zz[i] = min(max(z[i] + sign * Z95 * se_z, -700.0), 700.0)
+                ends.append(float(vector.to_natural(zz)[i]))
+        var_x = cov_x[i, i]
+        span = float(vector.upper[i] - vector.lower[i]) if math.isfinite(vector.upper[i]) else abs(x[i])
+        at_bound = bool(abs(z[i] - zlo[i]) < 1e-6 or abs(z[i] - zhi[i]) < 1e-6
+                        or abs(x[i] - vector.lower[i]) <= 1e-6 * span or abs(x[i] - vector.upper[i]) <= 1e-6 * span)
+        out.append(Estimate(
+            name=param.label, unit=param.unit, value=float(x[i]), initial=float(vector.x0[i]),
+            se=math.sqrt(var_x) if np.isfinite(var_x) and var_x >= 0 else math.inf,
+            ci_low=min(ends), ci_high=max(ends), lower=float(vector.lower[i]), upper=float(vector.upper[i]),
+            transform=param.transform, at_bound=at_bound, identified=bool(identified[i]),
+        ))
+    return out, cov_x
+
+
+def _partial_cov(G, cov_z, identified):
+    """Delta method on the identified block; ``inf`` for the rest."""
+    p = G.shape[0]
+    out = np.full((p, p), np.inf)
+    idx = np.flatnonzero(identified)
+    if idx.size:
+        sub = G[np.ix_(idx, idx)] @ cov_z[np.ix_(idx, idx)] @ G[np.ix_(idx, idx)].T
+        out[np.ix_(idx, idx)] = sub
+    return out

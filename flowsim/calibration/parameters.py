@@ -1,0 +1,437 @@
+"""What a calibration may fit, how it is named, and the transformed space it is fitted in.
+
+Names (strings, tuples or :class:`FitParameter` objects):
+
+* ``"tau_T[KAZ]"`` or ``("tau_T", "KAZ")`` -- a per-host model parameter of one host;
+  ``"tau_T"`` -- one value shared by every host;
+* ``"pulse.total[KAZ]"``, ``"pulse.shape[KAZ]"``, ``"pulse.scale_days[KAZ]"`` -- a field of
+  the host's :class:`~flowsim.Pulse` arrival schedule (``[KAZ:1]`` picks the
+  host's schedule number 1 when it has several);
+* ``"background[KAZ]"`` -- the first level of the host's background entries,
+  ``"background[KAZ@2022-10-01]"`` the level from that date;
+  ``"background_exits[...]"`` the same for exits when they have their own.
+
+Transforms: log for positive quantities (times, rates, totals, levels,
+``K``), ``log(shape - 1)`` for the pulse shape (>= 1), and logit for shares.
+When both ``q_on`` and ``q_ret`` of a host are fitted, ``q_ret`` is fitted as
+a share of ``1 - q_on`` (so ``q_on + q_ret <= 1`` always holds); a fitted
+``q_on`` alone stays below ``1 - q_ret``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import did_you_mean, to_date
+from ..analysis.background import BackgroundTraffic
+from ..exceptions import CalibrationError, FlowsimError
+from ..scenario.schedules import Pulse
+from ..scenario.specs import PARAMETER_SPECS
+
+__all__ = ["FitParameter", "ParameterVector", "PULSE_FIELDS"]
+
+#: Fields of a Pulse that can be fitted.
+PULSE_FIELDS = ("total", "shape", "scale_days")
+
+_NAME_RE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?:\[(?P<host>[A-Za-z]{3})(?:(?P<sep>[@:])(?P<extra>[^\]]+))?\])?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitParameter:
+    """One quantity to fit.
+
+    Parameters
+    ----------
+    kind : {"model", "pulse", "background"}
+    name : str
+        Model symbol (``tau_T``...), Pulse field (``total``, ``shape``,
+        ``scale_days``) or background direction (``entries``, ``exits``).
+    host : str or None
+        Host code; None for a model parameter fitted as one value for all hosts.
+    index : int or None
+        Pulse: position among the host's schedules (None: its only Pulse).
+    period : date or None
+        Background: first day of the level (None: the host's first level).
+    bounds : (float, float), optional
+        Search bounds in natural units; default from the parameter (see
+        ``docs/calibration.md``).
+    start_range : (float, float), optional
+        Where the random starts are drawn (natural units, uniformly in the
+        transformed space); default the parameter's plausible range.
+    """
+
+    kind: str
+    name: str
+    host: str | None = None
+    index: int | None = None
+    period: _dt.date | None = None
+    bounds: tuple[float, float] | None = None
+    start_range: tuple[float, float] | None = None
+
+    @classmethod
+    def parse(cls, spec, **options) -> FitParameter:
+        """A :class:`FitParameter` from a name such as ``"tau_T[KAZ]"`` or a tuple ``("tau_T", "KAZ")``."""
+        if isinstance(spec, FitParameter):
+            return dataclasses.replace(spec, **options) if options else spec
+        if isinstance(spec, tuple):
+            if not 1 <= len(spec) <= 3 or not all(isinstance(s, (str, int, _dt.date)) or s is None for s in spec):
+                raise CalibrationError(f"fit parameter {spec!r}: a tuple must be (name, host) or (name, host, extra).")
+            name, host, extra = (list(spec) + [None, None])[:3]
+            sep = "@" if str(name).startswith("background") else ":"
+        elif isinstance(spec, str):
+            m = _NAME_RE.match(spec.strip())
+            if not m:
+                raise CalibrationError(
+                    f"fit parameter {spec!r}: expected a name such as 'tau_T', 'tau_T[KAZ]', "
+                    "'pulse.total[KAZ]' or 'background[KAZ@2022-10-01]'."
+                )
+            name, host, sep, extra = m.group("name", "host", "sep", "extra")
+        else:
+            raise CalibrationError(f"fit parameter must be a name, a tuple or a FitParameter; got {spec!r}.")
+        host = host.upper() if isinstance(host, str) else host
+        if name.startswith("pulse."):
+            field = name.split(".", 1)[1]
+            if field not in PULSE_FIELDS:
+                fix = did_you_mean(field, PULSE_FIELDS)
+                raise CalibrationError(f"fit parameter {spec!r}: a Pulse has the fields "
+                                       f"{', '.join(PULSE_FIELDS)}.{fix}")
+            if host is None:
+                raise CalibrationError(f"fit parameter {spec!r}: name the host, e.g. 'pulse.{field}[KAZ]'.")
+            index = None
+            if extra is not None:
+                if sep != ":" or not str(extra).isdigit():
+                    raise CalibrationError(f"fit parameter {spec!r}: the schedule number goes after ':', e.g. "
+                                           f"'pulse.{field}[{host}:1]'.")
+                index = int(extra)
+            return cls(kind="pulse", name=field, host=host, index=index, **options)
+        if name in ("background", "background_exits"):
+            if host is None:
+                raise CalibrationError(f"fit parameter {spec!r}: name the host, e.g. '{name}[KAZ]'.")
+            period = None
+            if extra is not None:
+                if sep != "@":
+                    raise CalibrationError(f"fit parameter {spec!r}: the level's date goes after '@', e.g. "
+                                           f"'{name}[{host}@2022-10-01]'.")
+                period = to_date(extra, f"fit parameter {spec!r}: level date", CalibrationError)
+            direction = "entries" if name == "background" else "exits"
+            return cls(kind="background", name=direction, host=host, period=period, **options)
+        if name not in PARAMETER_SPECS:
+            fix = did_you_mean(name, [*PARAMETER_SPECS, "pulse.total", "pulse.shape", "pulse.scale_days",
+                                      "background", "background_exits"])
+            raise CalibrationError(f"fit parameter {spec!r}: unknown name {name!r}.{fix}")
+        if extra is not None:
+            raise CalibrationError(f"fit parameter {spec!r}: a model parameter takes only a host, e.g. '{name}[KAZ]'.")
+        return cls(kind="model", name=name, host=host, **options)
+
+    @property
+    def label(self) -> str:
+        """The canonical name (``tau_T[KAZ]``, ``pulse.total[KAZ]``, ``background[KAZ@2022-10-01]``)."""
+        if self.kind == "model":
+            return self.name if self.host is None else f"{self.name}[{self.host}]"
+        if self.kind == "pulse":
+            idx = "" if self.index is None else f":{self.index}"
+            return f"pulse.{self.name}[{self.host}{idx}]"
+        stem = "background" if self.name == "entries" else "background_exits"
+        when = "" if self.period is None else f"@{self.period.isoformat()}"
+        return f"{stem}[{self.host}{when}]"
+
+    @property
+    def unit(self) -> str:
+        if self.kind == "model":
+            return PARAMETER_SPECS[self.name].unit
+        if self.kind == "background":
+            return "people/day"
+        return {"total": "people", "shape": "1", "scale_days": "days"}[self.name]
+
+    @property
+    def is_share(self) -> bool:
+        if self.kind != "model":
+            return False
+        sp = PARAMETER_SPECS[self.name]
+        return sp.unit == "1" and sp.upper == 1.0 and not sp.upper_open
+
+    @property
+    def transform(self) -> str:
+        """``"logit"``, ``"log"`` or ``"log(x-1)"``."""
+        if self.is_share:
+            return "logit"
+        return "log(x-1)" if (self.kind, self.name) == ("pulse", "shape") else "log"
+
+
+def _logistic(z):
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+class ParameterVector:
+    """The fitted parameters of one calibration: values, transforms, bounds and how to apply them.
+
+    Parameters
+    ----------
+    params : sequence of str, tuple or FitParameter
+    scenario : Scenario
+        Supplies the current values (starting point) and the hosts.
+    background : BackgroundTraffic
+        Supplies background levels.
+
+    Raises
+    ------
+    CalibrationError
+        Unknown or unfittable names (integer ``k``, economy parameters, the
+        onward matrix ``P``), hosts not in the scenario, missing pulses or
+        levels, duplicates, zero starting values on a log scale.
+    """
+
+    def __init__(self, params, scenario, background: BackgroundTraffic):
+        if isinstance(params, (str, FitParameter, tuple)):
+            params = [params]
+        items = [FitParameter.parse(p) for p in params]
+        if not items:
+            raise CalibrationError("params: name at least one parameter to fit, e.g. ['tau_T[KAZ]'].")
+        labels = [p.label for p in items]
+        for lab in labels:
+            if labels.count(lab) > 1:
+                raise CalibrationError(f"params: {lab} is listed twice.")
+        for p in items:
+            if p.kind == "model" and p.host is None and any(
+                    o.kind == "model" and o.name == p.name and o.host is not None for o in items):
+                raise CalibrationError(f"params: {p.name} is fitted both for all hosts and for one host; "
+                                       "choose one.")
+        self.params = tuple(items)
+        self.scenario = scenario
+        self.background = background
+        self.x0 = np.array([self._check_and_read(p) for p in items])
+        self.labels = tuple(labels)
+        self.lower, self.upper = np.array([self._bounds(p, x)[0] for p, x in zip(items, self.x0)]), \
+            np.array([self._bounds(p, x)[1] for p, x in zip(items, self.x0)])
+        for p, x, lo, hi in zip(items, self.x0, self.lower, self.upper):
+            if not lo < hi:
+                raise CalibrationError(f"{p.label}: bounds must have lower < upper; got ({lo:g}, {hi:g}).")
+            if not lo <= x <= hi:
+                raise CalibrationError(
+                    f"{p.label}: the starting value {x:g} {p.unit} is outside the bounds ({lo:g}, {hi:g}); "
+                    "widen the bounds or change the scenario's value."
+                )
+        self._partner = {i: self._find_partner(i) for i in range(len(items))}
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    # ----------------------------------------------------------- resolution
+    def _check_and_read(self, p: FitParameter) -> float:
+        sc = self.scenario
+        if p.host is not None and p.host not in sc.hosts:
+            fix = did_you_mean(p.host, sc.hosts)
+            raise CalibrationError(f"{p.label}: host {p.host} is not in scenario {sc.name!r} "
+                                   f"({', '.join(sc.hosts)}).{fix}")
+        if p.kind == "model":
+            sp = PARAMETER_SPECS[p.name]
+            if sp.integer:
+                raise CalibrationError(f"{p.label}: `{p.name}` is a whole number; it cannot be fitted by least "
+                                       "squares. Compare runs with different values instead.")
+            if sp.layer != "flow":
+                raise CalibrationError(f"{p.label}: `{p.name}` is an economy parameter; no observation quantity "
+                                       "depends on it. Fit population parameters only.")
+            if sp.scope == "global":  # pragma: no cover - every global flow parameter is an integer
+                raise CalibrationError(f"{p.label}: global parameters cannot be fitted.")
+            values = sc.params[p.name]
+            x = float(values[sc.hosts.index(p.host)]) if p.host else float(np.mean(values))
+        elif p.kind == "pulse":
+            x = float(getattr(self._pulse(p)[1], p.name))
+        else:
+            try:
+                x = self.background.level(p.name, p.host, p.period).rate
+            except FlowsimError as exc:
+                raise CalibrationError(f"{p.label}: {exc}") from None
+        if p.transform == "log" and x <= 0:
+            raise CalibrationError(f"{p.label}: the starting value is {x:g}; a positive quantity is fitted on a "
+                                   "log scale, so start from a value > 0.")
+        return x
+
+    def _pulse(self, p: FitParameter) -> tuple[int, Pulse]:
+        schedules = self.scenario.arrivals.get(p.host, ())
+        if p.index is not None:
+            if not 0 <= p.index < len(schedules) or not isinstance(schedules[p.index], Pulse):
+                raise CalibrationError(f"{p.label}: host {p.host} has no Pulse at position {p.index} "
+                                       f"(its schedules: {[type(s).__name__ for s in schedules]}).")
+            return p.index, schedules[p.index]
+        pulses = [i for i, s in enumerate(schedules) if isinstance(s, Pulse)]
+        if len(pulses) != 1:
+            raise CalibrationError(
+                f"{p.label}: host {p.host} has {len(pulses)} Pulse schedules; "
+                + ("give it one (scenario.replace(arrivals=...))." if not pulses else
+                   f"pick one with 'pulse.{p.name}[{p.host}:i]', i in {pulses}.")
+            )
+        return pulses[0], schedules[pulses[0]]
+
+    def _bounds(self, p: FitParameter, x: float) -> tuple[float, float]:
+        if p.bounds is not None:
+            try:
+                lo, hi = (float(b) for b in p.bounds)
+            except (TypeError, ValueError):
+                raise CalibrationError(f"{p.label}: bounds must be two numbers (lower, upper); "
+                                       f"got {p.bounds!r}.") from None
+            if math.isnan(lo) or math.isnan(hi):
+                raise CalibrationError(f"{p.label}: bounds must be numbers; got {p.bounds!r}.")
+            return lo, hi
+        if p.is_share:
+            return 0.0, 1.0
+        if p.kind == "model":
+            lo, hi = self._plausible(p)
+            sp = PARAMETER_SPECS[p.name]
+            return max(lo / 10.0, sp.lower), hi * 10.0
+        if p.kind == "pulse":
+            return {"total": (x / 100.0, x * 100.0), "shape": (1.0, 50.0), "scale_days": (0.1, 100.0)}[p.name]
+        return x / 100.0, x * 100.0
+
+    def _plausible(self, p: FitParameter) -> tuple[float, float]:
+        rng = self.scenario.params.ranges[p.name]
+        if p.host is not None:
+            lo, hi = rng[self.scenario.hosts.index(p.host)]
+        else:
+            lo, hi = rng[:, 0].min(), rng[:, 1].max()
+        return float(lo), float(hi)
+
+    def start_ranges(self) -> list[tuple[float, float]]:
+        """Natural-unit ranges the random starts are drawn from."""
+        out = []
+        for p, x, lo, hi in zip(self.params, self.x0, self.lower, self.upper):
+            if p.start_range is not None:
+                a, b = map(float, p.start_range)
+            elif p.kind == "model":
+                a, b = self._plausible(p)
+                if a == b:
+                    a, b = 0.5 * x, min(2.0 * x, 0.5 * (x + 1.0)) if p.is_share else 2.0 * x
+            elif (p.kind, p.name) == ("pulse", "shape"):
+                a, b = 1.0 + 0.5 * (x - 1.0), 1.0 + 2.0 * (x - 1.0)
+            else:
+                a, b = 0.5 * x, 2.0 * x
+            a, b = max(a, lo), min(b, hi)
+            out.append((min(a, b), max(a, b)))
+        return out
+
+    def draw_start(self, rng) -> np.ndarray:
+        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`."""
+        x = np.empty(len(self.params))
+        for i, (p, (a, b)) in enumerate(zip(self.params, self.start_ranges())):
+            if p.transform == "log":
+                x[i] = math.exp(rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300))))
+            elif p.transform == "log(x-1)":
+                x[i] = 1.0 + math.exp(rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6))))
+            else:
+                lo, hi = float(self.lower[i]), float(self.upper[i])
+                ua, ub = (min(max((v - lo) / (hi - lo), 1e-6), 1 - 1e-6) for v in (a, b))
+                u = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
+                x[i] = lo + (hi - lo) * _logistic(u)
+        return x
+
+    def _find_partner(self, i: int) -> int | None:
+        """For a fitted ``q_ret``: position of the fitted ``q_on`` of the same host(s), if any."""
+        p = self.params[i]
+        if p.kind != "model" or p.name != "q_ret":
+            return None
+        for j, o in enumerate(self.params):
+            if o.kind == "model" and o.name == "q_on" and o.host == p.host:
+                return j
+        return None
+
+    # ------------------------------------------------------------ transforms
+    def _share_ceiling(self, i: int, x: np.ndarray) -> float:
+        """Upper end of a share's logit: 1, or 1 minus its partner share (q_on + q_ret <= 1)."""
+        p = self.params[i]
+        ceiling = float(self.upper[i])
+        if p.kind == "model" and p.name in ("q_on", "q_ret"):
+            other = "q_ret" if p.name == "q_on" else "q_on"
+            j = self._partner.get(i)
+            if p.name == "q_on":
+                if any(o.kind == "model" and o.name == "q_ret" and o.host == p.host for o in self.params):
+                    return ceiling   # q_ret is fitted relative to 1 - q_on
+                used = self._current(other, p.host)
+            else:
+                used = x[j] if j is not None else self._current(other, p.host)
+            ceiling = min(ceiling, 1.0 - used)
+        return ceiling
+
+    def _current(self, name, host) -> float:
+        values = self.scenario.params[name]
+        return float(values[self.scenario.hosts.index(host)] if host else values.max())
+
+    def to_natural(self, z) -> np.ndarray:
+        """Natural values from transformed ones (shares are resolved in order, ``q_on`` before ``q_ret``)."""
+        z = np.asarray(z, dtype=float)
+        x = np.empty(len(self.params))
+        order = sorted(range(len(self.params)), key=lambda i: self._partner.get(i) is not None)
+        for i in order:
+            p = self.params[i]
+            if p.transform == "logit":
+                lo, hi = float(self.lower[i]), self._share_ceiling(i, x)
+                x[i] = lo + (hi - lo) * _logistic(z[i])
+            elif p.transform == "log(x-1)":
+                x[i] = 1.0 + math.exp(z[i])
+            else:
+                x[i] = math.exp(z[i])
+        return x
+
+    def to_transformed(self, x) -> np.ndarray:
+        """Transformed values from natural ones (inverse of :meth:`to_natural`)."""
+        x = np.asarray(x, dtype=float)
+        z = np.empty(len(self.params))
+        for i, p in enumerate(self.params):
+            if p.transform == "logit":
+                lo, hi = float(self.lower[i]), self._share_ceiling(i, x)
+                u = (x[i] - lo) / (hi - lo) if hi > lo else 0.5
+                u = min(max(u, 1e-9), 1 - 1e-9)    # a share at its bound starts just inside
+                z[i] = math.log(u / (1.0 - u))
+            elif p.transform == "log(x-1)":
+                z[i] = math.log(max(x[i] - 1.0, 1e-9))
+            else:
+                z[i] = math.log(x[i]) if x[i] > 0 else -math.inf
+        return z
+
+    def z_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Box bounds of the transformed space given to ``least_squares`` (infinite for shares)."""
+        lo, hi = np.full(len(self), -np.inf), np.full(len(self), np.inf)
+        for i, p in enumerate(self.params):
+            if p.transform == "log":
+                lo[i] = math.log(self.lower[i]) if self.lower[i] > 0 else -np.inf
+                hi[i] = math.log(self.upper[i]) if math.isfinite(self.upper[i]) else np.inf
+            elif p.transform == "log(x-1)":
+                lo[i] = math.log(self.lower[i] - 1.0) if self.lower[i] > 1 else -np.inf
+                hi[i] = math.log(self.upper[i] - 1.0) if math.isfinite(self.upper[i]) else np.inf
+        return lo, hi
+
+    # ---------------------------------------------------------------- apply
+    def model_mask(self) -> np.ndarray:
+        """Which parameters change the model run (model and pulse), as opposed to background levels."""
+        return np.array([p.kind != "background" for p in self.params])
+
+    def apply(self, x) -> tuple:
+        """``(scenario, background)`` with natural values ``x`` put in."""
+        updates: dict[str, object] = {}
+        arrivals = {h: list(v) for h, v in self.scenario.arrivals.items()}
+        background = self.background
+        for p, v in zip(self.params, np.asarray(x, dtype=float)):
+            v = float(v)
+            if p.kind == "model":
+                if p.host is None:
+                    updates[p.name] = v
+                else:
+                    entry = updates.setdefault(p.name, {})
+                    if isinstance(entry, dict):
+                        entry[p.host] = v
+            elif p.kind == "pulse":
+                i, pulse = self._pulse(p)
+                arrivals[p.host][i] = dataclasses.replace(arrivals[p.host][i], **{p.name: v})
+            else:
+                background = background.with_level(p.name, p.host, p.period, v)
+        scenario = self.scenario
+        if any(p.kind == "pulse" for p in self.params):
+            scenario = scenario.replace(arrivals={h: tuple(v) for h, v in arrivals.items()})
+        if updates:
+            scenario = scenario.with_params(**updates)
+        return scenario, background

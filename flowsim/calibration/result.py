@@ -1,0 +1,285 @@
+"""What a calibration returns: fitted scenario, estimates with intervals, residuals, fit statistics."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import did_you_mean
+from ..datasets import RecordTable
+from ..exceptions import CalibrationError
+
+__all__ = ["Estimate", "ResidualRow", "StartOutcome", "CalibrationResult", "residual_rows"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A fitted value with its uncertainty.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (``tau_T[KAZ]``, ``pulse.total[KAZ]``...).
+    unit : str
+    value : float
+        Best fit, natural units.
+    initial : float
+        Value in the scenario before fitting.
+    se : float
+        Standard error in natural units (delta method from the transformed
+        space); ``inf`` when the observations do not determine it.
+    ci_low, ci_high : float
+        95% interval: ``z +- 1.96 se_z`` in the transformed space, mapped back
+        (so it respects positivity and share bounds and is asymmetric).
+    lower, upper : float
+        Search bounds.
+    transform : str
+        ``log``, ``logit`` or ``log(x-1)``.
+    at_bound : bool
+        The best fit sits on a search bound (the interval is then not reliable).
+    identified : bool
+        False when the observations leave it undetermined (a flat direction
+        of the Jacobian).
+    """
+
+    name: str
+    unit: str
+    value: float
+    initial: float
+    se: float
+    ci_low: float
+    ci_high: float
+    lower: float
+    upper: float
+    transform: str
+    at_bound: bool
+    identified: bool
+
+
+@dataclass(frozen=True)
+class ResidualRow:
+    """One observation against its prediction.
+
+    Attributes
+    ----------
+    host, quantity : str
+    date_start, date_end : datetime.date
+    observed : float or None
+        The published value.
+    low, high : float or None
+        The bounds the observation accepts (from its qualifier or columns).
+    qualifier : str
+    constraint : str
+        What is asked of the model (``= 98,000``, ``>= 200,000``, ``in [a, b]``).
+    kind : str
+        ``point``, ``lower``, ``upper`` or ``range``.
+    sigma : float
+        Relative uncertainty the residual is scaled by.
+    weight : float
+        Weight in the fit (0: not fitted).
+    weight_reason : str
+    predicted : float
+        Model value with the fitted parameters.
+    initial : float
+        Model value before fitting.
+    error : float
+        Distance of ``predicted`` outside the accepted set (0 inside).
+    relative_error : float
+        ``error`` relative to the figure.
+    residual : float
+        ``sqrt(weight) * relative_error / sigma``: what was minimised.
+    in_fit : bool
+        Whether the observation took part in the fit.
+    line : int or None
+        Line in the observations file.
+    """
+
+    host: str
+    quantity: str
+    date_start: _dt.date
+    date_end: _dt.date
+    observed: float | None
+    low: float | None
+    high: float | None
+    qualifier: str
+    constraint: str
+    kind: str
+    sigma: float
+    weight: float
+    weight_reason: str
+    predicted: float
+    initial: float
+    error: float
+    relative_error: float
+    residual: float
+    in_fit: bool
+    line: int | None
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """One start of the multi-start search: where it began, where it ended, and how."""
+
+    start: dict
+    end: dict
+    cost: float
+    success: bool
+    status: int
+    message: str
+    nfev: int
+
+
+def residual_rows(model, predictions, initial, in_fit) -> tuple[ResidualRow, ...]:
+    """Rows of a residual table for an :class:`~flowsim.analysis.constraints.ObservationModel`."""
+    errors = model.violations(predictions)
+    rel = model.relative_errors(predictions)
+    res = model.residuals(predictions)
+    rows = []
+    for i, (obs, c) in enumerate(zip(model.observations, model.constraints)):
+        rows.append(ResidualRow(
+            host=obs.host, quantity=obs.quantity, date_start=obs.date_start, date_end=obs.date_end,
+            observed=obs.value, low=c.low, high=c.high, qualifier=obs.qualifier, constraint=c.text, kind=c.kind,
+            sigma=c.sigma, weight=c.weight, weight_reason=c.reason, predicted=float(predictions[i]),
+            initial=float(initial[i]), error=float(errors[i]), relative_error=float(rel[i]),
+            residual=float(res[i]), in_fit=bool(in_fit[i]), line=obs.line,
+        ))
+    return tuple(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationResult:
+    """Outcome of :func:`flowsim.calibrate`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The input scenario with the fitted values put in (its own horizon).
+    background : BackgroundTraffic
+        Background traffic with fitted levels.
+    initial_scenario, initial_background
+        The inputs.
+    estimates : tuple of Estimate
+        One per fitted parameter, in the order given.
+    covariance : ndarray, shape (p, p)
+        Covariance of the estimates in natural units (delta method).
+    covariance_transformed : ndarray, shape (p, p)
+        Covariance in the transformed space: ``s2 * (J^T J)^-1``.
+    residuals : RecordTable
+        Of :class:`ResidualRow`, one per observation.
+    chi2 : float
+        Sum of squared residuals of the fitted observations.
+    dof : int
+        Fitted observations minus parameters.
+    covariance_scale : float
+        ``s2``: the reduced chi-square ``chi2 / dof`` when ``scale_covar``
+        (the default; the relative sigmas are then taken as relative weights
+        only, as ``curve_fit`` does with ``absolute_sigma=False``), else 1.
+    mape : float
+        Mean absolute percentage error over the fitted observations, percent.
+    ard : float
+        Averaged relative difference (Flee's validation error), a fraction.
+    success : bool
+        Whether the best start converged (``least_squares`` status > 0).
+    message : str
+    nfev : int
+        Model evaluations over all starts.
+    starts : tuple of StartOutcome
+    horizon_days : int
+        Horizon of the runs used while fitting.
+    fitted_result, initial_result : Result
+        The fitted and the initial scenario run over that horizon.
+    observation_model : ObservationModel
+        Observations, quantities and constraints (with the fitted background).
+    """
+
+    scenario: object
+    background: object
+    initial_scenario: object
+    initial_background: object
+    parameters: tuple
+    estimates: tuple
+    covariance: np.ndarray
+    covariance_transformed: np.ndarray
+    residuals: RecordTable
+    chi2: float
+    dof: int
+    covariance_scale: float
+    mape: float
+    ard: float
+    success: bool
+    message: str
+    nfev: int
+    starts: tuple
+    horizon_days: int
+    fitted_result: object
+    initial_result: object
+    observation_model: object
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Fitted values by name."""
+        return {e.name: e.value for e in self.estimates}
+
+    def estimate(self, name: str) -> Estimate:
+        """The :class:`Estimate` of ``name`` (as written in ``params`` or canonical)."""
+        from .parameters import FitParameter
+
+        try:
+            label = FitParameter.parse(name).label
+        except CalibrationError:
+            label = name
+        for e in self.estimates:
+            if e.name == label:
+                return e
+        fix = did_you_mean(name, [e.name for e in self.estimates])
+        raise CalibrationError(f"no fitted parameter {name!r}; fitted: {', '.join(e.name for e in self.estimates)}."
+                               f"{fix}")
+
+    @property
+    def estimate_table(self) -> RecordTable:
+        """The estimates as a table."""
+        return RecordTable(self.estimates, title="fitted parameters (95% intervals)",
+                           display=("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "at_bound"))
+
+    @property
+    def n_fitted(self) -> int:
+        """Observations that took part in the fit."""
+        return sum(r.in_fit for r in self.residuals)
+
+    def to_dataframe(self, which: str = "residuals"):
+        """``"residuals"`` or ``"estimates"`` as a pandas DataFrame (needs pandas)."""
+        if which == "residuals":
+            return self.residuals.to_dataframe()
+        if which == "estimates":
+            return self.estimate_table.to_dataframe()
+        raise CalibrationError(f"to_dataframe: which must be 'residuals' or 'estimates'; got {which!r}.")
+
+    def plot(self, ax=None, **kwargs):
+        """Fitted and initial predictions against every observation and its bounds.
+
+        See :func:`flowsim.plotting.plot_fit`; returns its artists.
+        """
+        from ..plotting.calibration import plot_fit
+
+        return plot_fit(self, ax=ax, **kwargs)
+
+    def plot_series(self, host: str, ax=None, **kwargs):
+        """Daily gross entries and exits of ``host`` against the border counts.
+
+        See :func:`flowsim.plotting.plot_fit_series`.
+        """
+        from ..plotting.calibration import plot_fit_series
+
+        return plot_fit_series(self, host, ax=ax, **kwargs)
+
+    def __repr__(self) -> str:
+        from ._reprs import calibration_text
+
+        return calibration_text(self)
+
+    def _repr_html_(self) -> str:
+        from ._reprs import calibration_html
+
+        return calibration_html(self)

@@ -1,0 +1,252 @@
+"""Out-of-sample validation: fit on the figures published up to a date, predict the later ones."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import to_date
+from ..analysis.background import BackgroundTraffic
+from ..analysis.constraints import ObservationModel
+from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
+from ..datasets import ObservationTable, RecordTable, as_observation_table
+from ..exceptions import CalibrationError
+from ..runner import run
+from .fit import calibrate
+from .result import CalibrationResult
+
+__all__ = ["validate", "ValidationResult", "ValidationRow", "VALIDATION_COLUMNS", "default_fit_parameters"]
+
+#: Columns of ``validation.csv``, in order.
+VALIDATION_COLUMNS = ("host", "quantity", "date_start", "date_end", "observed", "low", "high", "qualifier",
+                      "constraint", "predicted", "error", "relative_error", "in_sample", "weight", "line")
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    """One observation: in the fit (``in_sample``) or predicted after it.
+
+    ``observed`` is the published value; ``low``/``high`` the bounds it
+    accepts; ``error`` the distance of ``predicted`` outside them (0 inside;
+    ``predicted - observed`` for a point); ``relative_error`` that distance
+    relative to the figure.
+    """
+
+    host: str
+    quantity: str
+    date_start: _dt.date
+    date_end: _dt.date
+    observed: float | None
+    low: float | None
+    high: float | None
+    qualifier: str
+    constraint: str
+    kind: str
+    sigma: float
+    predicted: float
+    error: float
+    relative_error: float
+    in_sample: bool
+    weight: float
+    line: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationResult:
+    """Outcome of :func:`flowsim.validate`.
+
+    Attributes
+    ----------
+    calibration : CalibrationResult
+        The fit on the in-sample observations.
+    until : datetime.date
+        Observations whose window ends on or before it were fitted.
+    rows : RecordTable
+        Of :class:`ValidationRow`, every observation in file order.
+    mape_in, mape_out : float
+        Mean absolute percentage error in and out of sample, percent.
+    ard_in, ard_out : float
+        Averaged relative difference (Flee) in and out of sample.
+    """
+
+    calibration: CalibrationResult
+    until: _dt.date
+    rows: RecordTable
+    mape_in: float
+    mape_out: float
+    ard_in: float
+    ard_out: float
+
+    @property
+    def n_in(self) -> int:
+        return sum(r.in_sample for r in self.rows)
+
+    @property
+    def n_out(self) -> int:
+        return sum(not r.in_sample for r in self.rows)
+
+    def plot(self, ax=None, **kwargs):
+        """Predictions against every observation, in-sample and out-of-sample marked apart.
+
+        See :func:`flowsim.plotting.plot_fit`.
+        """
+        from ..plotting.calibration import plot_fit
+
+        return plot_fit(self, ax=ax, **kwargs)
+
+    def to_dataframe(self):
+        """The rows as a pandas DataFrame (needs pandas)."""
+        return self.rows.to_dataframe()
+
+    def __repr__(self) -> str:
+        from ._reprs import validation_text
+
+        return validation_text(self)
+
+    def _repr_html_(self) -> str:
+        from ._reprs import validation_html
+
+        return validation_html(self)
+
+
+def _stats(model: ObservationModel, predictions, mask):
+    if not mask.any():
+        return float("nan"), float("nan")
+    rel = model.relative_errors(predictions)[mask]
+    viol = model.violations(predictions)[mask]
+    refs = np.array([float(c.reference(m)) for c, m in zip(model.constraints, predictions)])[mask]
+    groups = [(o.quantity, o.date_start, o.date_end) for o, k in zip(model.observations, mask) if k]
+    return mean_absolute_percentage_error(rel), averaged_relative_difference(groups, viol, refs)
+
+
+def _by_label(table, per_obs):
+    """Weights or sigmas keyed by index in ``table`` re-keyed by label (valid in any subset)."""
+    if per_obs is None or callable(per_obs):
+        return per_obs
+    out = {}
+    for key, value in dict(per_obs).items():
+        if isinstance(key, (int, np.integer)):
+            if not 0 <= key < len(table):
+                raise CalibrationError(f"weights/sigmas: index {key} is outside the {len(table)} observations.")
+            key = table[int(key)].label
+        out[key] = value
+    return out
+
+
+def validate(scenario, observations, until, params=None, *, background: BackgroundTraffic | None = None,
+             weights=None, sigmas=None, **options) -> ValidationResult:
+    """Fit on the observations ending by ``until``, predict the others, and compare.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    observations : ObservationTable or list of Observation
+    until : date or str
+        Last day of the fitting period: observations with ``date_end <=
+        until`` are fitted, the others are predicted.
+    params : sequence, optional
+        What to fit (see :func:`flowsim.calibrate`); default
+        :func:`default_fit_parameters`.
+    background : BackgroundTraffic, optional
+        Default :meth:`BackgroundTraffic.from_observations` on *all*
+        observations (so every level exists); levels without in-sample
+        figures keep their starting value.
+    weights, sigmas : mapping or callable, optional
+        As in :func:`flowsim.calibrate` (indices refer to ``observations``).
+    **options
+        Passed to :func:`flowsim.calibrate` (``starts``, ``seed``...).
+
+    Returns
+    -------
+    ValidationResult
+        Per observation: observed, bounds, predicted, error, relative error
+        and whether it was fitted; MAPE and ARD in and out of sample.
+
+    Raises
+    ------
+    CalibrationError
+        No observation ends by ``until``.
+    """
+    table = as_observation_table(observations)
+    until = to_date(until, "until", CalibrationError)
+    inside = table.until(until)
+    if not len(inside):
+        first = min(o.date_end for o in table) if len(table) else None
+        raise CalibrationError(f"no observation ends on or before {until} (the first ends on {first}); "
+                               "choose a later date for --until.")
+    bg = BackgroundTraffic.from_observations(table) if background is None else background
+    w, s = _by_label(table, weights), _by_label(table, sigmas)
+    if params is None:
+        params = default_fit_parameters(scenario, inside, bg)
+    cal = calibrate(scenario, inside, params, background=bg, weights=w, sigmas=s, **options)
+    model = ObservationModel.build(table, cal.background, weights=w, sigmas=s)
+    model.check_scenario(scenario)
+    horizon = max(model.days_needed(scenario.start), 1)
+    result = run(cal.scenario.replace(horizon_days=horizon), **dict(options.get("solver_options") or {}))
+    predictions = model.predict(result)
+    in_sample = np.array([o.date_end <= until for o in table])
+    errors, rel = model.violations(predictions), model.relative_errors(predictions)
+    rows = tuple(
+        ValidationRow(host=o.host, quantity=o.quantity, date_start=o.date_start, date_end=o.date_end,
+                      observed=o.value, low=c.low, high=c.high, qualifier=o.qualifier, constraint=c.text,
+                      kind=c.kind, sigma=c.sigma, predicted=float(p), error=float(e), relative_error=float(r),
+                      in_sample=bool(k), weight=c.weight, line=o.line)
+        for o, c, p, e, r, k in zip(table, model.constraints, predictions, errors, rel, in_sample)
+    )
+    fitted = in_sample & (model.weights > 0)
+    mape_in, ard_in = _stats(model, predictions, fitted)
+    mape_out, ard_out = _stats(model, predictions, ~in_sample)
+    return ValidationResult(
+        calibration=cal, until=until,
+        rows=RecordTable(rows, title=f"validation: fitted up to {until}",
+                         display=("host", "quantity", "date_start", "date_end", "constraint", "predicted",
+                                  "relative_error", "in_sample")),
+        mape_in=mape_in, mape_out=mape_out, ard_in=ard_in, ard_out=ard_out,
+    )
+
+
+def default_fit_parameters(scenario, observations: ObservationTable, background: BackgroundTraffic | None = None,
+                           *, min_observations: int = 3) -> list[str]:
+    """A default choice of what to fit, from what the observations can inform.
+
+    For every host of the scenario with at least ``min_observations``
+    observations of positive weight: the total and time scale of its Pulse
+    (when it has exactly one) and its mean transit time ``tau_T``; and every
+    background level whose period overlaps the window of one of its
+    observations.
+
+    Returns
+    -------
+    list of str
+        Names for :func:`flowsim.calibrate`.
+    """
+    from ..scenario.schedules import Pulse
+
+    table = as_observation_table(observations)
+    model = ObservationModel.build(table, background)
+    out = []
+    for host in scenario.hosts:
+        n = sum(1 for o, c in zip(model.observations, model.constraints) if o.host == host and c.weight > 0)
+        if n < min_observations:
+            continue
+        pulses = [s for s in scenario.arrivals.get(host, ()) if isinstance(s, Pulse)]
+        if len(pulses) == 1 and pulses[0].total > 0:
+            out += [f"pulse.total[{host}]", f"pulse.scale_days[{host}]"]
+        out.append(f"tau_T[{host}]")
+    levels = model.background.levels()
+    for i, lv in enumerate(levels):
+        if lv.host not in scenario.hosts:
+            continue
+        later = [o.start for o in levels[i + 1:] if o.host == lv.host and o.direction == lv.direction]
+        end = min(later) if later else _dt.date.max
+        if any(o.host == lv.host and q.gross and o.date_start < end and o.date_end >= lv.start
+               for o, q in zip(model.observations, model.quantities)):
+            out.append(lv.name)
+    if not out:
+        raise CalibrationError(
+            f"no parameter to fit by default: no host of scenario {scenario.name!r} has {min_observations} "
+            "observations; name the parameters (--params)."
+        )
+    return out

@@ -1,0 +1,77 @@
+"""``flowsim validate SCENARIO --until DATE --out DIR``: fit on early figures, predict the later ones."""
+
+from __future__ import annotations
+
+import time
+
+from .. import io as fio
+from ..calibration import validate
+from ..datasets import load_observations, observations_2022
+from ..exceptions import CalibrationError
+from ..hosts import REFERENCE_HOSTS
+from ..scenario.library import load_scenario
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "validate", help="fit on observations up to a date, predict the later ones, write the errors",
+        description="Out-of-sample validation: fit the chosen parameters of SCENARIO to the observations "
+                    "whose window ends on or before --until, predict the others, and write validation.csv "
+                    "(observed, bounds, predicted, error per observation), estimates.csv (fitted values with "
+                    "95% intervals) and validation.png into --out (atomically). See docs/calibration.md.",
+    )
+    p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
+    p.add_argument("--observations", metavar="FILE", default=None,
+                   help="CSV of observations in the columns of observations_2022.csv "
+                        "(default: the shipped observations_2022)")
+    p.add_argument("--until", required=True, metavar="DATE",
+                   help="last day of the fitting period (YYYY-MM-DD): observations ending later are predicted")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("--params", nargs="+", metavar="NAME", default=None,
+                   help="parameters to fit, e.g. 'pulse.total[KAZ]' 'tau_T[KAZ]' 'background[KAZ@2022-10-01]' "
+                        "(default: pulse total and scale and tau_T of each host with >= 3 observations, "
+                        "and the background levels its observations cover)")
+    p.add_argument("--hosts", nargs="+", metavar="HOST", default=None,
+                   help="use only the observations of these hosts (e.g. KAZ)")
+    p.add_argument("--starts", type=int, default=4, help="starting points of the search (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    p.add_argument("--no-figures", action="store_true", help="skip validation.png")
+    p.set_defaults(func=_cmd_validate)
+
+
+def _cmd_validate(args) -> int:
+    scenario = load_scenario(args.scenario)
+    observations = observations_2022() if args.observations is None else load_observations(args.observations)
+    if args.hosts:
+        unknown = [h for h in args.hosts if h not in REFERENCE_HOSTS]
+        if unknown:
+            raise CalibrationError(f"--hosts: unknown host(s) {', '.join(unknown)}; allowed: "
+                                   f"{', '.join(REFERENCE_HOSTS)}.")
+        observations = observations.filter(host=tuple(args.hosts))
+    observations = observations.filter(lambda o: o.host in scenario.hosts)
+    if not len(observations):
+        raise CalibrationError("no observations left for the hosts of this scenario; check --hosts and the file.")
+    t0 = time.perf_counter()
+    val = validate(scenario, observations, args.until, args.params, starts=args.starts, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    with fio.OutputStage(args.out) as stage:
+        fio.atomic_write_text(stage.file("validation.csv"), fio.validation_csv_text(val))
+        fio.atomic_write_text(stage.file("estimates.csv"), fio.estimates_csv_text(val.calibration))
+        if not args.no_figures:
+            _write_figure(val, stage)
+    print(val)
+    names = "validation.csv, estimates.csv" + ("" if args.no_figures else ", validation.png")
+    print(f"\nfitted in {elapsed:.1f} s; wrote {names} to {args.out}")
+    return 0
+
+
+def _write_figure(val, stage) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    artists = val.plot()
+    fig = artists["predicted"][0].figure
+    fig.savefig(stage.file("validation.png"), dpi=110)
+    plt.close(fig)
