@@ -40,11 +40,12 @@ def test_builtin_runs_and_conserves_people(builtin_results, name):
 
 @pytest.mark.parametrize("name", BUILTINS[1:])
 def test_changed_numbers_have_a_source(name):
-    """Every parameter or policy a built-in file changes cites a source or says 'assumption: reason'."""
+    """Every parameter or policy a built-in file changes cites a source, a fit, or says 'assumption: reason'."""
     sc, seed = flowsim.load_scenario(name), flowsim.load_scenario("kazakhstan-2022")
     changed = [(a, b) for a, b in zip(sc.params.table(), seed.params.table()) if a.value != b.value]
     for new, _ in changed:
-        assert new.source.startswith("assumption:") or ".csv" in new.source, (new.name, new.host, new.source)
+        assert new.source.startswith(("assumption:", "calibrated:")) or ".csv" in new.source, \
+            (new.name, new.host, new.source)
     for pol in sc.policies:
         assert pol.source.startswith("assumption:"), pol
 
@@ -104,3 +105,21 @@ def test_spring_wave_stocks_are_present_from_day_0(builtin_results):
     res = builtin_results["with-spring-wave"]
     assert res.series("N", "GEO")[0] == res.series("N", "ARM")[0] == 40000.0
     assert res.series("R", "ARM")[0] == 20000.0 and res.series("S3", "GEO")[0] == 12000.0
+
+
+def test_calibrated_changes_only_kazakhstan_flows(builtin_results):
+    """kazakhstan-2022-calibrated differs from the seed in KAZ's pulse, tau_T and q_ret only."""
+    cal, seed = flowsim.load_scenario("kazakhstan-2022-calibrated"), flowsim.load_scenario("kazakhstan-2022")
+    changed = {(a.name, a.host) for a, b in zip(cal.params.table(), seed.params.table()) if a.value != b.value}
+    assert changed == {("tau_T", "KAZ"), ("q_ret", "KAZ")}
+    assert cal.params.get("q_on", "KAZ") == seed.params.get("q_on", "KAZ") == 0.27
+    assert {h: v for h, v in cal.arrivals.items() if h != "KAZ"} == {h: v for h, v in seed.arrivals.items()
+                                                                       if h != "KAZ"}
+    assert cal.closures == seed.closures
+    (pulse,) = cal.arrivals["KAZ"]
+    assert (pulse.total, pulse.shape, pulse.scale_days) == (201730, 1.9425, 3.1036)
+    # fewer direct arrivals than the seed's gross-count pulse (ordinary traffic separated), more of them stay
+    res, ref = builtin_results["kazakhstan-2022-calibrated"], builtin_results["kazakhstan-2022"]
+    k = res.hosts.index("KAZ")
+    assert res.cumulative_arrivals[-1, k] == pytest.approx(201730, rel=1e-6)
+    assert res.summary_arrays["peak_present"][0, k] > ref.summary_arrays["peak_present"][0, k]
