@@ -17,10 +17,21 @@ def test_every_docs_page_is_in_the_nav():
     assert pages == listed, f"pages not in mkdocs.yml nav: {pages - listed}; missing files: {listed - pages}"
 
 
-def test_gallery_images_exist():
-    text = (ROOT / "docs" / "gallery.md").read_text()
-    for rel in re.findall(r"\]\((img/[^)]+)\)", text):
-        assert (ROOT / "docs" / rel).is_file(), rel
+def test_every_image_of_the_docs_exists():
+    """Images referenced by any page (the gallery's come from docs/make_gallery.py) are in docs/."""
+    gallery = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "docs" / "gallery.md").read_text())
+    assert len(gallery) >= 14 and all(rel.startswith("img/") for rel in gallery)
+    for page in (ROOT / "docs").rglob("*.md"):
+        for rel in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
+            assert (page.parent / rel).is_file(), f"{page.name}: {rel}"
+
+
+def test_gallery_images_are_small_and_referenced():
+    """Every PNG in docs/img/ is shown by the gallery (no stale files) and stays below 250 KB."""
+    shown = set(re.findall(r"\]\(img/([^)]+)\)", (ROOT / "docs" / "gallery.md").read_text()))
+    files = {p.name: p.stat().st_size for p in (ROOT / "docs" / "img").glob("*.png")}
+    assert set(files) <= shown, set(files) - shown
+    assert max(files.values()) < 250_000, {k: v for k, v in files.items() if v >= 250_000}
 
 
 def test_site_builds_strict(tmp_path):

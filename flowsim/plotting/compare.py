@@ -34,13 +34,17 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
     labels = [r.scenario.name for r in results] if labels is None else list(labels)
-    lines = []
+    lines, ends = [], []
     for i, (res, label) in enumerate(zip(results, labels)):
         window = slice(None if days is None else days + 1)
         y = res.series("net", host, member)
         y = (y.cumsum() if cumulative else y)[window] * 1e-6
+        x = as_datetimes(res.dates[window])
         style = {"color": "black", "lw": 1.6} if i == 0 else {"color": f"C{(i - 1) % 10}", "lw": 1.2, "ls": "--"}
-        lines.append(ax.plot(as_datetimes(res.dates[window]), y, label=label, **style)[0])
+        lines.append(ax.plot(x, y, label=label, **style)[0])
+        ends += [x[0], x[-1]]
+    if ends:
+        ax.set_xlim(min(ends), max(ends))     # no margin: the runs' first and last days are the axis ends
     ax.axhline(0.0, color="grey", lw=0.6)
     ax.set_title(host_title(host))
     ax.set_ylabel("cumulative net, USD million" if cumulative else "net impact, USD million per day")

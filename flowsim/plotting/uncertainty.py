@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.economy import ECONOMY_VARIABLES
+from ..scenario.specs import PARAMETER_SPECS
 from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
 
 __all__ = ["plot_fan", "plot_fan_grid", "plot_crossover_histogram", "plot_sobol", "plot_tornado"]
@@ -14,15 +15,15 @@ FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _scale(variable: str) -> tuple[float, str, str]:
-    """Divisor, axis label and short name of a series."""
+    """Divisor, axis label and short name (with the axis' unit) of a series."""
     if variable == "net_share_gdp":
         return 1e-2, "net impact, % of daily GDP", "net impact (% of daily GDP)"
     if variable in ECONOMY_VARIABLES:
         name = "net impact" if variable == "net" else variable
-        return 1e6, f"{name}, USD million per day", f"{name} (USD/day)"
+        return 1e6, f"{name}, USD million per day", f"{name} (USD million per day)"
     name = {"N": "people present", "T": "in transit", "S": "on savings", "R": "remote workers",
             "E": "employed", "U": "unemployed"}.get(variable, variable)
-    return 1e3, f"{name} (thousands)", name
+    return 1e3, f"{name} (thousands)", f"{name} (thousands)"
 
 
 def plot_fan(ens, variable: str = "N", host: str = "KAZ", *, ax=None, legend: bool = True, color: str = "tab:blue"):
@@ -92,8 +93,11 @@ def plot_fan_grid(ens, variable: str = "N", *, fig=None):
 def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
     """Histogram of crossover dates (net impact turns negative) per host, over the members.
 
-    The panel states the probability of a crossover within the horizon and
-    the median date among the members that cross.
+    The horizon is cut into ``bins`` equal bins; a bar is the percentage of
+    all members (crossing or not) whose crossover falls in its bin, so the
+    bars of a host add up to its probability of a crossover. The panel
+    states that probability and the median date among the members that
+    cross; the y label gives the bins' width in days.
 
     Returns
     -------
@@ -123,7 +127,7 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
         date_axis(ax)
         ax.set_title(host_title(host))
         ax.set_xlabel("crossover date")
-        ax.set_ylabel("% of members")
+        ax.set_ylabel(f"% of members per {(hi - lo) / bins:.0f}-day bin")
         ax.grid(alpha=0.3)
     fig.suptitle(f"When the boost turns into a burden: crossover dates over {ens.n_members} members, "
                  f"scenario '{ens.scenario.name}'")
@@ -169,8 +173,20 @@ def plot_sobol(result, *, top: int = 12, ax=None):
     return out
 
 
+def _with_range(dim) -> str:
+    """``q_ret[KAZ]  0.2 - 0.7``, ``K[KAZ]  30,000 - 90,000 people``: an input and the ends of its range."""
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+    unit = PARAMETER_SPECS[dim.name].unit
+    return f"{dim.label}  {num(dim.low)} - {num(dim.high)}" + ("" if unit == "1" else f" {unit}")
+
+
 def plot_tornado(result, *, top: int = 12, ax=None):
     """One-at-a-time swings: the output with one input at the low / high end of its range, the rest nominal.
+
+    Each row is labelled with the input and its range (low - high, in the
+    input's unit), largest swing at the top.
 
     Returns
     -------
@@ -190,7 +206,7 @@ def plot_tornado(result, *, top: int = 12, ax=None):
         "high": ax.barh(y, high - base, left=base, color="tab:red", alpha=0.8, label="input at high end"),
     }
     ax.axvline(base, color="black", lw=1.0)
-    ax.set_yticks(y, [result.labels[j] for j in order])
+    ax.set_yticks(y, [_with_range(result.dims[j]) for j in order])
     ax.set_xlabel(f"{result.output} of {result.host} ({unit}); line: every input at its nominal value")
     ax.set_title(f"Tornado: {result.output} ({result.host}), one input at a time")
     ax.legend(loc="lower right", fontsize="small")
