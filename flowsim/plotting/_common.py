@@ -58,13 +58,17 @@ def mark_empty(ax, result, host: str, member: int = 0) -> None:
             bbox={"facecolor": "white", "edgecolor": "lightgrey"})
 
 
-def style_host_panel(ax, x, host: str, ylabel: str, legend: bool) -> None:
-    """Title, axis labels, date ticks, grid and (optionally) legend of one host's time panel."""
+def style_host_panel(ax, x, host: str, ylabel: str, legend: bool, *, legend_loc: str = "upper right") -> None:
+    """Title, axis labels, date ticks, grid and (optionally) legend of one host's time panel.
+
+    The x axis spans ``x[0]`` to ``x[-1]`` exactly (no margins); ``x`` None keeps it as drawn.
+    """
     ax.set_title(host_title(host))
     ax.set_ylabel(ylabel)
     ax.set_xlabel("date")
-    ax.set_xlim(x[0], x[-1])
+    if x is not None and len(x):
+        ax.set_xlim(x[0], x[-1])
     ax.grid(alpha=0.3)
     date_axis(ax)
     if legend:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc=legend_loc, fontsize="small")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+from ._common import as_datetimes, grid_axes, pyplot, style_host_panel
 
 __all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
 
@@ -43,16 +43,11 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
         style = {"color": "black", "lw": 1.6} if i == 0 else {"color": f"C{(i - 1) % 10}", "lw": 1.2, "ls": "--"}
         lines.append(ax.plot(x, y, label=label, **style)[0])
         ends += [x[0], x[-1]]
-    if ends:
-        ax.set_xlim(min(ends), max(ends))     # no margin: the runs' first and last days are the axis ends
     ax.axhline(0.0, color="grey", lw=0.6)
-    ax.set_title(host_title(host))
-    ax.set_ylabel("cumulative net, USD million" if cumulative else "net impact, USD million per day")
-    ax.set_xlabel("date")
-    ax.grid(alpha=0.3)
-    date_axis(ax)
-    if legend:
-        ax.legend(loc="best", fontsize="small")
+    # no margin: the runs' first and last days are the axis ends
+    style_host_panel(ax, [min(ends), max(ends)] if ends else None, host,
+                     "cumulative net, USD million" if cumulative else "net impact, USD million per day",
+                     legend, legend_loc="best")
     return lines
 
 

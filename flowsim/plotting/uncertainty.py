@@ -6,7 +6,7 @@ import numpy as np
 
 from ..analysis.economy import ECONOMY_VARIABLES
 from ..scenario.specs import PARAMETER_SPECS
-from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot
+from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot, style_host_panel
 
 __all__ = ["plot_fan", "plot_fan_grid", "plot_crossover_histogram", "plot_sobol", "plot_tornado"]
 
@@ -56,14 +56,7 @@ def plot_fan(ens, variable: str = "N", host: str = "KAZ", *, ax=None, legend: bo
     }
     if variable in ECONOMY_VARIABLES:
         ax.axhline(0.0, color="grey", lw=0.6)
-    ax.set_title(host_title(host))
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("date")
-    ax.set_xlim(x[0], x[-1])
-    ax.grid(alpha=0.3)
-    date_axis(ax)
-    if legend:
-        ax.legend(loc="upper right", fontsize="small")
+    style_host_panel(ax, x, host, ylabel, legend)
     return out
 
 
