@@ -176,8 +176,9 @@ class PulseRates:
         return (self.to_host @ (self.total * np.exp((self.shape - 1.0) * np.log(x) - x + self.log_norm))) * is_open
 
 
-def loop_member(scenario, values: dict, arrivals, edges, rhs_class=PlainRHS, rates=None) -> np.ndarray:
-    """States (H, C, D) of one member: solve_ivp RK45 rtol 1e-8, atol 1e-6, segment by segment."""
+def loop_member(scenario, values: dict, arrivals, edges, rhs_class=PlainRHS, rates=None, *,
+                method: str = "RK45", rtol: float = 1e-8, atol: float = 1e-6) -> np.ndarray:
+    """States (H, C, D) of one member: solve_ivp (default RK45, rtol 1e-8, atol 1e-6), segment by segment."""
     rhs = rhs_class(values, np.asarray(scenario.params.P), rates or arrivals)
     horizon = scenario.horizon_days
     grid = np.arange(horizon + 1.0)
@@ -191,7 +192,7 @@ def loop_member(scenario, values: dict, arrivals, edges, rhs_class=PlainRHS, rat
         rhs.open(arrivals.is_open(lo))
         days = grid[(grid > t0) & (grid <= t1)]
         t_eval = days if days.size and days[-1] == t1 else np.append(days, t1)
-        sol = solve_ivp(rhs, (t0, t1), y, method="RK45", rtol=1e-8, atol=1e-6, t_eval=t_eval)
+        sol = solve_ivp(rhs, (t0, t1), y, method=method, rtol=rtol, atol=atol, t_eval=t_eval)
         out[:, :, days.astype(int)] = sol.y[:, :days.size].reshape(H, C, days.size)
         y = sol.y[:, -1]
     return out
@@ -229,6 +230,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 100, 1000], help="ensemble sizes N")
     ap.add_argument("--no-memory", action="store_true", help="skip the (untimed) tracemalloc passes")
+    ap.add_argument("--loop-method", default="RK45", help="solve_ivp method of the loops (default RK45)")
+    ap.add_argument("--loop-rtol", type=float, default=1e-8, help="rtol of the loops (default 1e-8)")
+    ap.add_argument("--loop-atol", type=float, default=1e-6, help="atol of the loops, people (default 1e-6)")
     args = ap.parse_args(argv)
 
     scenario = flowsim.load_scenario(SCENARIO)
@@ -238,8 +242,10 @@ def main(argv=None) -> int:
     rates = PulseRates(scenario)
     edges = [0.0, *arrivals.breakpoints(scenario.horizon_days), float(scenario.horizon_days)]
     loops = (("loop, plain RHS", PlainRHS, None), ("loop, matrix RHS", MatrixRHS, rates))
+    tol = {"method": args.loop_method, "rtol": args.loop_rtol, "atol": args.loop_atol}
     print(f"scenario {SCENARIO}: {len(scenario.hosts)} hosts, {scenario.horizon_days} days; every parameter over "
           f"its shipped range (k included); seed {SEED}")
+    print(f"loops: solve_ivp {args.loop_method}, rtol {args.loop_rtol:g}, atol {args.loop_atol:g}, daily t_eval")
     print(f"{'N':>5s}  {'method':17s} {'seconds':>9s} {'s/member':>9s} {'ratio':>7s} {'peak MB':>8s} "
           f"{'max dev N':>10s} {'max dev net':>11s}")
     notes = []
@@ -253,7 +259,7 @@ def main(argv=None) -> int:
         members = member_arrays(ens)
         for name, cls, r in loops:
             t0 = time.perf_counter()
-            states = [loop_member(scenario, v, arrivals, edges, cls, r) for v in members]
+            states = [loop_member(scenario, v, arrivals, edges, cls, r, **tol) for v in members]
             t_loop = time.perf_counter() - t0
             dev_N = dev_net = 0.0
             for m, (values, y) in enumerate(zip(members, states)):
@@ -261,7 +267,7 @@ def main(argv=None) -> int:
                 dev_N = max(dev_N, deviation(ens.series["N"][m], N, 1.0))
                 dev_net = max(dev_net, deviation(ens.series["net"][m], net, 1.0))
             mem_loop = float("nan") if args.no_memory else peak_mb(
-                lambda v=members[0], c=cls, r=r: loop_member(scenario, v, arrivals, edges, c, r))
+                lambda v=members[0], c=cls, r=r: loop_member(scenario, v, arrivals, edges, c, r, **tol))
             print(f"{n:5d}  {name:17s} {t_loop:9.2f} {t_loop / n:9.4f} {t_loop / t_ens:7.1f} {mem_loop:8.1f} "
                   f"{dev_N:10.2e} {dev_net:11.2e}")
             sys.stdout.flush()
