@@ -256,7 +256,10 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
         Horizon of the runs; default up to the last observation.
     vectorize : bool
         Solve each half-ensemble of walkers as one batch (default); False
-        runs one model per walker, as the fit does.
+        runs one model per walker, as the fit does. The two agree to the
+        solver's tolerance (log posteriors within about 1e-3), not to the
+        last digit, so their chains can part after many steps; each is
+        reproducible with its seed.
     solver_options : dict, optional
         Options of the runs (default ``{"rtol": 1e-6}`` as in the fit; a
         ``"solver"`` key picks another registered solver).
