@@ -18,7 +18,15 @@ from .analysis.background import BackgroundTraffic
 from .analysis.constraints import ObservationModel
 from .analysis.economy import CHANNELS, ECONOMY_VARIABLES
 from .analysis.observations import QUANTITIES, register_quantity
-from .calibration import CalibrationResult, FitParameter, ValidationResult, calibrate, validate
+from .calibration import (
+    CalibrationResult,
+    FitParameter,
+    PosteriorSample,
+    ValidationResult,
+    calibrate,
+    sample_posterior,
+    validate,
+)
 from .datasets import Observation, load_observations
 from .exceptions import (
     CalibrationError,
@@ -91,6 +99,8 @@ __all__ = [
     "register_quantity",
     "calibrate",
     "validate",
+    "sample_posterior",
+    "PosteriorSample",
     "FitParameter",
     "CalibrationResult",
     "ValidationResult",

@@ -117,8 +117,9 @@ class Result:
         Exact integral of direct arrivals since the start, people.
     realised_arrivals : ndarray, shape (M, D, H), optional
         Direct arrivals each member received since the start, people, when
-        they are random draws around ``cumulative_arrivals`` (stochastic mode);
-        None for the deterministic solvers.
+        they are random draws around ``cumulative_arrivals`` (stochastic mode)
+        or when members have their own arrival schedules (their exact
+        integrals; ``cumulative_arrivals`` is then member 0's); None otherwise.
     success : bool
         Solver status; ``message`` and ``stats`` say more.
     """

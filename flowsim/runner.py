@@ -6,8 +6,10 @@ import numpy as np
 
 from .analysis.economy import ECONOMY_VARIABLES, economy_arrays, economy_series
 from .analysis.summary import summary_arrays
+from .exceptions import FlowsimError
 from .model.arrivals import CompiledArrivals
 from .model.batch import ModelBatch
+from .model.member_arrivals import MemberArrivals
 from .results import Result
 from .scenario.scenario import Scenario
 from .solve import get_solver
@@ -44,7 +46,7 @@ def run(scenario: Scenario, *, solver: str = "ivp", **options) -> Result:
     return run_batch(scenario, [scenario.params], solver=solver, **options)
 
 
-def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **options) -> Result:
+def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals=None, **options) -> Result:
     """Run one scenario with several parameter sets as one vectorised batch.
 
     Parameters
@@ -55,6 +57,13 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
         One per member (values at the start); same hosts and ``k`` as the
         scenario. The scenario's policies apply to each member from their
         dates (``factor`` policies scale each member's own value).
+    arrivals : sequence of mapping, optional
+        Each member's own arrival schedules ``{host: (Schedule, ...)}`` (one
+        per member, lined up as in
+        :meth:`~flowsim.model.member_arrivals.MemberArrivals.build`), e.g.
+        posterior draws of a pulse; default the scenario's, shared by all.
+        The result's ``realised_arrivals`` then holds each member's exact
+        integral and ``cumulative_arrivals`` member 0's.
 
     Returns
     -------
@@ -62,14 +71,26 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
         With ``len(params)`` members.
     """
     params = list(params)
-    arrivals = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
-                                      scenario.diversion)
+    if arrivals is None:
+        compiled = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
+                                          scenario.diversion)
+    else:
+        arrivals = list(arrivals)
+        if len(arrivals) != len(params):
+            raise FlowsimError(f"run_batch: arrivals must hold one mapping per member ({len(params)}); "
+                               f"got {len(arrivals)}.")
+        compiled = MemberArrivals.build(scenario.hosts, arrivals, scenario.closures, scenario.start,
+                                        scenario.diversion)
     regimes = [scenario.regimes(p) for p in params]
-    batch = ModelBatch.from_regimes(regimes, arrivals, scenario.initial_state())
+    batch = ModelBatch.from_regimes(regimes, compiled, scenario.initial_state())
     traj = get_solver(solver, **options).solve(batch, scenario.horizon_days)
     econ = economy_series(traj.y, batch.layout, economy_arrays(regimes, traj.t))
     names = list(ECONOMY_VARIABLES)
     present = traj.y[:, :, batch.layout.present].sum(axis=2)
+    cumulative = compiled.cumulative(traj.t)                          # (D, H), or (D, H, M) per member
+    realised = traj.arrivals
+    if realised is None and compiled.per_member:
+        realised = np.ascontiguousarray(np.moveaxis(cumulative, -1, 0))
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
     summ = summary_arrays(present, econ[:, :, names.index("boost")], econ[:, :, names.index("net")], r)
     return Result(
@@ -82,8 +103,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", **option
         states=traj.y,
         economy=econ,
         summary_arrays=summ,
-        cumulative_arrivals=arrivals.cumulative(traj.t),
-        realised_arrivals=traj.arrivals,
+        cumulative_arrivals=cumulative[..., 0] if compiled.per_member else cumulative,
+        realised_arrivals=realised,
         success=traj.success,
         message=traj.message,
         stats=traj.stats,

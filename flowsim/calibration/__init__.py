@@ -5,6 +5,10 @@
   starts; returns a :class:`CalibrationResult` with the fitted scenario,
   estimates with 95% intervals, residuals per observation, MAPE and the
   averaged relative difference, and ``plot()``.
+* :func:`sample_posterior` -- an MCMC sample of the posterior (``emcee``, the
+  ``mcmc`` extra) with the fit's residuals as likelihood; its
+  :class:`PosteriorSample` solves draws as ensemble members, so fan charts and
+  event probabilities are conditioned on the data.
 * :func:`validate` -- fit on the figures published up to a date, predict the
   later ones (:class:`ValidationResult`; ``flowsim validate`` on the command line).
 
@@ -15,11 +19,16 @@ traffic, bounds and weights) is in :mod:`flowsim.analysis.observations` and
 
 from .fit import calibrate
 from .parameters import FitParameter, ParameterVector
+from .posterior import sample_posterior
+from .posterior_result import PosteriorEstimate, PosteriorSample
 from .result import CalibrationResult, Estimate, ResidualRow, StartOutcome
 from .validation import VALIDATION_COLUMNS, ValidationResult, ValidationRow, default_fit_parameters, validate
 
 __all__ = [
     "calibrate",
+    "sample_posterior",
+    "PosteriorSample",
+    "PosteriorEstimate",
     "validate",
     "default_fit_parameters",
     "FitParameter",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 from .._formatting import _html_table, _text_table, format_value
 
 __all__ = ["calibration_text", "calibration_html", "validation_text", "validation_html", "estimate_rows",
-           "fit_rows"]
+           "fit_rows", "posterior_text", "posterior_html", "posterior_rows"]
 
 _EST_HEADER = ("parameter", "unit", "initial", "fitted", "95% interval", "se", "note")
 _FIT_HEADER = ("host", "quantity", "window", "asks", "weight", "initial", "fitted", "rel. error")
@@ -102,3 +104,42 @@ def validation_html(val) -> str:
     return (f"<div class='flowsim-validation'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
             + _html_table(_EST_HEADER, estimate_rows(val.calibration.estimates), caption="fitted parameters")
             + _html_table(_VAL_HEADER, _val_rows(val), caption="predictions") + "</div>")
+
+
+_POST_HEADER = ("parameter", "unit", "median", "credible interval", "least squares", "tau (steps)")
+
+
+def posterior_rows(sample, level: float = 0.95):
+    return [(e.name, e.unit, _num(e.median), f"{_num(e.ci_low)} .. {_num(e.ci_high)}", _num(e.least_squares),
+             "nan" if e.tau != e.tau else f"{e.tau:.1f}") for e in sample.estimate_table(level)]
+
+
+def _post_head(sample) -> list[str]:
+    acc = sample.acceptance_fraction
+    tau = sample.autocorr_time
+    kept = sample.n_steps - sample.burn
+    tau_max = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
+    ratio = kept / tau_max if tau_max == tau_max and tau_max > 0 else float("nan")
+    return [
+        f"flowsim posterior sample of scenario {sample.scenario.name!r}: {len(sample.labels)} parameters, "
+        f"{sample.n_walkers} walkers x {sample.n_steps} steps",
+        f"  burn {sample.burn}, thin {sample.thin}: {sample.n_samples} samples; prior {sample.prior}, "
+        f"temperature {sample.temperature:g}; seed {sample.seed}",
+        f"  acceptance fraction {acc.mean():.3f} (walkers {acc.min():.3f} .. {acc.max():.3f})",
+        f"  autocorrelation time up to {tau_max:.1f} steps: the chain after burn-in is {ratio:.1f} times it "
+        "(emcee suggests at least 50)",
+    ]
+
+
+def posterior_text(sample) -> str:
+    """Header and the 95% credible intervals, as aligned text."""
+    return "\n".join(_post_head(sample)) + "\n\n" + _text_table(_POST_HEADER, posterior_rows(sample))
+
+
+def posterior_html(sample) -> str:
+    """The same as escaped HTML."""
+    head = _post_head(sample)
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
+    return (f"<div class='flowsim-posterior'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
+            + _html_table(_POST_HEADER, posterior_rows(sample), caption="posterior medians and 95% credible "
+                          "intervals") + "</div>")

@@ -256,6 +256,21 @@ class CalibrationResult:
             return self.estimate_table.to_dataframe()
         raise CalibrationError(f"to_dataframe: which must be 'residuals' or 'estimates'; got {which!r}.")
 
+    def sample_posterior(self, **options):
+        """An MCMC posterior sample started in a small ball around this optimum.
+
+        The same observations, parameters, background, weights and sigmas as
+        the fit unless given; see :func:`flowsim.sample_posterior` for the
+        options (``n_walkers``, ``n_steps``, ``burn``, ``seed``, ``prior``...).
+
+        Returns
+        -------
+        PosteriorSample
+        """
+        from .posterior import sample_posterior
+
+        return sample_posterior(self, **options)
+
     def plot(self, ax=None, **kwargs):
         """Fitted and initial predictions against every observation and its bounds.
 

@@ -34,6 +34,10 @@ class CompiledArrivals:
         ``D[h, j]``: share of ``h``'s refused arrivals sent to ``j``.
     """
 
+    #: Rates and integrals have no member axis: every member of a batch shares them
+    #: (:class:`~flowsim.model.member_arrivals.MemberArrivals` has one).
+    per_member = False
+
     def __init__(self, schedules: list[list[CompiledSchedule]], windows: list[Intervals],
                  diversion: np.ndarray | None = None):
         self.schedules = schedules
@@ -54,6 +58,14 @@ class CompiledArrivals:
             for j, share in row.items():
                 D[hosts.index(h), hosts.index(j)] = share
         return cls(schedules, windows, D)
+
+    def select(self, members) -> CompiledArrivals:
+        """The arrivals of some members of a batch: the same, since every member shares them."""
+        return self
+
+    def people_arrived(self, t: float) -> float:
+        """Direct arrivals of all hosts over ``[0, t]``, people."""
+        return self.cumulative([float(t)]).sum()
 
     def breakpoints(self, horizon: float) -> list[float]:
         """Sorted times in ``(0, horizon)`` where a rate or a closure jumps."""

@@ -35,8 +35,10 @@ class ModelBatch:
         Flow parameters (``tau_T``, ``q_on``, ... ``q_out``).
     P : ndarray, shape (M, H, H + 1)
         Onward shares, last column ``W``.
-    arrivals : CompiledArrivals
-        Direct arrivals ``a_h(t)`` and closures, same for every member.
+    arrivals : CompiledArrivals or MemberArrivals
+        Direct arrivals ``a_h(t)`` and closures, the same for every member
+        (:class:`CompiledArrivals`) or each member's own
+        (:class:`~flowsim.model.member_arrivals.MemberArrivals`, rates (H, M)).
     y0 : ndarray, shape (M, H, C)
         Initial state, people.
     regime_starts : tuple of float
@@ -87,6 +89,7 @@ class ModelBatch:
             return {n: np.asarray(v)[idx] for n, v in flow.items()}
 
         return replace(self, flow=sub(self.flow), P=np.asarray(self.P)[idx], y0=self.y0[idx],
+                       arrivals=self.arrivals.select(idx),
                        regime_flows=tuple(sub(f) for f in self.regime_flows),
                        stages=None if self.stages is None else self.stages[idx])
 

@@ -121,8 +121,10 @@ class FlowRHS:
         return np.maximum(self.f0 - self.f0_per_job * E, 0.0)
 
     def direct_arrivals(self, t: float) -> np.ndarray:
-        """Direct arrivals at ``arrival_time(t)``, people/day, shape (H, 1) or (H, M) with a mask."""
-        a = self.arrivals.rate(self.arrival_time(t), self.is_open)[:, None]
+        """Direct arrivals at ``arrival_time(t)``, people/day: (H, 1), or (H, M) with a mask or member arrivals."""
+        a = self.arrivals.rate(self.arrival_time(t), self.is_open)
+        if not self.arrivals.per_member:
+            a = a[:, None]
         return a if self.arrival_mask is None else a * self.arrival_mask
 
     # -------------------------------------------------------- evaluation

@@ -183,7 +183,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
     n_read = lay.present.stop                                   # T, S1..Sk, R, E, U: the counters feed nothing
     Y = rhs.to_compartment_major(batch.y0)
     arrivals = batch.arrivals
-    people = Y[lay.people].sum(axis=(0, 1)) + arrivals.cumulative([float(horizon)]).sum()
+    people = Y[lay.people].sum(axis=(0, 1)) + arrivals.people_arrived(float(horizon))
     if not counters:
         Y = np.ascontiguousarray(Y[:n_read])
     M = Y.shape[2]
@@ -199,7 +199,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
         enter_segment(rhs, batch, t0, t1)
         rhs.arrival_mask = None
         drained = np.zeros(M, dtype=bool)
-        cum_end = arrivals.cumulative([t1]).sum()
+        cum_end = arrivals.people_arrived(t1)
         t = t0
         rhs.derivative(t, Y, K[0])
         nfev += 1
@@ -234,7 +234,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
             Y, t = Y_new, t_new
             newly = ~drained & (np.abs(Y[lay.T]).sum(axis=0) <= threshold)
             if newly.any():
-                newly &= cum_end - arrivals.cumulative([t]).sum() <= threshold
+                newly &= cum_end - arrivals.people_arrived(t) <= threshold
             if newly.any():                                       # transit drained: exactly zero from now on
                 dropped[newly] += Y[lay.T][:, newly].sum(axis=0)
                 Y[lay.T][:, newly] = 0.0

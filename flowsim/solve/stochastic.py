@@ -112,7 +112,9 @@ class StochasticSolver(Solver):
         X = rhs.to_compartment_major(batch.y0)                     # (C, H, M) people
         n_steps = horizon * self.per_day
         times = np.arange(n_steps + 1) * dt
-        arrivals = np.diff(batch.arrivals.cumulative(times), axis=0)   # (steps, H) expected entries per step
+        arrivals = np.diff(batch.arrivals.cumulative(times), axis=0)   # (steps, H[, M]) expected entries per step
+        if not batch.arrivals.per_member:
+            arrivals = arrivals[:, :, None]                            # (steps, H, 1): the same for every member
         out[0] = X
         total = np.zeros(drawn.shape[1:])                          # (H, M) direct arrivals so far
         regime, opened = None, None
@@ -159,8 +161,8 @@ class StochasticSolver(Solver):
         x = rhs.s * dt
         leave = -np.expm1(-x)
         p = np.concatenate([(1.0 - leave)[..., None], leave[..., None] * T_split], axis=-1)
-        direct = (expected_arrivals[:, None] * np.ones_like(T) if self.expected
-                  else rng.poisson(np.broadcast_to(expected_arrivals[:, None], T.shape)).astype(float))
+        direct = (expected_arrivals * np.ones_like(T) if self.expected
+                  else rng.poisson(np.broadcast_to(expected_arrivals, T.shape)).astype(float))
         stay_new = leave / x
         p_new = np.concatenate([stay_new[..., None], (1.0 - stay_new)[..., None] * T_split], axis=-1)
         moves = self._draw(rng, T, p) + self._draw(rng, direct, p_new)          # (H, M, 5 + H)

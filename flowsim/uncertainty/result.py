@@ -48,6 +48,11 @@ class EnsembleResult:
         Solver and timing details: ``plan_steps``, ``nfev``, ``fallbacks``
         (members re-solved alone), ``drained_people``, ``bytes_per_member``,
         ``wall_seconds``...
+    arrivals : tuple of mapping, optional
+        Each member's own arrival schedules ``{host: (Schedule, ...)}`` when
+        they differ between members (a posterior sample of pulses, see
+        :meth:`PosteriorSample.ensemble <flowsim.PosteriorSample.ensemble>`);
+        None when every member has the scenario's.
     """
 
     scenario: object
@@ -60,6 +65,7 @@ class EnsembleResult:
     summary_arrays: dict
     scalars: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    arrivals: tuple | None = None
 
     # ----------------------------------------------------------- coordinates
     @property
@@ -108,8 +114,9 @@ class EnsembleResult:
         return member_parameter_set(self.scenario.params, self.dims, self.values[member])
 
     def member_scenario(self, member: int):
-        """The scenario with one member's parameters, to re-run it alone (``flowsim.run``)."""
-        return self.scenario.replace(params=self.member_parameters(member))
+        """The scenario with one member's parameters (and arrivals), to re-run it alone (``flowsim.run``)."""
+        sc = self.scenario.replace(params=self.member_parameters(member))
+        return sc if self.arrivals is None else sc.replace(arrivals=dict(self.arrivals[member]))
 
     # ---------------------------------------------------------------- series
     def series_of(self, variable: str, host: str | None = None) -> np.ndarray:

@@ -26,6 +26,7 @@ from ..exceptions import FlowsimError
 from ..model.arrivals import CompiledArrivals
 from ..model.batch import ModelBatch
 from ..model.layout import Layout
+from ..model.member_arrivals import MemberArrivals
 from ..scenario.sampling import member_values, parse_vary, regime_values, scale_sample, unit_sample
 from ..scenario.specs import FLOW_PARAMETERS
 from ..solve.ensemble import EnsembleSolver, Projected
@@ -69,6 +70,7 @@ class ChunkTask:
     plan: object = None                 # StepPlan (deterministic) or None (stochastic)
     solver: dict = field(default_factory=dict)
     noise: tuple | None = None          # (entropy, dt, first block) of the stochastic mode
+    arrivals: tuple | None = None       # (m,) per-member arrival mappings, or None: the scenario's for all
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,9 +92,13 @@ def _batch(scenario, values: dict, k: int, arrivals: CompiledArrivals):
     return batch, regimes
 
 
-def _arrivals(scenario) -> CompiledArrivals:
-    return CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
-                                  scenario.diversion)
+def _arrivals(scenario, member_arrivals=None) -> CompiledArrivals:
+    """The scenario's arrivals shared by every member, or each member's own (``member_arrivals``)."""
+    if member_arrivals is None:
+        return CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
+                                      scenario.diversion)
+    return MemberArrivals.build(scenario.hosts, member_arrivals, scenario.closures, scenario.start,
+                                scenario.diversion)
 
 
 def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
@@ -106,7 +112,7 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
     sc = task.scenario
     horizon = sc.horizon_days
     values = member_values(sc.params, task.dims, task.values)
-    batch, regimes = _batch(sc, values, task.k, _arrivals(sc))
+    batch, regimes = _batch(sc, values, task.k, _arrivals(sc, task.arrivals))
     layout = batch.layout
     weights = [series_weights(layout, {n: v[n][..., None] for n in ECONOMY_PARAMETERS}, task.series)
                for _, v in regimes]
@@ -191,10 +197,18 @@ def reference_values(params, dims, k_ref: int, n_lhs: int = 8) -> np.ndarray:
     return out
 
 
-def _plan(scenario, dims, solver: EnsembleSolver, k_ref: int):
+def _plan(scenario, dims, solver: EnsembleSolver, k_ref: int, member_arrivals=None):
     ref = reference_values(scenario.params, dims, k_ref)
+    arrivals = None
+    if member_arrivals is not None:
+        # every reference member with the arrivals of every representative member (the extremes of each
+        # pulse field): the plan then meets the needs of the sharpest and the latest pulses too
+        picks = MemberArrivals.build(scenario.hosts, member_arrivals, scenario.closures, scenario.start,
+                                     scenario.diversion).representatives()
+        arrivals = [member_arrivals[i] for i in picks for _ in range(len(ref))]
+        ref = np.tile(ref, (len(picks), 1))
     values = member_values(scenario.params, dims, ref)
-    batch, _ = _batch(scenario, values, k_ref, _arrivals(scenario))
+    batch, _ = _batch(scenario, values, k_ref, _arrivals(scenario, arrivals))
     return solver.plan(batch, scenario.horizon_days)
 
 
@@ -222,7 +236,7 @@ def _series_plan(keep, scalars, k_values) -> tuple[tuple, tuple, tuple]:
 def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(), chunk_size: int = DEFAULT_CHUNK,
              executor=None, progress: bool | None = None, stochastic: bool = False, dt: float = 0.25,
              noise_seed=None, solver_options: dict | None = None, plan_cache: dict | None = None,
-             desc: str = "flowsim ensemble"):
+             desc: str = "flowsim ensemble", arrivals=None):
     """Solve the members with the given parameter values.
 
     Parameters
@@ -237,7 +251,16 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         Seed of the stochastic mode.
     plan_cache : dict, optional
         Step plans already made for these ``scenario`` and ``dims`` (filled
-        in here), so that repeated calls share one plan.
+        in here), so that repeated calls share one plan (not used with
+        ``arrivals``).
+    arrivals : sequence of mapping, optional
+        Each member's own arrival schedules ``{host: (Schedule, ...)}``, shape
+        (n,) (e.g. posterior draws of a pulse; see
+        :class:`~flowsim.model.member_arrivals.MemberArrivals`); default the
+        scenario's for every member. The step plan is then made from the
+        reference members combined with the arrivals of a few members that
+        span them (the extremes of each pulse field), so members' numbers do
+        not depend on the chunking, but do on the set of arrivals.
 
     Returns
     -------
@@ -250,6 +273,10 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
     if values.ndim != 2 or values.shape[1] != len(dims) or values.shape[0] < 1:
         raise FlowsimError(f"values must have shape (members, {len(dims)}); got {values.shape}.")
     n = values.shape[0]
+    if arrivals is not None:
+        arrivals = tuple(arrivals)
+        if len(arrivals) != n:
+            raise FlowsimError(f"arrivals must hold one mapping per member ({n}); got {len(arrivals)}.")
     chunk_size = _whole(chunk_size, "chunk_size", 1)
     params = scenario.params
     all_values = member_values(params, dims, values)
@@ -268,9 +295,9 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
                     else params.get("k"), k_all.max()))
     if not stochastic:
         key = (k_ref, tuple(sorted(solver.options().items())))
-        cache = {} if plan_cache is None else plan_cache
+        cache = {} if plan_cache is None or arrivals is not None else plan_cache
         if key not in cache:
-            cache[key] = _plan(scenario, dims, solver, k_ref)
+            cache[key] = _plan(scenario, dims, solver, k_ref, arrivals)
         plan = cache[key]
     t_plan = time.perf_counter() - t0
     tasks = []
@@ -283,7 +310,8 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
             sel = idx[start:start + chunk_size]
             tasks.append(ChunkTask(scenario=scenario, dims=tuple(dims), values=values[sel], members=sel, k=k,
                                    series=series, keep=keep, scalars=parsed, plan=plan, solver=solver.options(),
-                                   noise=(entropy, float(dt), start // block) if stochastic else None))
+                                   noise=(entropy, float(dt), start // block) if stochastic else None,
+                                   arrivals=None if arrivals is None else tuple(arrivals[i] for i in sel)))
     H, D = len(scenario.hosts), scenario.horizon_days + 1
     out_series = {name: np.empty((n, H, D)) for name in keep}
     out_summary: dict = {}

@@ -1,0 +1,315 @@
+"""The outcome of :func:`flowsim.sample_posterior`: the chain, its summaries, and ensembles of its draws."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..datasets import RecordTable
+from ..exceptions import CalibrationError
+
+__all__ = ["PosteriorSample", "PosteriorEstimate"]
+
+
+@dataclass(frozen=True)
+class PosteriorEstimate:
+    """Posterior summary of one parameter (natural units).
+
+    ``ci_low``/``ci_high`` are the equal-tailed credible interval of the
+    level asked for; ``least_squares`` is the fit's estimate (None without a
+    fit); ``tau`` the integrated autocorrelation time in steps.
+    """
+
+    name: str
+    unit: str
+    median: float
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    least_squares: float | None
+    tau: float
+
+
+@dataclass(frozen=True, eq=False)
+class PosteriorSample:
+    """An MCMC sample of the posterior of fitted parameters.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario sampled around (its own horizon; its values are the
+        fit's starting values).
+    calibration : CalibrationResult or None
+        The fit the walkers started from.
+    vector : ParameterVector
+        The sampled parameters: transforms, bounds, how values go into a scenario.
+    observation_model : ObservationModel
+        Observations, constraints and the starting background.
+    chain : ndarray, shape (steps, walkers, p)
+        Every walker's position at every step, natural units (burn-in included).
+    chain_transformed : ndarray, shape (steps, walkers, p)
+        The same in the transformed space the walkers move in.
+    log_prob : ndarray, shape (steps, walkers)
+        Log posterior (up to a constant).
+    acceptance_fraction : ndarray, shape (walkers,)
+    autocorr_time : ndarray, shape (p,)
+        Integrated autocorrelation time of each parameter after the burn-in,
+        steps (emcee's ``get_autocorr_time(quiet=True)``; unreliable when the
+        chain is shorter than about 50 times it).
+    burn, thin : int
+        Steps dropped at the start; every ``thin``-th step kept after them.
+    seed : int
+        Entropy that reproduces the chain.
+    prior : str
+    temperature : float
+    stats : dict
+        ``seconds``, ``evaluations``, ``batch_runs``, solver and options.
+    """
+
+    scenario: object
+    calibration: object
+    vector: object
+    observation_model: object
+    chain: np.ndarray
+    chain_transformed: np.ndarray
+    log_prob: np.ndarray
+    acceptance_fraction: np.ndarray
+    autocorr_time: np.ndarray
+    burn: int
+    thin: int
+    seed: int
+    prior: str
+    temperature: float
+    stats: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------ shape
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Canonical parameter names (``tau_T[KAZ]``, ``pulse.total[KAZ]``...)."""
+        return tuple(self.vector.labels)
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(p.unit for p in self.vector.params)
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.chain.shape[0])
+
+    @property
+    def n_walkers(self) -> int:
+        return int(self.chain.shape[1])
+
+    def samples(self, transformed: bool = False) -> np.ndarray:
+        """Positions after the burn-in, every ``thin``-th step, flattened: shape (n, p)."""
+        chain = self.chain_transformed if transformed else self.chain
+        return chain[self.burn::self.thin].reshape(-1, chain.shape[-1])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.samples().shape[0])
+
+    def draws(self, n: int | None = None, seed=None) -> np.ndarray:
+        """Draws from the posterior, natural units, shape (n, p).
+
+        Parameters
+        ----------
+        n : int, optional
+            How many; all :meth:`samples` (in chain order) when omitted. Up to
+            their number they are drawn without replacement, beyond it with.
+        seed : int, optional
+            Seeds the choice.
+        """
+        flat = self.samples()
+        if n is None:
+            return flat.copy()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise CalibrationError(f"draws: n must be a whole number >= 1; got {n!r}.")
+        rng = np.random.default_rng(seed)
+        return flat[rng.choice(flat.shape[0], int(n), replace=int(n) > flat.shape[0])]
+
+    # ---------------------------------------------------------- summaries
+    @property
+    def median(self) -> dict[str, float]:
+        """Posterior median of every parameter, natural units."""
+        return dict(zip(self.labels, np.median(self.samples(), axis=0).tolist()))
+
+    def interval(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Equal-tailed credible interval of every parameter at ``level`` (in (0, 1))."""
+        if not (isinstance(level, (int, float)) and 0 < level < 1):
+            raise CalibrationError(f"interval: level must be in (0, 1); got {level!r}.")
+        lo, hi = np.quantile(self.samples(), [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return {lab: (float(a), float(b)) for lab, a, b in zip(self.labels, lo, hi)}
+
+    def estimate_table(self, level: float = 0.95) -> RecordTable:
+        """Median, mean, sd, credible interval, least-squares value and autocorrelation time per parameter."""
+        flat = self.samples()
+        ci = self.interval(level)
+        fitted = self.calibration.values if self.calibration is not None else {}
+        rows = tuple(PosteriorEstimate(
+            name=lab, unit=unit, median=float(np.median(flat[:, j])), mean=float(flat[:, j].mean()),
+            sd=float(flat[:, j].std(ddof=1)) if flat.shape[0] > 1 else float("nan"),
+            ci_low=ci[lab][0], ci_high=ci[lab][1], least_squares=fitted.get(lab),
+            tau=float(self.autocorr_time[j])) for j, (lab, unit) in enumerate(zip(self.labels, self.units)))
+        return RecordTable(rows, title=f"posterior ({100 * level:g}% credible intervals)",
+                           display=("name", "unit", "median", "ci_low", "ci_high", "least_squares", "tau"))
+
+    def to_dataframe(self):
+        """The kept samples as a pandas DataFrame: ``step``, ``walker``, ``log_prob`` and one column per parameter."""
+        from ..results import _import_pandas
+
+        pd = _import_pandas()
+        steps = np.arange(self.burn, self.n_steps, self.thin)
+        step, walker = np.meshgrid(steps, np.arange(self.n_walkers), indexing="ij")
+        data = {"step": step.ravel(), "walker": walker.ravel(),
+                "log_prob": self.log_prob[self.burn::self.thin].ravel()}
+        data.update(zip(self.labels, self.samples().T))
+        return pd.DataFrame(data)
+
+    # ------------------------------------------------------------ ensembles
+    def member_inputs(self, draws: np.ndarray, scenario=None):
+        """Ensemble dimensions, their values and per-member arrivals for posterior ``draws`` (n, p).
+
+        Model parameters become :class:`~flowsim.scenario.sampling.Dimension`
+        objects spanning the draws (a parameter fitted as one value for all
+        hosts: one dimension per host, the same values); pulse fields become
+        per-member arrival schedules; background levels belong to the
+        observation model and do not enter the run.
+
+        Returns
+        -------
+        dims : tuple of Dimension
+        values : ndarray, shape (n, len(dims))
+        arrivals : tuple of mapping or None
+            ``{host: (Schedule, ...)}`` per member when a pulse field is sampled.
+        """
+        from ..scenario.sampling import Dimension
+
+        sc = self.scenario if scenario is None else scenario
+        draws = np.atleast_2d(np.asarray(draws, float))
+        dims, cols = [], []
+        for j, p in enumerate(self.vector.params):
+            if p.kind != "model":
+                continue
+            for host in ((p.host,) if p.host is not None else sc.hosts):
+                dims.append(Dimension(p.name, host, float(draws[:, j].min()), float(draws[:, j].max())))
+                cols.append(draws[:, j])
+        values = np.column_stack(cols) if cols else np.empty((draws.shape[0], 0))
+        pulses = [(j, p) for j, p in enumerate(self.vector.params) if p.kind == "pulse"]
+        arrivals = None
+        if pulses:
+            where = {j: self.vector._pulse(p)[0] for j, p in pulses}
+            arrivals = []
+            for row in draws:
+                member = {h: list(v) for h, v in sc.arrivals.items()}
+                for j, p in pulses:
+                    i = where[j]
+                    member[p.host][i] = dataclasses.replace(member[p.host][i], **{p.name: float(row[j])})
+                arrivals.append({h: tuple(v) for h, v in member.items()})
+            arrivals = tuple(arrivals)
+        return tuple(dims), values, arrivals
+
+    def ensemble(self, n: int | None = None, *, seed=0, vary=None, sampler: str = "lhs",
+                 horizon_days: int | None = None, **options):
+        """Solve posterior draws as the members of an ensemble: fan charts and events conditioned on the data.
+
+        Parameters
+        ----------
+        n : int, optional
+            Members: ``n`` draws (:meth:`draws`); every kept sample when omitted.
+        seed : int or None
+            Seeds the choice of draws and the draws of ``vary``.
+        vary : "ranges", sequence or mapping, optional
+            Other parameters drawn from their ranges at the same time
+            ("posterior + ranges"): the fitted ones come from the posterior,
+            these from ``sampler``. ``"ranges"``: every parameter with a
+            shipped range (what :func:`flowsim.ensemble` varies by default)
+            except the sampled ones; otherwise as :func:`flowsim.ensemble`'s
+            ``vary``, without sampled parameters.
+        sampler : {"lhs", "sobol", "random"}
+            Sampler of ``vary``.
+        horizon_days : int, optional
+            Horizon of the members; default the scenario's.
+        **options
+            ``keep``, ``scalars``, ``chunk_size``, ``executor``, ``progress``,
+            ``stochastic``, ``dt``, ``solver_options`` as in :func:`flowsim.ensemble`.
+
+        Returns
+        -------
+        EnsembleResult
+            ``values`` holds the posterior model parameters (and the ``vary``
+            ones); pulse draws are in ``arrivals`` (per member); ``sampler``
+            is ``"posterior"`` or ``"posterior+lhs"``...
+
+        Examples
+        --------
+        >>> ens = post.ensemble(500, seed=1, vary=["tau_S", "f0"])  # doctest: +SKIP
+        >>> ens.events()  # doctest: +SKIP
+        """
+        from ..scenario.sampling import parse_vary, scale_sample, unit_sample
+        from ..uncertainty.result import EnsembleResult
+        from ..uncertainty.runner import _bytes_per_member, evaluate
+
+        sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
+        root = np.random.SeedSequence(seed)
+        draw_seed, vary_seed, noise_seed = root.spawn(3)
+        draws = self.draws(n, seed=draw_seed) if n is not None else self.draws()
+        dims, values, arrivals = self.member_inputs(draws, sc)
+        span = np.array([d.high - d.low for d in dims])
+        unit = np.where(span > 0, (values - [d.low for d in dims]) / np.where(span > 0, span, 1.0), 0.5)
+        label = "posterior"
+        if vary is not None:
+            taken = {(d.name, d.host) for d in dims}
+            if isinstance(vary, str) and vary == "ranges":
+                extra = tuple(d for d in parse_vary(sc.params, None, initial=sc.initial)
+                              if (d.name, d.host) not in taken)
+            else:
+                extra = parse_vary(sc.params, vary, initial=sc.initial)
+            clash = [d.label for d in extra if (d.name, d.host) in taken]
+            if clash:
+                raise CalibrationError(f"ensemble: vary must not hold sampled parameters (they come from the "
+                                       f"posterior); got {', '.join(clash)}. Drop them from vary.")
+            u = unit_sample(values.shape[0], len(extra), sampler, vary_seed)
+            dims, values = dims + tuple(extra), np.column_stack([values, scale_sample(extra, u)])
+            unit = np.column_stack([unit, u])
+            label = f"posterior+{sampler}"
+        keys = ("keep", "scalars", "chunk_size", "executor", "progress", "stochastic", "dt", "solver_options")
+        unknown = set(options) - set(keys)
+        if unknown:
+            raise CalibrationError(f"ensemble: unknown options {', '.join(sorted(unknown))}; allowed: "
+                                   f"{', '.join(keys)}.")
+        options.setdefault("progress", False)
+        series, summary, scalars, stats = evaluate(sc, dims, values, noise_seed=noise_seed, arrivals=arrivals,
+                                                   **options)
+        stats["bytes_per_member"] = _bytes_per_member(series, summary, scalars, dims)
+        stats["posterior"] = {"draws": int(values.shape[0]), "samples": self.n_samples, "seed": self.seed}
+        return EnsembleResult(scenario=sc, dims=dims, unit=unit, values=values, sampler=label, seed=root.entropy,
+                              series=series, summary_arrays=summary, scalars=scalars, stats=stats,
+                              arrivals=arrivals)
+
+    # ---------------------------------------------------------------- plots
+    def plot_trace(self, fig=None, **kwargs):
+        """Every walker's path per parameter, the burn-in shaded. See :func:`flowsim.plotting.plot_trace`."""
+        from ..plotting.posterior import plot_trace
+
+        return plot_trace(self, fig=fig, **kwargs)
+
+    def plot_pairs(self, fig=None, **kwargs):
+        """Pairwise scatter of the kept samples. See :func:`flowsim.plotting.plot_pairs`."""
+        from ..plotting.posterior import plot_pairs
+
+        return plot_pairs(self, fig=fig, **kwargs)
+
+    # ---------------------------------------------------------------- reprs
+    def __repr__(self) -> str:
+        from ._reprs import posterior_text
+
+        return posterior_text(self)
+
+    def _repr_html_(self) -> str:
+        from ._reprs import posterior_html
+
+        return posterior_html(self)
