@@ -1,6 +1,8 @@
-"""Shared fixtures: a synthetic parameter factory and the seed scenario's result."""
+"""Shared fixtures: a synthetic parameter factory, a one-host pulse scenario and the seed scenario's result."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pytest
@@ -28,6 +30,22 @@ def make_params(hosts=("KAZ",), P=None, **overrides) -> flowsim.ParameterSet:
                     P[i, j] = 0.5 / (n - 1)
             P[i, n] = 1.0 - P[i, :n].sum()
     return flowsim.ParameterSet(hosts=tuple(hosts), values=values, P=P)
+
+
+#: Start of the one-host synthetic scenarios of the calibration and posterior tests.
+START = dt.date(2022, 9, 21)
+
+
+def day(i: int) -> dt.date:
+    """The date ``i`` days after :data:`START`."""
+    return START + dt.timedelta(days=i)
+
+
+def pulse_scenario(total=40_000.0, scale=3.0, tau_T=3.0, horizon=45) -> flowsim.Scenario:
+    """Kazakhstan alone with :data:`BASE` values and one gamma pulse (shape 2) of arrivals from :data:`START`."""
+    params = make_params(("KAZ",), tau_T=tau_T)
+    return flowsim.Scenario(params=params, horizon_days=horizon,
+                            arrivals={"KAZ": flowsim.Pulse(total=total, shape=2.0, scale_days=scale)})
 
 
 @pytest.fixture(scope="session")

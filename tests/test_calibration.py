@@ -11,24 +11,14 @@ import io
 
 import numpy as np
 import pytest
-from conftest import make_params
+from conftest import day
+from conftest import pulse_scenario as scenario
 
 import flowsim
 from flowsim import BackgroundTraffic, FitParameter, Observation, ObservationModel
 from flowsim.io import validation_csv_text
 
-START = dt.date(2022, 9, 21)
 TRUE = {"pulse.total[KAZ]": 40_000.0, "pulse.scale_days[KAZ]": 3.0, "tau_T[KAZ]": 3.0, "background[KAZ]": 1_500.0}
-
-
-def day(i):
-    return START + dt.timedelta(days=i)
-
-
-def scenario(total=40_000.0, scale=3.0, tau_T=3.0, horizon=45):
-    params = make_params(("KAZ",), tau_T=tau_T)
-    return flowsim.Scenario(params=params, horizon_days=horizon,
-                            arrivals={"KAZ": flowsim.Pulse(total=total, shape=2.0, scale_days=scale)})
 
 
 def synthetic(specs, sc, background, noise=0.0, seed=0):

@@ -5,31 +5,20 @@ each chain of a few walkers and a hundred steps takes a second or two.
 """
 
 import dataclasses
-import datetime as dt
 import sys
 
 import numpy as np
 import pytest
-from conftest import make_params
+from conftest import day
+from conftest import pulse_scenario as scenario
 
 import flowsim
 from flowsim import BackgroundTraffic, FitParameter, Observation, ObservationModel
 from flowsim.calibration.posterior import LogPosterior
 from flowsim.exceptions import CalibrationError
 
-START = dt.date(2022, 9, 21)
 TRUE = {"pulse.total[KAZ]": 40_000.0, "tau_T[KAZ]": 3.0}
 BG = BackgroundTraffic(entries={"KAZ": 1_500.0})
-
-
-def day(i):
-    return START + dt.timedelta(days=i)
-
-
-def scenario(total=40_000.0, scale=3.0, tau_T=3.0, horizon=45):
-    params = make_params(("KAZ",), tau_T=tau_T)
-    return flowsim.Scenario(params=params, horizon_days=horizon,
-                            arrivals={"KAZ": flowsim.Pulse(total=total, shape=2.0, scale_days=scale)})
 
 
 SPECS = ([("daily_entries", day(i), day(i)) for i in range(0, 24, 3)]

@@ -121,6 +121,35 @@ def _covariance(J: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return cov, identified
 
 
+def problem(scenario, model: ObservationModel, params, horizon_days, *, what: str, purpose: str):
+    """The parameter vector and the observations that count, for a fit or a posterior sample.
+
+    Checks that the observations' hosts are in ``scenario`` and that
+    ``horizon_days`` (default: up to the last observation) covers them; the
+    model runs over that horizon.
+
+    Returns
+    -------
+    vector : ParameterVector
+    active : ndarray of bool, shape (n_observations,)
+        Observations with a positive weight.
+    horizon_days : int
+        The horizon the model runs over, days.
+    """
+    model.check_scenario(scenario)
+    needed = model.days_needed(scenario.start)
+    if horizon_days is None:
+        horizon_days = needed
+    elif horizon_days < needed:
+        raise CalibrationError(f"{what}horizon_days must cover the last observation ({needed} days from "
+                               f"{scenario.start}); got {horizon_days}.")
+    vector = ParameterVector(params, scenario.replace(horizon_days=int(horizon_days)), model.background)
+    active = model.weights > 0
+    if not active.any():
+        raise CalibrationError(f"{what}every observation has weight 0; nothing to {purpose}.")
+    return vector, active, int(horizon_days)
+
+
 def calibrate(scenario, observations, params, *, background: BackgroundTraffic | None = None, weights=None,
               sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
               scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,
@@ -203,18 +232,7 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
         raise CalibrationError(f"starts must be a whole number >= 1; got {starts!r}.")
     model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
-    model.check_scenario(scenario)
-    needed = model.days_needed(scenario.start)
-    if horizon_days is None:
-        horizon_days = needed
-    elif horizon_days < needed:
-        raise CalibrationError(f"horizon_days must cover the last observation ({needed} days from "
-                               f"{scenario.start}); got {horizon_days}.")
-    eval_scenario = scenario.replace(horizon_days=int(horizon_days))
-    vector = ParameterVector(params, eval_scenario, model.background)
-    active = model.weights > 0
-    if not active.any():
-        raise CalibrationError("every observation has weight 0; nothing to fit.")
+    vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="", purpose="fit")
     objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
     ls_options = dict(LEAST_SQUARES_DEFAULTS, **(least_squares_options or {}))
     zlo, zhi = vector.z_bounds()

@@ -23,7 +23,7 @@ from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run_batch
-from .fit import SOLVER_DEFAULTS, Objective
+from .fit import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
 
@@ -308,14 +308,8 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
             raise CalibrationError("sample_posterior: give the observations and the params to sample (or a "
                                    "CalibrationResult, whose they are).")
         model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
-    model.check_scenario(scenario)
-    needed = model.days_needed(scenario.start)
-    if horizon_days is None:
-        horizon_days = needed
-    elif horizon_days < needed:
-        raise CalibrationError(f"sample_posterior: horizon_days must cover the last observation ({needed} days "
-                               f"from {scenario.start}); got {horizon_days}.")
-    vector = ParameterVector(params, scenario.replace(horizon_days=int(horizon_days)), model.background)
+    vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="sample_posterior: ",
+                                           purpose="condition on")
     p = len(vector)
     n_walkers = max(4 * p, 16) if n_walkers is None else n_walkers
     n_walkers = _whole(n_walkers, "n_walkers", 2 * p, why=f" (twice the {p} parameters: emcee's stretch move "
@@ -329,9 +323,6 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     if not (isinstance(start_scale, (int, float)) and math.isfinite(start_scale) and start_scale > 0):
         raise CalibrationError(f"sample_posterior: start_scale must be a number > 0; got {start_scale!r}.")
     _check_prior(vector, prior)
-    active = model.weights > 0
-    if not active.any():
-        raise CalibrationError("sample_posterior: every observation has weight 0; nothing to condition on.")
     options = dict(SOLVER_DEFAULTS, **(solver_options or {}))
     logpost = LogPosterior(vector, model, active, options, prior, temperature)
 
