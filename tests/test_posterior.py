@@ -186,9 +186,11 @@ def test_plots(post):
     import matplotlib.pyplot as plt
 
     axes = post.plot_trace()
-    assert len(axes) == 2 and axes[0].get_ylabel() == "pulse.total[KAZ] (people)"
-    assert "6 walkers x 80 steps" in axes[0].get_title() and axes[-1].get_xlabel() == "step"
+    assert len(axes) == 2 and axes[0].get_title(loc="left") == "pulse.total[KAZ]"
+    assert axes[0].get_ylabel() == "people" and axes[1].get_ylabel() == "days"
+    assert "6 walkers x 80 steps" in axes[0].figure.get_suptitle() and axes[-1].get_xlabel() == "step"
+    assert axes[0].yaxis.get_major_formatter()(40_000.0) == "40k"       # compact ticks for counts
     grid = post.plot_pairs(max_points=100)
     assert grid.shape == (2, 2) and not grid[0, 1].axison
-    assert grid[1, 0].get_xlabel() == "pulse.total[KAZ] (people)" and grid[1, 0].get_ylabel() == "tau_T[KAZ] (days)"
+    assert grid[1, 0].get_xlabel() == "pulse.total[KAZ]\n(people)" and grid[1, 0].get_ylabel() == "tau_T[KAZ]\n(days)"
     plt.close("all")

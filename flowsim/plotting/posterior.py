@@ -9,17 +9,28 @@ from ._common import pyplot
 __all__ = ["plot_trace", "plot_pairs"]
 
 
-def _label(sample, j: int) -> str:
+def _label(sample, j: int, sep: str = " ") -> str:
     unit = sample.units[j]
-    return sample.labels[j] if unit in ("1", "") else f"{sample.labels[j]} ({unit})"
+    return sample.labels[j] if unit in ("1", "") else f"{sample.labels[j]}{sep}({unit})"
 
 
-def _axes(fig, n_rows: int, n_cols: int, width: float, height: float):
+def _axes(fig, n_rows: int, n_cols: int, width: float, height: float, **kwargs):
     plt = pyplot()
     if fig is None:
         fig = plt.figure(figsize=(width * n_cols, height * n_rows), layout="constrained")
-    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, **kwargs)
     return fig, axes
+
+
+def _compact(value, _pos=None) -> str:
+    """Tick label: 150000 -> 150k, 2.5 -> 2.5."""
+    return f"{value / 1000:g}k" if abs(value) >= 10_000 else f"{value:g}"
+
+
+def _compact_ticks(axis) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(_compact))
 
 
 def plot_trace(sample, *, fig=None, alpha: float = 0.3):
@@ -36,22 +47,27 @@ def plot_trace(sample, *, fig=None, alpha: float = 0.3):
     Returns
     -------
     list of matplotlib Axes
-        One per parameter (natural units on the y axis, steps on the x axis).
+        One per parameter, sharing the x axis (steps): the parameter's name
+        as the panel's title, its unit on the y axis (natural units).
     """
     p = len(sample.labels)
-    fig, axes = _axes(fig, p, 1, 7.0, 1.6)
+    fig, axes = _axes(fig, p, 1, 8.0, 1.3, sharex=True)
     steps = np.arange(sample.n_steps)
     out = []
     for j, ax in enumerate(axes[:, 0]):
-        ax.plot(steps, sample.chain[:, :, j], color="tab:blue", lw=0.6, alpha=alpha)
+        ax.plot(steps, sample.chain[:, :, j], color="tab:blue", lw=0.5, alpha=alpha)
         if sample.burn:
             ax.axvspan(0, sample.burn, color="0.85", zorder=0, label="burn-in")
-        ax.set_ylabel(_label(sample, j), fontsize=8)
+        ax.set_title(sample.labels[j], loc="left", fontsize=9)
+        unit = sample.units[j]
+        ax.set_ylabel("" if unit in ("1", "") else unit, fontsize=8)
+        _compact_ticks(ax.yaxis)
+        ax.tick_params(labelsize=8)
         ax.set_xlim(0, max(sample.n_steps - 1, 1))
         out.append(ax)
     out[-1].set_xlabel("step")
-    out[0].set_title(f"{sample.n_walkers} walkers x {sample.n_steps} steps (burn-in {sample.burn} shaded); "
-                     f"acceptance {sample.acceptance_fraction.mean():.2f}", fontsize=9)
+    fig.suptitle(f"Walker traces: {sample.n_walkers} walkers x {sample.n_steps} steps (burn-in {sample.burn} "
+                 f"shaded); mean acceptance {sample.acceptance_fraction.mean():.2f}", fontsize=10)
     return out
 
 
@@ -98,11 +114,13 @@ def plot_pairs(sample, *, fig=None, max_points: int = 2000, seed: int = 0, bins:
                 ax.axvline(fitted[lab_j], color="tab:red", lw=0.8)
                 if i != j and sample.labels[i] in fitted:
                     ax.axhline(fitted[sample.labels[i]], color="tab:red", lw=0.8)
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=7)
+            _compact_ticks(ax.xaxis)
+            _compact_ticks(ax.yaxis)
             if i == p - 1:
-                ax.set_xlabel(_label(sample, j), fontsize=7)
+                ax.set_xlabel(_label(sample, j, "\n"), fontsize=8)
             if j == 0 and i > 0:
-                ax.set_ylabel(_label(sample, i), fontsize=7)
-    fig.suptitle(f"posterior of {sample.scenario.name}: {flat.shape[0]} samples"
-                 + (" (red: least-squares fit)" if fitted else ""), fontsize=9)
+                ax.set_ylabel(_label(sample, i, "\n"), fontsize=8)
+    fig.suptitle(f"Posterior of '{sample.scenario.name}': {flat.shape[0]} samples; diagonal: each parameter's "
+                 "histogram, below it: pairs" + (" (red: least-squares fit)" if fitted else ""), fontsize=10)
     return axes
