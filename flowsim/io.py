@@ -38,6 +38,11 @@ __all__ = [
     "sensitivity_csv_text",
     "validation_csv_text",
     "estimates_csv_text",
+    "residuals_csv_text",
+    "scenario_json_text",
+    "posterior_csv_text",
+    "posterior_summary_csv_text",
+    "POSTERIOR_COLUMNS",
 ]
 
 
@@ -148,10 +153,16 @@ def timeseries_csv_text(result, member: int = 0) -> str:
 
 def resolved_json_text(result, member: int = 0) -> str:
     """``resolved.json``: the fully resolved inputs of a run, MODEL.md symbols as keys."""
-    scenario = result.scenario
-    data = scenario.replace(params=result.params[member]).to_dict()
+    solver = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
+    return scenario_json_text(result.scenario.replace(params=result.params[member]), solver=solver)
+
+
+def scenario_json_text(scenario, solver: dict | None = None) -> str:
+    """A scenario's fully resolved inputs as JSON (the ``resolved.json`` format, readable by ``flowsim run``)."""
+    data = scenario.to_dict()
     data["flowsim_version"] = __version__
-    data["solver"] = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
+    if solver is not None:
+        data["solver"] = solver
     return json.dumps(data, indent=1, sort_keys=False) + "\n"
 
 
@@ -239,3 +250,36 @@ def estimates_csv_text(calibration) -> str:
     """``estimates.csv``: fitted parameters with standard errors and 95% intervals, one row each."""
     rows = ([_cell(getattr(e, c)) for c in ESTIMATE_COLUMNS] for e in calibration.estimates)
     return _csv_text(ESTIMATE_COLUMNS, rows)
+
+
+def residuals_csv_text(calibration) -> str:
+    """``residuals.csv``: one row per observation against its fitted and initial prediction.
+
+    Columns are the fields of :class:`flowsim.calibration.ResidualRow`
+    (window, published value and accepted bounds, sigma and weight, fitted
+    and initial predictions, error outside the bounds, relative error,
+    whether it was fitted, line in the observations file).
+    """
+    table = calibration.residuals
+    return _csv_text(table.columns, ([_cell(getattr(r, c)) for c in table.columns] for r in table))
+
+
+def posterior_csv_text(sample) -> str:
+    """``posterior.csv``: the kept samples, one row each (``step, walker, log_prob``, then every parameter)."""
+    steps = np.arange(sample.burn, sample.n_steps, sample.thin)
+    flat = sample.samples()
+    log_prob = sample.log_prob[sample.burn::sample.thin]
+    rows = ([int(step), w, repr(float(log_prob[i, w])), *map(repr, flat[i * sample.n_walkers + w].tolist())]
+            for i, step in enumerate(steps) for w in range(sample.n_walkers))
+    return _csv_text(("step", "walker", "log_prob", *sample.labels), rows)
+
+
+#: Columns of ``posterior_summary.csv``.
+POSTERIOR_COLUMNS = ("name", "unit", "median", "mean", "sd", "ci_low", "ci_high", "least_squares", "tau")
+
+
+def posterior_summary_csv_text(sample) -> str:
+    """``posterior_summary.csv``: per parameter the median, mean, sd, 95% credible interval, least-squares value
+    and integrated autocorrelation time (steps)."""
+    rows = ([_cell(getattr(e, c)) for c in POSTERIOR_COLUMNS] for e in sample.estimate_table())
+    return _csv_text(POSTERIOR_COLUMNS, rows)

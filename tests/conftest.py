@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -46,6 +47,31 @@ def pulse_scenario(total=40_000.0, scale=3.0, tau_T=3.0, horizon=45) -> flowsim.
     params = make_params(("KAZ",), tau_T=tau_T)
     return flowsim.Scenario(params=params, horizon_days=horizon,
                             arrivals={"KAZ": flowsim.Pulse(total=total, shape=2.0, scale_days=scale)})
+
+
+#: Header of the observation files the CLI tests write.
+OBS_HEADER = "host,quantity,date_start,date_end,value,qualifier,note\n"
+
+
+@pytest.fixture(scope="session")
+def kaz_obs_file(tmp_path_factory):
+    """Kazakhstan figures computed from the seed scenario itself, with its pulse total scaled by 0.8."""
+    sc = flowsim.load_scenario("kazakhstan-2022")
+    pulse = sc.arrivals["KAZ"][0]
+    truth = sc.replace(horizon_days=20,
+                       arrivals={**sc.arrivals, "KAZ": dataclasses.replace(pulse, total=0.8 * pulse.total)})
+    d = [dt.date(2022, 9, 21) + dt.timedelta(days=i) for i in range(20)]
+    obs = [flowsim.Observation(host="KAZ", quantity="cumulative_entries", date_start=d[0], date_end=d[i], value=1.0)
+           for i in (3, 6, 9, 12)]
+    obs.append(flowsim.Observation(host="KAZ", quantity="daily_exits", date_start=d[15], date_end=d[15], value=1.0))
+    obs.append(flowsim.Observation(host="KAZ", quantity="baseline_daily_entries", date_start=dt.date(2022, 9, 1),
+                                   date_end=dt.date(2022, 9, 20), value=1.0))
+    bg = flowsim.BackgroundTraffic(entries={"KAZ": 8500.0})
+    values = flowsim.ObservationModel.build(obs, bg).predict(flowsim.run(truth))
+    path = tmp_path_factory.mktemp("obs") / "kaz.csv"
+    path.write_text(OBS_HEADER + "".join(f"{o.host},{o.quantity},{o.date_start},{o.date_end},{v!r},,\n"
+                                         for o, v in zip(obs, values.tolist())), encoding="utf-8")
+    return path, 0.8 * pulse.total
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ def _cmd_sweep(args) -> int:
         fio.atomic_write_text(stage.file("quantiles.csv"), fio.quantiles_csv_text(ens, SWEEP_SERIES))
         fio.atomic_write_text(stage.file("events.csv"), fio.events_csv_text(ens))
         fio.atomic_write_text(stage.file("draws.csv"), fio.draws_csv_text(ens))
-        figures = [] if args.no_figures else _write_figures(ens, stage)
+        figures = [] if args.no_figures else write_ensemble_figures(ens, stage)
     print(ens)
     fallbacks = len(ens.stats["fallbacks"])
     print(f"\n{ens.n_members} members in {elapsed:.1f} s ({elapsed / ens.n_members * 1e3:.2f} ms per member"
@@ -59,7 +59,7 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
-def _write_figures(ens, stage) -> list[str]:
+def write_ensemble_figures(ens, stage) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -6,10 +6,8 @@ import time
 
 from .. import io as fio
 from ..calibration import validate
-from ..datasets import load_observations, observations_2022
-from ..exceptions import CalibrationError
-from ..hosts import REFERENCE_HOSTS
 from ..scenario.library import load_scenario
+from ._observation_options import add_observation_options, observations_from
 
 
 def register(sub) -> None:
@@ -20,37 +18,18 @@ def register(sub) -> None:
                     "(observed, bounds, predicted, error per observation), estimates.csv (fitted values with "
                     "95% intervals) and validation.png into --out (atomically). See docs/calibration.md.",
     )
-    p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
-    p.add_argument("--observations", metavar="FILE", default=None,
-                   help="CSV of observations in the columns of observations_2022.csv "
-                        "(default: the shipped observations_2022)")
+    p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--until", required=True, metavar="DATE",
                    help="last day of the fitting period (YYYY-MM-DD): observations ending later are predicted")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    p.add_argument("--params", nargs="+", metavar="NAME", default=None,
-                   help="parameters to fit, e.g. 'pulse.total[KAZ]' 'tau_T[KAZ]' 'background[KAZ@2022-10-01]' "
-                        "(default: pulse total and scale and tau_T of each host with >= 3 observations, "
-                        "and the background levels its observations cover)")
-    p.add_argument("--hosts", nargs="+", metavar="HOST", default=None,
-                   help="use only the observations of these hosts (e.g. KAZ)")
-    p.add_argument("--starts", type=int, default=4, help="starting points of the search (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    add_observation_options(p)
     p.add_argument("--no-figures", action="store_true", help="skip validation.png")
     p.set_defaults(func=_cmd_validate)
 
 
 def _cmd_validate(args) -> int:
     scenario = load_scenario(args.scenario)
-    observations = observations_2022() if args.observations is None else load_observations(args.observations)
-    if args.hosts:
-        unknown = [h for h in args.hosts if h not in REFERENCE_HOSTS]
-        if unknown:
-            raise CalibrationError(f"--hosts: unknown host(s) {', '.join(unknown)}; allowed: "
-                                   f"{', '.join(REFERENCE_HOSTS)}.")
-        observations = observations.filter(host=tuple(args.hosts))
-    observations = observations.filter(lambda o: o.host in scenario.hosts)
-    if not len(observations):
-        raise CalibrationError("no observations left for the hosts of this scenario; check --hosts and the file.")
+    observations = observations_from(args, scenario)
     t0 = time.perf_counter()
     val = validate(scenario, observations, args.until, args.params, starts=args.starts, seed=args.seed)
     elapsed = time.perf_counter() - t0
