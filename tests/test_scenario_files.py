@@ -293,11 +293,11 @@ BAD = {
     "wrong type of a parameter": ('[parameters]\ntau_S = "long"\n',
                                   r"line 2, key parameters\.tau_S: Parameter `tau_S` for host KAZ must be a number"),
     "out of range": ('base = "kazakhstan-2022"\n\n[parameters]\nq_on = { KAZ = 1.3 }\n',
-                     r"line 4, key parameters\.q_on\.KAZ: Parameter `q_on` for host KAZ must be in \[0, 1\] "
-                     r"\(1\); got 1\.3"),
+                     r"line 4, key parameters\.q_on\.KAZ: Parameter `q_on` for host KAZ must be in \[0, 1\]; "
+                     r"got 1\.3"),
     "out of range in a policy": ('[[policies]]\nparameter = "rho"\nhost = "UZB"\nstart = 2023-01-01\nfactor = 5\n',
                                  r"line 1, key policies\[0\]: Parameter `rho` for host UZB from 2023-01-01 must be "
-                                 r"in \[0, 1\] \(1\); got 1\.5"),
+                                 r"in \[0, 1\]; got 1\.5"),
     "misspelt host": ('base = "kazakhstan-2022"\n\n[[closures.KZA]]\nstart = 2022-09-28\n',
                       r"line 3, key closures\.KZA: unknown host code 'KZA'.*Did you mean 'KAZ'\?"),
     "misspelt host in hosts": ('hosts = ["KAZ", "UZN"]\n',

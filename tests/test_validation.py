@@ -16,8 +16,8 @@ def ref():
 
 
 @pytest.mark.parametrize("name,value,pattern", [
-    ("q_on", 1.3, r"Parameter `q_on` for host KAZ must be in \[0, 1\] \(1\); got 1.3"),
-    ("rho", -0.1, r"Parameter `rho` for host KAZ must be in \[0, 1\] \(1\); got -0.1"),
+    ("q_on", 1.3, r"Parameter `q_on` for host KAZ must be in \[0, 1\]; got 1.3"),
+    ("rho", -0.1, r"Parameter `rho` for host KAZ must be in \[0, 1\]; got -0.1"),
     ("delta", 2.0, r"Parameter `delta` for host KAZ must be in \[0, 1\]"),
     ("tau_T", 0.0, r"Parameter `tau_T` for host KAZ must be in \(0, inf\) \(days\); got 0"),
     ("tau_S", -5.0, r"Parameter `tau_S` for host KAZ must be in \(0, inf\) \(days\); got -5"),

@@ -494,5 +494,5 @@ def _checked_number(sp: ParameterSpec, value, host) -> float:
     if not sp.contains(x):
         if sp.integer and math.isfinite(x) and not x.is_integer() and x >= sp.lower:
             raise ParameterError(f"{where} must be a whole number >= {sp.lower:g}; got {x:g}.")
-        raise ParameterError(f"{where} must be in {sp.bounds_text} ({sp.unit}); got {x:g}.")
+        raise ParameterError(f"{where} must be in {sp.bounds_text}{sp.unit_note}; got {x:g}.")
     return x

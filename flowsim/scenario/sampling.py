@@ -94,7 +94,7 @@ def _checked_range(name, host, rng, how: str) -> tuple[float, float]:
         if not sp.contains(x):
             extra = " and a whole number" if sp.integer else ""
             raise ParameterError(
-                f"range of {where} ({how}): {end} end must be in {sp.bounds_text}{extra} ({sp.unit}); got {x:g}. "
+                f"range of {where} ({how}): {end} end must be in {sp.bounds_text}{extra}{sp.unit_note}; got {x:g}. "
                 "Narrow the range to the allowed values."
             )
     return low, high

@@ -59,6 +59,11 @@ class ParameterSpec:
         """The allowed interval as text, e.g. ``[0, 1]``."""
         return format_bounds(self.lower, self.upper, self.lower_open, self.upper_open)
 
+    @property
+    def unit_note(self) -> str:
+        """`` (days)`` after a bound in a message; nothing for a dimensionless share or count."""
+        return "" if self.unit in ("1", "") else f" ({self.unit})"
+
     def contains(self, value: float) -> bool:
         """Whether ``value`` satisfies the hard bounds (and integrality)."""
         if not math.isfinite(value):
