@@ -14,7 +14,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..exceptions import FlowsimError
 
@@ -47,6 +46,8 @@ class SobolIndices:
 
 
 def _distribution(low: float, high: float, integer: bool):
+    from scipy import stats
+
     if integer:
         return stats.randint(int(low), int(high) + 1)
     return stats.uniform(loc=low, scale=high - low)
@@ -107,6 +108,8 @@ def sobol_analysis(func, bounds, n: int, *, integer=None, seed=None, bootstrap: 
             raise FlowsimError("the output is not finite for some inputs; a Sobol' analysis needs a number for "
                                "every point (e.g. map 'no crossover' to a day).")
         return y[None, :]
+
+    from scipy import stats  # imported on first use: scipy.stats takes 0.4 s to import
 
     rng = np.random.default_rng(seed)
     res = stats.sobol_indices(func=wrapped, n=int(n), dists=dists, rng=rng)

@@ -6,7 +6,6 @@ import math
 from collections import OrderedDict
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
@@ -234,6 +233,8 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
     vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="", purpose="fit")
     objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
+    from scipy.optimize import least_squares  # imported on first use (0.2 s)
+
     ls_options = dict(LEAST_SQUARES_DEFAULTS, **(least_squares_options or {}))
     zlo, zhi = vector.z_bounds()
     z_init = np.clip(vector.to_transformed(vector.x0), zlo, zhi)

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
@@ -264,6 +263,8 @@ def unit_sample(n: int, d: int, sampler: str = "lhs", seed=None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if d == 0:
         return np.empty((n, 0))
+    from scipy.stats import qmc  # imported on first use: scipy.stats takes 0.4 s to import
+
     if sampler == "lhs":
         return qmc.LatinHypercube(d=d, rng=rng).random(n)
     if sampler == "sobol":
