@@ -13,7 +13,8 @@ import numpy as np
 
 from .exceptions import FlowsimError
 
-__all__ = ["check_finite_number", "check_in_bounds", "to_date", "format_bounds", "did_you_mean"]
+__all__ = ["check_finite_number", "check_in_bounds", "check_whole_number", "to_date", "format_bounds",
+           "did_you_mean"]
 
 
 def format_bounds(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
@@ -58,6 +59,19 @@ def check_in_bounds(
             f"{what} must be in {format_bounds(lower, upper, lower_open, upper_open)}; got {value:g}."
         )
     return value
+
+
+def check_whole_number(value, what: str, low: int, high: int | None = None, *, why: str = "",
+                       error=FlowsimError) -> int:
+    """Return ``value`` as an int, refusing non-integers (bools included) and values outside ``[low, high]``.
+
+    ``why`` is added after the allowed range in the message (e.g. the reason for ``low``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or \
+            (high is not None and value > high):
+        allowed = f"a whole number >= {low}" if high is None else f"a whole number in [{low}, {high}]"
+        raise error(f"{what} must be {allowed}{why}; got {value!r}.")
+    return int(value)
 
 
 def to_date(value, what: str, error=FlowsimError) -> _dt.date:

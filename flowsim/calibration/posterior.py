@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from .._validation import check_whole_number
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
@@ -150,12 +151,7 @@ class LogPosterior:
 
 
 def _whole(value, what: str, low: int, high: int | None = None, why: str = "") -> int:
-    bad = isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or \
-        (high is not None and value > high)
-    if bad:
-        allowed = f"a whole number >= {low}" if high is None else f"a whole number in [{low}, {high}]"
-        raise CalibrationError(f"sample_posterior: {what} must be {allowed}{why}; got {value!r}.")
-    return int(value)
+    return check_whole_number(value, f"sample_posterior: {what}", low, high, why=why, error=CalibrationError)
 
 
 def _check_prior(vector: ParameterVector, prior: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import check_whole_number
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 
@@ -126,10 +127,9 @@ class PosteriorSample:
         flat = self.samples()
         if n is None:
             return flat.copy()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise CalibrationError(f"draws: n must be a whole number >= 1; got {n!r}.")
+        n = check_whole_number(n, "draws: n", 1, error=CalibrationError)
         rng = np.random.default_rng(seed)
-        return flat[rng.choice(flat.shape[0], int(n), replace=int(n) > flat.shape[0])]
+        return flat[rng.choice(flat.shape[0], n, replace=n > flat.shape[0])]
 
     # ---------------------------------------------------------- summaries
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from .. import io as fio
+from .._validation import check_whole_number
 from ..analysis.background import BackgroundTraffic
 from ..calibration import calibrate, default_fit_parameters
 from ..exceptions import CalibrationError
@@ -51,9 +52,8 @@ def register(sub) -> None:
 
 
 def _check(args) -> None:
-    for name, value, low in (("--mcmc-steps", args.mcmc_steps, 0), ("--members", args.members, 0)):
-        if value < low:
-            raise CalibrationError(f"{name} must be a whole number >= {low}; got {value}.")
+    check_whole_number(args.mcmc_steps, "--mcmc-steps", 0, error=CalibrationError)
+    check_whole_number(args.members, "--members", 0, error=CalibrationError)
     if args.members and not args.mcmc_steps:
         raise CalibrationError("--members solves posterior draws: give --mcmc-steps too (e.g. --mcmc-steps 600).")
     if args.vary_ranges and not args.members:

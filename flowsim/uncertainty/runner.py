@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import did_you_mean
+from .._validation import check_whole_number, did_you_mean
 from ..analysis.economy import ECONOMY_PARAMETERS, series_names, series_weights
 from ..analysis.summary import summary_arrays
 from ..exceptions import FlowsimError
@@ -47,12 +47,6 @@ SCALAR_STATS = {"peak": lambda x: x.max(axis=-1), "final": lambda x: x[..., -1],
 #: Direction in which a parameter speeds up the dynamics (for the reference members of the step plan).
 _FASTER = {"tau_T": -1, "tau_S": -1, "K": -1, "f0": 1, "phi_S": 1, "lam_S": 1, "lam_R": 1, "lam_E": 1,
            "lam_U": 1, "q_on": 1, "k": 1}
-
-
-def _whole(value, what: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise FlowsimError(f"{what} must be a whole number >= {low}; got {value!r}.")
-    return int(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,7 +271,7 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         arrivals = tuple(arrivals)
         if len(arrivals) != n:
             raise FlowsimError(f"arrivals must hold one mapping per member ({n}); got {len(arrivals)}.")
-    chunk_size = _whole(chunk_size, "chunk_size", 1)
+    chunk_size = check_whole_number(chunk_size, "chunk_size", 1)
     params = scenario.params
     all_values = member_values(params, dims, values)
     regime_values(scenario, all_values)                 # every member valid under every policy: fail before work
@@ -415,7 +409,7 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     >>> ens.quantiles("N", host="KAZ").shape
     (5, 61)
     """
-    n = _whole(n, "n", 1)
+    n = check_whole_number(n, "n", 1)
     dims = parse_vary(scenario.params, vary, initial=scenario.initial)
     root = np.random.SeedSequence(seed)
     sample_seed, noise_seed = root.spawn(2)
