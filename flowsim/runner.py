@@ -7,9 +7,8 @@ import numpy as np
 from .analysis.economy import ECONOMY_VARIABLES, economy_arrays, economy_series
 from .analysis.summary import summary_arrays
 from .exceptions import FlowsimError
-from .model.arrivals import CompiledArrivals
 from .model.batch import ModelBatch
-from .model.member_arrivals import MemberArrivals
+from .model.member_arrivals import compile_arrivals
 from .results import Result
 from .scenario.scenario import Scenario
 from .solve import get_solver
@@ -71,16 +70,12 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         With ``len(params)`` members.
     """
     params = list(params)
-    if arrivals is None:
-        compiled = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
-                                          scenario.diversion)
-    else:
+    if arrivals is not None:
         arrivals = list(arrivals)
         if len(arrivals) != len(params):
             raise FlowsimError(f"run_batch: arrivals must hold one mapping per member ({len(params)}); "
                                f"got {len(arrivals)}.")
-        compiled = MemberArrivals.build(scenario.hosts, arrivals, scenario.closures, scenario.start,
-                                        scenario.diversion)
+    compiled = compile_arrivals(scenario, arrivals)
     regimes = [scenario.regimes(p) for p in params]
     batch = ModelBatch.from_regimes(regimes, compiled, scenario.initial_state())
     traj = get_solver(solver, **options).solve(batch, scenario.horizon_days)

@@ -179,12 +179,13 @@ def test_a_plan_is_for_one_scenario(short):
     res_batch = flowsim.run(short, solver="ensemble")
     assert res_batch.success
     other = short.replace(arrivals={"KAZ": flowsim.Pulse(total=1000, start="2022-10-05")})
+    from flowsim.model.member_arrivals import compile_arrivals
     from flowsim.scenario.sampling import member_values
-    from flowsim.uncertainty.runner import _arrivals, _batch
+    from flowsim.uncertainty.runner import _batch
 
     values = member_values(short.params, (), np.empty((1, 0)))
-    plan = solver.plan(_batch(short, values, 3, _arrivals(short))[0], HORIZON)
-    batch, _ = _batch(other, values, 3, _arrivals(other))
+    plan = solver.plan(_batch(short, values, 3, compile_arrivals(short))[0], HORIZON)
+    batch, _ = _batch(other, values, 3, compile_arrivals(other))
     with pytest.raises(flowsim.SolverError, match="other breakpoints"):
         solver.replay(batch, HORIZON, plan, lambda idx: None)
 

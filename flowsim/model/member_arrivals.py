@@ -22,7 +22,7 @@ from ..exceptions import ScheduleError
 from ..scenario.schedules import Pulse
 from .arrivals import CompiledArrivals, _complement, _intersect
 
-__all__ = ["MemberArrivals"]
+__all__ = ["MemberArrivals", "compile_arrivals"]
 
 
 class _Shared:
@@ -245,3 +245,24 @@ class MemberArrivals(CompiledArrivals):
         if len(out) > limit:
             out = sorted(np.asarray(out)[np.linspace(0, len(out) - 1, limit).astype(int)].tolist())
         return np.asarray(out, int)
+
+
+def compile_arrivals(scenario, member_arrivals=None) -> CompiledArrivals:
+    """The direct arrivals of ``scenario`` with its closures and diversion, ready for a batch.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    member_arrivals : sequence of mapping, optional
+        Each member's own schedules ``{host: (Schedule, ...)}`` (see
+        :meth:`MemberArrivals.build`); default the scenario's, shared by every member.
+
+    Returns
+    -------
+    CompiledArrivals or MemberArrivals
+    """
+    if member_arrivals is None:
+        return CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
+                                      scenario.diversion)
+    return MemberArrivals.build(scenario.hosts, member_arrivals, scenario.closures, scenario.start,
+                                scenario.diversion)

@@ -26,7 +26,7 @@ from ..exceptions import FlowsimError
 from ..model.arrivals import CompiledArrivals
 from ..model.batch import ModelBatch
 from ..model.layout import Layout
-from ..model.member_arrivals import MemberArrivals
+from ..model.member_arrivals import compile_arrivals
 from ..scenario.sampling import member_values, parse_vary, regime_values, scale_sample, unit_sample
 from ..scenario.specs import FLOW_PARAMETERS
 from ..solve.ensemble import EnsembleSolver, Projected
@@ -86,15 +86,6 @@ def _batch(scenario, values: dict, k: int, arrivals: CompiledArrivals):
     return batch, regimes
 
 
-def _arrivals(scenario, member_arrivals=None) -> CompiledArrivals:
-    """The scenario's arrivals shared by every member, or each member's own (``member_arrivals``)."""
-    if member_arrivals is None:
-        return CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
-                                      scenario.diversion)
-    return MemberArrivals.build(scenario.hosts, member_arrivals, scenario.closures, scenario.start,
-                                scenario.diversion)
-
-
 def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
     """Solve the members of one task and reduce them to kept series, summaries and scalars.
 
@@ -106,7 +97,7 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
     sc = task.scenario
     horizon = sc.horizon_days
     values = member_values(sc.params, task.dims, task.values)
-    batch, regimes = _batch(sc, values, task.k, _arrivals(sc, task.arrivals))
+    batch, regimes = _batch(sc, values, task.k, compile_arrivals(sc, task.arrivals))
     layout = batch.layout
     weights = [series_weights(layout, {n: v[n][..., None] for n in ECONOMY_PARAMETERS}, task.series)
                for _, v in regimes]
@@ -197,12 +188,11 @@ def _plan(scenario, dims, solver: EnsembleSolver, k_ref: int, member_arrivals=No
     if member_arrivals is not None:
         # every reference member with the arrivals of every representative member (the extremes of each
         # pulse field): the plan then meets the needs of the sharpest and the latest pulses too
-        picks = MemberArrivals.build(scenario.hosts, member_arrivals, scenario.closures, scenario.start,
-                                     scenario.diversion).representatives()
+        picks = compile_arrivals(scenario, member_arrivals).representatives()
         arrivals = [member_arrivals[i] for i in picks for _ in range(len(ref))]
         ref = np.tile(ref, (len(picks), 1))
     values = member_values(scenario.params, dims, ref)
-    batch, _ = _batch(scenario, values, k_ref, _arrivals(scenario, arrivals))
+    batch, _ = _batch(scenario, values, k_ref, compile_arrivals(scenario, arrivals))
     return solver.plan(batch, scenario.horizon_days)
 
 
