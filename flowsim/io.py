@@ -42,7 +42,6 @@ __all__ = [
     "scenario_json_text",
     "posterior_csv_text",
     "posterior_summary_csv_text",
-    "POSTERIOR_COLUMNS",
 ]
 
 
@@ -260,26 +259,24 @@ def residuals_csv_text(calibration) -> str:
     and initial predictions, error outside the bounds, relative error,
     whether it was fitted, line in the observations file).
     """
-    table = calibration.residuals
+    return _records_csv_text(calibration.residuals)
+
+
+def _records_csv_text(table) -> str:
+    """A :class:`~flowsim.datasets.RecordTable` as CSV: one column per field, one row per record."""
     return _csv_text(table.columns, ([_cell(getattr(r, c)) for c in table.columns] for r in table))
 
 
 def posterior_csv_text(sample) -> str:
     """``posterior.csv``: the kept samples, one row each (``step, walker, log_prob``, then every parameter)."""
-    steps = np.arange(sample.burn, sample.n_steps, sample.thin)
-    flat = sample.samples()
-    log_prob = sample.log_prob[sample.burn::sample.thin]
-    rows = ([int(step), w, repr(float(log_prob[i, w])), *map(repr, flat[i * sample.n_walkers + w].tolist())]
-            for i, step in enumerate(steps) for w in range(sample.n_walkers))
-    return _csv_text(("step", "walker", "log_prob", *sample.labels), rows)
-
-
-#: Columns of ``posterior_summary.csv``.
-POSTERIOR_COLUMNS = ("name", "unit", "median", "mean", "sd", "ci_low", "ci_high", "least_squares", "tau")
+    columns = sample.sample_columns()
+    values = [[int(x) for x in v] if name in ("step", "walker") else [repr(float(x)) for x in v]
+              for name, v in columns.items()]
+    return _csv_text(list(columns), zip(*values))
 
 
 def posterior_summary_csv_text(sample) -> str:
-    """``posterior_summary.csv``: per parameter the median, mean, sd, 95% credible interval, least-squares value
-    and integrated autocorrelation time (steps)."""
-    rows = ([_cell(getattr(e, c)) for c in POSTERIOR_COLUMNS] for e in sample.estimate_table())
-    return _csv_text(POSTERIOR_COLUMNS, rows)
+    """``posterior_summary.csv``: per parameter (the fields of :class:`~flowsim.calibration.PosteriorEstimate`)
+    the median, mean, sd, 95% credible interval, least-squares value and integrated autocorrelation time
+    (steps)."""
+    return _records_csv_text(sample.estimate_table())

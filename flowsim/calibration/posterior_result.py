@@ -157,17 +157,23 @@ class PosteriorSample:
         return RecordTable(rows, title=f"posterior ({100 * level:g}% credible intervals)",
                            display=("name", "unit", "median", "ci_low", "ci_high", "least_squares", "tau"))
 
-    def to_dataframe(self):
-        """The kept samples as a pandas DataFrame: ``step``, ``walker``, ``log_prob`` and one column per parameter."""
-        from ..results import _import_pandas
+    def sample_columns(self) -> dict[str, np.ndarray]:
+        """The kept samples by column: ``step``, ``walker``, ``log_prob``, then one per parameter (natural units).
 
-        pd = _import_pandas()
+        Rows are in the order of :meth:`samples` (step by step, walkers within a step).
+        """
         steps = np.arange(self.burn, self.n_steps, self.thin)
         step, walker = np.meshgrid(steps, np.arange(self.n_walkers), indexing="ij")
         data = {"step": step.ravel(), "walker": walker.ravel(),
                 "log_prob": self.log_prob[self.burn::self.thin].ravel()}
         data.update(zip(self.labels, self.samples().T))
-        return pd.DataFrame(data)
+        return data
+
+    def to_dataframe(self):
+        """The kept samples as a pandas DataFrame (the columns of :meth:`sample_columns`)."""
+        from ..results import _import_pandas
+
+        return _import_pandas().DataFrame(self.sample_columns())
 
     # ------------------------------------------------------------ ensembles
     def member_inputs(self, draws: np.ndarray, scenario=None):
