@@ -90,9 +90,9 @@ class PlainRHS:
         entries = self.arrivals.rate(self.time(t), self.is_open) + self.P_in @ out
         dY = np.empty((H, k + 7))
         dY[:, 0] = entries - self.s * T
-        dY[:, 1] = self.to_S * T - hazard * S[:, 0]
+        dY[:, 1] = self.to_S * T + v["nu_R"] * R - hazard * S[:, 0]
         dY[:, 2:k + 1] = self.g[:, None] * S[:, :-1] - hazard[:, None] * S[:, 1:]
-        dY[:, k + 1] = self.to_R * T - v["lam_R"] * R
+        dY[:, k + 1] = self.to_R * T - (v["lam_R"] + v["nu_R"]) * R
         dY[:, k + 2] = f * (v["phi_S"] * sum_S + U) - v["lam_E"] * E
         dY[:, k + 3] = self.g * S[:, -1] - (f + v["lam_U"]) * U
         dY[:, k + 4] = self.back * T + (1.0 - v["q_out"]) * D
@@ -137,6 +137,8 @@ class MatrixRHS(PlainRHS):
                 A[c, c] -= lam
                 A[ret, c] += (1.0 - q) * lam
                 A[out, c] += q * lam
+            A[R, R] -= v["nu_R"][h]                                   # remote workers back on savings (v2)
+            A[S[0], R] += v["nu_R"][h]
             B[E, U] += 1.0
             B[U, U] -= 1.0
         self.A, self.B = A, B

@@ -16,7 +16,8 @@ from . import datasets
 from ._version import __version__
 from .analysis.background import BackgroundTraffic
 from .analysis.constraints import ObservationModel
-from .analysis.economy import CHANNELS, ECONOMY_VARIABLES
+from .analysis.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
+from .analysis.summary import STATUSES, SUMMARY_FIELDS
 from .analysis.observations import QUANTITIES, register_quantity
 from .calibration import (
     CalibrationResult,
@@ -30,6 +31,7 @@ from .calibration import (
 from .datasets import Observation, load_observations
 from .exceptions import (
     CalibrationError,
+    FlowsimDeprecationWarning,
     FlowsimError,
     ObservationError,
     OutputError,
@@ -89,6 +91,10 @@ __all__ = [
     "HOST_NAMES",
     "CHANNELS",
     "ECONOMY_VARIABLES",
+    "BALANCES",
+    "ACCOUNTS",
+    "STATUSES",
+    "SUMMARY_FIELDS",
     "SOLVERS",
     "datasets",
     "Observation",
@@ -113,4 +119,5 @@ __all__ = [
     "ResultFileError",
     "ObservationError",
     "CalibrationError",
+    "FlowsimDeprecationWarning",
 ]

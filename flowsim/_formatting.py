@@ -112,7 +112,7 @@ def summary_text(table) -> str:
 
 def summary_html(table) -> str:
     """A :class:`SummaryTable` as an escaped HTML table."""
-    return _html_table(table.columns, _summary_rows(table), caption="flowsim per-host summary")
+    return _html_table(table.columns, _summary_rows(table), caption="flowsim summary per host and balance")
 
 
 # -------------------------------------------------------------------- result
@@ -130,31 +130,76 @@ def _result_head(result) -> list[str]:
     ]
 
 
+#: Short words for a balance's status where no sustained crossover date can be shown.
+_STATUS_SHORT = {"never_negative": "never<0", "never_positive": "never>0", "censored": "censored", "dip": "dip",
+                 "turns_positive": "turns>0", "zero": "zero"}
+
+
+def _million(x) -> str:
+    return "-" if x is None else f"{x / 1e6:,.1f}"
+
+
+def accounts_rows(result, member: int = 0) -> tuple[list, list]:
+    """Header and rows of the per-host accounts overview: PV of each balance, sustained crossovers."""
+    table = result.summary("all", member)
+    header = ["host", "peak N", "inflow PV", "value_add PV", "fiscal PV", "fiscal turns", "resid. PV",
+              "resid. turns", "net(v1) PV"]
+    rows = []
+    for host in result.hosts:
+        cells = {b: table[host, b] for b in table.balances}
+
+        def turns(b, cells=cells):
+            row = cells[b]
+            date = row["sustained_crossover_date"]
+            return date.isoformat() if date is not None else _STATUS_SHORT.get(row["status"], row["status"])
+
+        rows.append([host, format_value(cells["net"]["peak_present"]), _million(cells["inflow"]["pv_usd"]),
+                     _million(cells["value_added"]["pv_usd"]), _million(cells["fiscal"]["pv_usd"]), turns("fiscal"),
+                     _million(cells["residents"]["pv_usd"]), turns("residents"), _million(cells["net"]["pv_usd"])])
+    return header, rows
+
+
+def accounts_text(result, member: int = 0) -> str:
+    """Per host: peak present, PV of each balance (USD million) and when fiscal and residents turn (<= 100 columns)."""
+    header, rows = accounts_rows(result, member)
+    d_x = int(result.params[member].get("D_x"))
+    note = "\n".join([
+        "PV: present value, USD million. turns: the sustained crossover date (negative for",
+        f"{d_x} days or more after a gain), else the status: never<0 never negative; never>0 a cost",
+        "from the start; dip: crossed back; censored: negative at the horizon, for fewer days;",
+        "turns>0: a cost that turns into a gain. The accounts are views of the same flows: never",
+        "add them. Every figure per host and balance: summary.csv, or Result.summary('all').",
+    ])
+    return _text_table(header, rows) + "\n" + note
+
+
 def result_text(result) -> str:
-    """Header lines and the summary table of member 0."""
-    return "\n".join(_result_head(result)) + "\n\n" + summary_text(result.summary(0))
+    """Header lines and the accounts overview of member 0."""
+    return "\n".join(_result_head(result)) + "\n\n" + accounts_text(result, 0)
 
 
 def result_html(result) -> str:
-    """Escaped HTML: header list and the summary table of member 0."""
+    """Escaped HTML: header list and the accounts overview of member 0."""
     items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in _result_head(result)[1:])
     title = html.escape(_result_head(result)[0])
-    table = summary_html(result.summary(0))
+    header, rows = accounts_rows(result, 0)
+    table = _html_table(header, rows, caption="flowsim accounts per host (PV in USD million; 'turns': sustained "
+                                              "crossover date or status)")
     return f"<div class='flowsim-result'><strong>{title}</strong><ul>{items}</ul>{table}</div>"
 
 
 # ---------------------------------------------------------------- comparison
 #: Printed columns of a comparison: figure -> (header, unit shown, scale).
 _COMPARE_COLUMNS = {
+    "status": ("status", "", 1.0),
     "peak_present": ("peak_present", "people", 1.0),
-    "peak_boost_usd_per_day": ("peak_boost", "kUSD/day", 1e-3),
-    "peak_boost_date": ("peak_boost_date", "days", 1.0),
+    "peak_usd_per_day": ("peak", "kUSD/day", 1e-3),
     "crossover_date": ("crossover", "days", 1.0),
+    "sustained_crossover_date": ("sustained", "days", 1.0),
     "breakeven_date": ("breakeven", "days", 1.0),
-    "cum_net_usd": ("cum_net", "MUSD", 1e-6),
-    "pv_net_usd": ("pv_net", "MUSD", 1e-6),
-    "short_term_net_usd_per_day": ("net_0-89d", "kUSD/day", 1e-3),
-    "long_term_net_usd_per_day": ("net_366d+", "kUSD/day", 1e-3),
+    "pv_usd": ("pv", "MUSD", 1e-6),
+    "short_term_usd_per_day": ("0-89d", "kUSD/day", 1e-3),
+    "long_term_usd_per_day": ("366d+", "kUSD/day", 1e-3),
 }
 
 
@@ -173,6 +218,9 @@ def _difference_cell(d) -> str:
     header, unit, scale = _COMPARE_COLUMNS[d.figure]
     if d.reference is None and d.value is None:
         return "none"          # the event occurs in neither run
+    if d.figure == "status":
+        short = {**_STATUS_SHORT, "sustained": "sustained"}
+        return "same" if d.difference == 0 else f"{short.get(d.reference, d.reference)}->{short.get(d.value, d.value)}"
     if d.difference is None:
         return f"{format_value(d.reference)}->{format_value(d.value)}".replace("-->", "->")
     return _signed(d.difference * scale, unit)
@@ -181,7 +229,7 @@ def _difference_cell(d) -> str:
 def comparison_text(differences) -> str:
     """Differences of :func:`~flowsim.analysis.compare.compare_results` as text tables.
 
-    One table per compared scenario: a row per host, a column per summary
+    One table per compared scenario: a row per host and balance, a column per summary
     figure (value - reference at the column's precision, ``~0`` when a
     non-zero difference rounds to 0; dates in days; ``none`` when the event
     occurs in neither run, ``a->b`` when it occurs in only one, ``-`` standing
@@ -192,12 +240,13 @@ def comparison_text(differences) -> str:
     for name in scenarios:
         rows = [d for d in differences if d.scenario == name]
         ref = rows[0].reference_scenario if rows else ""
-        hosts = list(dict.fromkeys(d.host for d in rows))
-        header = ["host", *[h for h, _, _ in _COMPARE_COLUMNS.values()]]
-        table = [["", *[u for _, u, _ in _COMPARE_COLUMNS.values()]]]
-        for host in hosts:
-            cells = {d.figure: _difference_cell(d) for d in rows if d.host == host}
-            table.append([host, *[cells.get(f, "") for f in _COMPARE_COLUMNS]])
+        keys = list(dict.fromkeys((d.host, d.balance) for d in rows))
+        header = ["host", "balance", *[h for h, _, _ in _COMPARE_COLUMNS.values()]]
+        table = [["", "", *[u for _, u, _ in _COMPARE_COLUMNS.values()]]]
+        for host, balance in keys:
+            cells = {d.figure: _difference_cell(d) for d in rows
+                     if (d.host, d.balance) == (host, balance) and d.figure in _COMPARE_COLUMNS}
+            table.append([host, balance, *[cells.get(f, "") for f in _COMPARE_COLUMNS]])
         blocks.append(f"{name} minus {ref}\n" + _text_table(header, table))
     return "\n\n".join(blocks)
 

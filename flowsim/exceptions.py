@@ -18,6 +18,7 @@ __all__ = [
     "ResultFileError",
     "ObservationError",
     "CalibrationError",
+    "FlowsimDeprecationWarning",
 ]
 
 
@@ -55,3 +56,7 @@ class ObservationError(FlowsimError):
 
 class CalibrationError(FlowsimError):
     """A calibration cannot be set up (unknown or unfittable parameter, no observations...)."""
+
+
+class FlowsimDeprecationWarning(FutureWarning):
+    """A deprecated input was read and converted (shown to users by default, unlike DeprecationWarning)."""

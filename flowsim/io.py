@@ -123,8 +123,8 @@ def _csv_text(header, rows) -> str:
 
 
 def summary_csv_text(result, member: int = 0) -> str:
-    """``summary.csv``: one row per host; empty cells where a date does not occur."""
-    table = result.summary(member)
+    """``summary.csv``: one row per host and balance; empty cells where a date does not occur."""
+    table = result.summary("all", member)
     return _csv_text(table.columns, ([_cell(row[c]) for c in table.columns] for row in table.rows))
 
 
@@ -166,19 +166,19 @@ def scenario_json_text(scenario, solver: dict | None = None) -> str:
 
 
 #: Columns of ``comparison.csv``.
-COMPARISON_COLUMNS = ("scenario", "reference_scenario", "host", "figure", "reference", "value", "difference",
+COMPARISON_COLUMNS = ("scenario", "reference_scenario", "host", "balance", "figure", "reference", "value", "difference",
                       "unit", "note")
 
 
 def comparison_csv_text(differences) -> str:
-    """``comparison.csv``: one row per compared scenario, host and summary figure.
+    """``comparison.csv``: one row per compared scenario, host, balance and summary figure.
 
     ``reference`` and ``value`` are the figure in the reference and the
     compared scenario (dates ISO, empty when the event does not occur);
     ``difference`` is ``value - reference`` in ``unit`` (days for dates),
     empty when only one side has a value (``note`` says which).
     """
-    rows = ([d.scenario, d.reference_scenario, d.host, d.figure, _cell(d.reference), _cell(d.value),
+    rows = ([d.scenario, d.reference_scenario, d.host, d.balance, d.figure, _cell(d.reference), _cell(d.value),
              _cell(d.difference), d.unit, d.note] for d in differences)
     return _csv_text(COMPARISON_COLUMNS, rows)
 

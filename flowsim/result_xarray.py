@@ -13,8 +13,8 @@ import numpy as np
 
 from ._atomic import atomic_path
 from ._version import __version__
-from .analysis.economy import ECONOMY_UNITS
-from .analysis.summary import SUMMARY_FIELDS
+from .analysis.economy import BALANCES, ECONOMY_UNITS
+from .analysis.summary import STATUSES, SUMMARY_FIELDS, summary_key
 from .exceptions import OutputError
 
 __all__ = ["to_xarray", "to_netcdf"]
@@ -57,7 +57,8 @@ def to_xarray(result):
         "states": (("member", "host", "compartment", "date"), result.states,
                    {"units": "people", "long_name": "people per compartment (In: cumulative entries)"}),
         "economy": (("member", "host", "variable", "date"), result.economy,
-                    {"units": "USD/day (net_share_gdp: 1)", "long_name": "economy channels, boost, burden, net",
+                    {"units": "USD/day (rent_rise and *_share_gdp: 1)",
+                     "long_name": "money brought in, rent rise, channels, boost, burden, net, fiscal, accounts",
                      "units_by_variable": json.dumps({v: ECONOMY_UNITS.get(v, "") for v in result.variables})}),
         "cumulative_arrivals": (("date", "host"), result.cumulative_arrivals,
                                 {"units": "people", "long_name": "exact integral of direct arrivals since the start"}),
@@ -65,15 +66,23 @@ def to_xarray(result):
     if result.realised_arrivals is not None:
         data["realised_arrivals"] = (("member", "date", "host"), result.realised_arrivals,
                                      {"units": "people", "long_name": "direct arrivals drawn since the start"})
-    for name, arr in result.summary_arrays.items():
-        unit = SUMMARY_FIELDS.get(name, "")
-        attrs = {"units": "day index (-1: none)" if unit == "day" else unit}
-        data[f"summary_{name}"] = (("member", "host"), np.asarray(arr), attrs)
+    for name, field in SUMMARY_FIELDS.items():
+        attrs = {"units": "day index (-1: none)" if field.kind == "day" else field.unit,
+                 "long_name": field.description}
+        if field.kind == "status":
+            attrs = {"flag_values": list(range(len(STATUSES))), "flag_meanings": " ".join(STATUSES),
+                     "long_name": field.description}
+        if field.scope == "host":
+            data[f"summary_{name}"] = (("member", "host"), np.asarray(result.summary_arrays[name]), attrs)
+        else:
+            arr = np.stack([result.summary_arrays[summary_key(name, b)] for b in BALANCES], axis=-1)
+            data[f"summary_{name}"] = (("member", "host", "balance"), arr, attrs)
     coords = {
         "member": np.arange(result.n_members),
         "host": list(result.hosts),
         "compartment": list(result.compartments),
         "variable": list(result.variables),
+        "balance": list(BALANCES),
         "date": result.dates.astype("datetime64[ns]"),
     }
     attrs = {

@@ -18,36 +18,29 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import did_you_mean
-from .analysis.summary import SUMMARY_FIELDS
+from .analysis.economy import BALANCES
+from .analysis.summary import BALANCE_FIELDS, DEFAULT_BALANCE, STATUSES, SUMMARY_COLUMNS, SUMMARY_FIELDS, summary_key
 from .exceptions import FlowsimError
 from .model.layout import Layout
 
 __all__ = ["Result", "SummaryTable", "SUMMARY_COLUMNS"]
 
-#: Columns of the per-host summary table, in order, with units.
-SUMMARY_COLUMNS = {
-    "host": "",
-    "peak_present": "people",
-    "peak_boost_usd_per_day": "USD/day",
-    "peak_boost_date": "date",
-    "crossover_date": "date",
-    "breakeven_date": "date",
-    "cum_net_usd": "USD",
-    "pv_net_usd": "USD",
-    "short_term_net_usd_per_day": "USD/day",
-    "long_term_net_usd_per_day": "USD/day",
-}
-
-
 @dataclass(frozen=True, eq=False)
 class SummaryTable:
-    """Per-host summary of one member: one row per host.
+    """Summary figures of one member: one row per host and balance.
 
     Attributes
     ----------
     rows : list of dict
-        Keys of :data:`SUMMARY_COLUMNS`; dates are :class:`datetime.date` or
-        None when the event does not occur; money in USD or USD/day.
+        Keys of :data:`~flowsim.analysis.summary.SUMMARY_COLUMNS`; dates are
+        :class:`datetime.date` or None when the event does not occur; money in
+        USD or USD/day; ``status`` one of
+        :data:`~flowsim.analysis.summary.STATUSES`.
+
+    Examples
+    --------
+    ``table["KAZ"]`` is a host's row when the table holds one balance;
+    ``table["KAZ", "fiscal"]`` always works.
     """
 
     rows: list
@@ -56,16 +49,31 @@ class SummaryTable:
     def columns(self) -> tuple[str, ...]:
         return tuple(SUMMARY_COLUMNS)
 
-    def __getitem__(self, host: str) -> dict:
+    @property
+    def balances(self) -> tuple[str, ...]:
+        """The balances in this table, in order."""
+        return tuple(dict.fromkeys(row["balance"] for row in self.rows))
+
+    def __getitem__(self, key) -> dict:
+        host, balance = key if isinstance(key, tuple) else (key, None)
+        if balance is None and len(self.balances) > 1:
+            raise FlowsimError(f"this summary holds several balances ({', '.join(self.balances)}): "
+                               f"ask for one row as table[{host!r}, 'residents'].")
         for row in self.rows:
-            if row["host"] == host:
+            if row["host"] == host and (balance is None or row["balance"] == balance):
                 return row
-        raise FlowsimError(f"host {host!r} is not in this summary ({', '.join(r['host'] for r in self.rows)}).")
+        hosts = list(dict.fromkeys(r["host"] for r in self.rows))
+        if host not in hosts:
+            fix = did_you_mean(str(host), hosts)
+            raise FlowsimError(f"host {host!r} is not in this summary ({', '.join(hosts)}).{fix}")
+        fix = did_you_mean(str(balance), self.balances)
+        raise FlowsimError(f"balance {balance!r} is not in this summary ({', '.join(self.balances)}).{fix}")
 
     def to_dataframe(self):
-        """The table as a :class:`pandas.DataFrame` indexed by host (needs pandas)."""
+        """The table as a :class:`pandas.DataFrame` indexed by host (and balance when it holds several)."""
         pd = _import_pandas()
-        return pd.DataFrame(self.rows).set_index("host")
+        index = ["host"] if len(self.balances) == 1 else ["host", "balance"]
+        return pd.DataFrame(self.rows, columns=list(self.columns)).set_index(index)
 
     def __repr__(self) -> str:
         from ._formatting import summary_text
@@ -245,24 +253,55 @@ class Result:
         return float(min(self.states.min(), 0.0) / total)
 
     # -------------------------------------------------------------- summary
-    def summary(self, member: int = 0) -> SummaryTable:
-        """Per-host summary figures of one member (see :data:`SUMMARY_COLUMNS`)."""
+    def summary(self, balance: str = DEFAULT_BALANCE, member: int = 0) -> SummaryTable:
+        """Summary figures of one member per host, for one balance or all.
+
+        Parameters
+        ----------
+        balance : str
+            One of :data:`~flowsim.analysis.economy.BALANCES` (default
+            ``"residents"``: what the host's residents gain or lose, the
+            account that answers "boost or burden, for the host"), or
+            ``"all"`` for every balance (the rows of ``summary.csv``).
+        member : int
+            Member index.
+
+        Returns
+        -------
+        SummaryTable
+            One row per host (and balance), columns
+            :data:`~flowsim.analysis.summary.SUMMARY_COLUMNS`.
+
+        Examples
+        --------
+        >>> import flowsim
+        >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
+        >>> res.summary("fiscal")["KAZ"]["status"] in flowsim.STATUSES
+        True
+        """
+        if isinstance(balance, int) and not isinstance(balance, bool):      # v1: summary(member)
+            balance, member = DEFAULT_BALANCE, balance
+        if balance == "all":
+            balances = BALANCES
+        elif balance in BALANCES:
+            balances = (balance,)
+        else:
+            fix = did_you_mean(str(balance), (*BALANCES, "all"))
+            raise FlowsimError(f"unknown balance {balance!r}; known: {', '.join(BALANCES)}, or 'all'.{fix}")
         m = self._member(member)
         rows = []
         for h, host in enumerate(self.hosts):
-            a = {name: self.summary_arrays[name][m, h] for name in SUMMARY_FIELDS}
-            rows.append({
-                "host": host,
-                "peak_present": float(a["peak_present"]),
-                "peak_boost_usd_per_day": float(a["peak_boost_usd_per_day"]),
-                "peak_boost_date": self.date_of(a["peak_boost_day"]),
-                "crossover_date": self.date_of(a["crossover_day"]),
-                "breakeven_date": self.date_of(a["breakeven_day"]),
-                "cum_net_usd": float(a["cum_net_usd"]),
-                "pv_net_usd": float(a["pv_net_usd"]),
-                "short_term_net_usd_per_day": _none_if_nan(a["short_term_net_usd_per_day"]),
-                "long_term_net_usd_per_day": _none_if_nan(a["long_term_net_usd_per_day"]),
-            })
+            for b in balances:
+                row = {"host": host, "balance": b, "peak_present": float(self.summary_arrays["peak_present"][m, h])}
+                for name in BALANCE_FIELDS:
+                    value, field = self.summary_arrays[summary_key(name, b)][m, h], SUMMARY_FIELDS[name]
+                    if field.kind == "status":
+                        row[name] = STATUSES[int(value)]
+                    elif field.kind == "day":
+                        row[field.column] = self.date_of(value)
+                    else:
+                        row[name] = _none_if_nan(value)
+                rows.append({c: row[c] for c in SUMMARY_COLUMNS})
         return SummaryTable(rows)
 
     def date_of(self, day) -> _dt.date | None:

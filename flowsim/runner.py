@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis.economy import ECONOMY_VARIABLES, economy_arrays, economy_series
+from .analysis.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
 from .analysis.summary import summary_arrays
 from .exceptions import FlowsimError
 from .model.batch import ModelBatch
@@ -87,7 +87,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
     if realised is None and compiled.per_member:
         realised = np.ascontiguousarray(np.moveaxis(cumulative, -1, 0))
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
-    summ = summary_arrays(present, econ[:, :, names.index("boost")], econ[:, :, names.index("net")], r)
+    D_x = np.array([[int(p.get("D_x"))] * len(scenario.hosts) for p in params])
+    summ = summary_arrays(present, {b: econ[:, :, names.index(b)] for b in BALANCES}, r, D_x)
     return Result(
         scenario=scenario,
         params=tuple(params),

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-from ..results import SUMMARY_COLUMNS
+from .summary import SUMMARY_COLUMNS
 
 __all__ = ["COMPARED_FIGURES", "Difference", "compare_results", "all_zero"]
 
-#: Summary figures compared, with their units (dates: days).
-COMPARED_FIGURES = {name: unit for name, unit in SUMMARY_COLUMNS.items() if name != "host"}
+#: Summary figures compared per host and balance, with their units (dates: days; ``status``: same or changed).
+COMPARED_FIGURES = {name: unit for name, unit in SUMMARY_COLUMNS.items() if name not in ("host", "balance")}
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,19 @@ class Difference:
     ----------
     scenario, reference_scenario : str
         Names of the compared and the reference scenario.
-    host, figure, unit : str
-        Host code, summary figure (:data:`COMPARED_FIGURES`) and its unit.
+    host, balance, figure, unit : str
+        Host code, balance, summary figure (:data:`COMPARED_FIGURES`) and its unit.
     reference, value : float, date or None
         The figure in the reference and in the scenario (None: does not occur).
     difference : float or None
         ``value - reference`` (unit of the figure; days for dates); 0 when both
-        are None; None when only one is.
+        are None or a status is the same; None when only one is, or a status changed.
     """
 
     scenario: str
     reference_scenario: str
     host: str
+    balance: str
     figure: str
     unit: str
     reference: object
@@ -51,6 +52,8 @@ class Difference:
         """``""``, or which side has no value when only one does."""
         if self.difference is not None:
             return ""
+        if self.figure == "status":
+            return "status changed"
         return f"only in {self.reference_scenario}" if self.value is None else f"only in {self.scenario}"
 
 
@@ -59,6 +62,8 @@ def _difference(ref, value):
         return 0.0
     if ref is None or value is None:
         return None
+    if isinstance(ref, str):
+        return 0.0 if ref == value else None
     if isinstance(ref, _dt.date):
         return float((value - ref).days)
     return float(value) - float(ref)
@@ -79,22 +84,22 @@ def compare_results(results, names=None, member: int = 0) -> list[Difference]:
     Returns
     -------
     list of Difference
-        Ordered by scenario, host (the reference's order), figure. Hosts
-        missing from a scenario are reported with value None.
+        Ordered by scenario, host (the reference's order), balance, figure.
+        Hosts missing from a scenario are reported with value None.
     """
     results = list(results)
     names = [r.scenario.name for r in results] if names is None else list(names)
-    ref = results[0].summary(member)
+    ref = results[0].summary("all", member)
     out = []
     for res, name in zip(results[1:], names[1:]):
-        table = res.summary(member)
-        hosts = {row["host"] for row in table.rows}
+        table = res.summary("all", member)
+        rows = {(row["host"], row["balance"]): row for row in table.rows}
         for row in ref.rows:
-            host = row["host"]
-            other = table[host] if host in hosts else {}
+            host, balance = row["host"], row["balance"]
+            other = rows.get((host, balance), {})
             for figure, unit in COMPARED_FIGURES.items():
                 a, b = row[figure], other.get(figure)
-                out.append(Difference(name, names[0], host, figure, "days" if unit == "date" else unit,
+                out.append(Difference(name, names[0], host, balance, figure, "days" if unit == "date" else unit,
                                       a, b, _difference(a, b)))
     return out
 

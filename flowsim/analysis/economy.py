@@ -1,7 +1,10 @@
-"""The economic layer of MODEL.md ("Economy of host h").
+"""The economic layer of MODEL.md v2 ("Economy of host h").
 
 Pure functions from compartment trajectories and economy parameters to the
-channel series (USD/day) and the derived ``boost``, ``burden`` and ``net``.
+series of MODEL.md: the money brought in (``inflow``), the rent rise, v1's six
+channels with ``boost``, ``burden`` and ``net``, the fiscal revenue and cost,
+and the three accounts (``value_added``, ``fiscal``, ``residents``), each
+balance also as a share of daily GDP.
 """
 
 from __future__ import annotations
@@ -11,23 +14,60 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import FlowsimError
 from ..model.layout import Layout
+from ..scenario.specs import ECONOMY_PARAMETERS
 
 __all__ = [
-    "CHANNELS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "ECONOMY_PARAMETERS", "economy_series", "economy_arrays",
+    "CHANNELS", "BALANCES", "ACCOUNTS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "ECONOMY_DESCRIPTIONS",
+    "ECONOMY_PARAMETERS", "economy_series", "economy_arrays",
     "series_names", "series_weights",
 ]
 
 #: The six channels, in MODEL.md order.
 CHANNELS = ("spending", "work", "public", "support", "displacement", "rent")
 
-#: Every economy variable a result carries, in order.
-ECONOMY_VARIABLES = (*CHANNELS, "boost", "burden", "net", "net_share_gdp")
+#: The balances of MODEL.md v2 that carry summaries: the money brought in, the three accounts, v1's net.
+BALANCES = ("inflow", "value_added", "fiscal", "residents", "net")
+
+#: The three accounts of MODEL.md v2 (views of the same flows: never add them together).
+ACCOUNTS = ("value_added", "fiscal", "residents")
+
+#: Every economy variable a result carries, in order: v1's first (unchanged), then v2's.
+ECONOMY_VARIABLES = (
+    *CHANNELS, "boost", "burden", "net", "net_share_gdp",
+    "inflow", "rent_rise", "fiscal_revenue", "fiscal_cost", *ACCOUNTS,
+    "inflow_share_gdp", *(f"{a}_share_gdp" for a in ACCOUNTS),
+)
 
 #: Units of the economy variables.
-ECONOMY_UNITS = {name: "USD/day" for name in ECONOMY_VARIABLES} | {"net_share_gdp": "1 (share of daily GDP)"}
+ECONOMY_UNITS = ({name: "USD/day" for name in ECONOMY_VARIABLES}
+                 | {name: "1 (share of daily GDP)" for name in ECONOMY_VARIABLES if name.endswith("_share_gdp")}
+                 | {"rent_rise": "1 (relative rise of main-city rents)"})
 
+#: One-line meaning of each economy variable (figure titles, docs, the xarray attributes).
+ECONOMY_DESCRIPTIONS = {
+    "spending": "host value added of foreign-funded demand (m * inflow)",
+    "work": "output (= wages) of employed migrants",
+    "public": "public services used",
+    "support": "support to the unemployed",
+    "displacement": "local output and wages displaced",
+    "rent": "extra rent paid by local renters",
+    "boost": "spending + work",
+    "burden": "public + support + displacement + rent",
+    "net": "net impact indicator (v1): boost - burden",
+    "net_share_gdp": "net impact indicator (v1) / daily GDP",
+    "inflow": "money brought in: foreign-funded spending",
+    "rent_rise": "relative rise of main-city rents",
+    "fiscal_revenue": "taxes from migrants' spending, wages and remote work",
+    "fiscal_cost": "public services and support",
+    "value_added": "contribution to host GDP",
+    "fiscal": "public budget balance: fiscal_revenue - fiscal_cost",
+    "residents": "what the host's residents gain or lose",
+    "inflow_share_gdp": "inflow / daily GDP",
+    "value_added_share_gdp": "value_added / daily GDP",
+    "fiscal_share_gdp": "fiscal / daily GDP",
+    "residents_share_gdp": "residents / daily GDP",
+}
 
-ECONOMY_PARAMETERS = ("c_T", "c_S", "c_R", "m", "w", "pi", "delta", "g_pub", "b_U", "L", "Hs", "hR", "eps", "gdp")
 
 
 def economy_arrays(regimes, t) -> dict:
@@ -62,7 +102,7 @@ def economy_arrays(regimes, t) -> dict:
 
 
 def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray:
-    """Channel, boost, burden and net series of every host.
+    """Every economy series of MODEL.md v2 for every host.
 
     Parameters
     ----------
@@ -71,15 +111,32 @@ def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray
     layout : Layout
         Compartment positions.
     econ : dict of str to ndarray (M, H, 1) or (M, H, D)
-        Economy parameters (``c_T``, ``c_S``, ``c_R``, ``m``, ``w``, ``pi``,
-        ``delta``, ``g_pub``, ``b_U``, ``L``, ``Hs``, ``hR``, ``eps``, ``gdp``),
-        constant or per day (see :func:`economy_arrays`).
+        Economy parameters (:data:`ECONOMY_PARAMETERS`), constant or per day
+        (see :func:`economy_arrays`).
 
     Returns
     -------
     ndarray, shape (M, H, V, D)
-        Variables in :data:`ECONOMY_VARIABLES` order; all in USD/day except
-        ``net_share_gdp`` (net divided by daily GDP, ``gdp / 365``).
+        Variables in :data:`ECONOMY_VARIABLES` order, units in
+        :data:`ECONOMY_UNITS`: USD/day, except ``rent_rise`` (relative) and
+        the ``*_share_gdp`` series (divided by daily GDP, ``gdp / 365``).
+
+    Notes
+    -----
+    With ``theta = tau_w + tau_c * (1 - tau_w)`` (taxes per USD of a local
+    wage spent in the host)::
+
+        inflow         = c_T*T + c_S*S + c_R*R
+        rent_rise      = eps*hR*N/Hs
+        value_added    = m*inflow + (pi - delta)*w*E
+        fiscal_revenue = tau_c*inflow + theta*(pi - delta)*w*E + tax_R*R
+        fiscal_cost    = g_pub*N + b_U*U
+        fiscal         = fiscal_revenue - fiscal_cost
+        residents      = m*inflow + theta*pi*w*E + tax_R*R - delta*w*E - g_pub*N - b_U*U
+
+    and v1's channels ``spending = m*inflow``, ``work = pi*w*E``,
+    ``public = g_pub*N``, ``support = b_U*U``, ``displacement = delta*w*E``,
+    ``rent = eps*rd*hR*N`` with ``net = boost - burden``.
 
     Examples
     --------
@@ -92,17 +149,32 @@ def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray
     R, E, U = states[:, :, layout.R], states[:, :, layout.E], states[:, :, layout.U]
     N = states[:, :, layout.present].sum(axis=2)
 
-    spending = p["m"] * (p["c_T"] * T + p["c_S"] * S + p["c_R"] * R)
-    work = p["pi"] * p["w"] * E
+    inflow = p["c_T"] * T + p["c_S"] * S + p["c_R"] * R
+    spending = p["m"] * inflow
+    wage_bill = p["w"] * E                                             # local wages of employed migrants
+    work = p["pi"] * wage_bill
     public = p["g_pub"] * N
     support = p["b_U"] * U
-    displacement = p["delta"] * p["w"] * E
-    rent = p["eps"] * p["L"] * p["hR"] * N / p["Hs"]
+    displacement = p["delta"] * wage_bill
+    rent = p["eps"] * p["rd"] * p["hR"] * N
     boost = spending + work
     burden = public + support + displacement + rent
     net = boost - burden
-    share = net / (p["gdp"] / 365.0)
-    return np.stack([spending, work, public, support, displacement, rent, boost, burden, net, share], axis=2)
+    daily_gdp = p["gdp"] / 365.0
+
+    theta = p["tau_w"] + p["tau_c"] * (1.0 - p["tau_w"])
+    remote_tax = p["tax_R"] * R
+    fiscal_revenue = p["tau_c"] * inflow + theta * (work - displacement) + remote_tax
+    fiscal_cost = public + support
+    value_added = spending + work - displacement
+    fiscal = fiscal_revenue - fiscal_cost
+    residents = spending + theta * work + remote_tax - displacement - fiscal_cost
+    rent_rise = p["eps"] * p["hR"] * N / p["Hs"]
+    return np.stack([
+        spending, work, public, support, displacement, rent, boost, burden, net, net / daily_gdp,
+        inflow, rent_rise, fiscal_revenue, fiscal_cost, value_added, fiscal, residents,
+        inflow / daily_gdp, value_added / daily_gdp, fiscal / daily_gdp, residents / daily_gdp,
+    ], axis=2)
 
 
 def series_names(layout: Layout) -> tuple[str, ...]:

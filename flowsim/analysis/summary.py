@@ -1,31 +1,159 @@
-"""Per-host summary figures of MODEL.md ("Reported per host").
+"""Summaries per host and balance (MODEL.md v2, "Summaries").
 
-All functions work on the daily grid ``t = 0..horizon`` and on arrays with any
-leading axes (members, hosts); days that do not occur are reported as ``-1``.
+Every summary is the same function applied to each balance (``inflow``,
+``value_added``, ``fiscal``, ``residents``, ``net``). All functions work on the
+daily grid ``t = 0..horizon`` and on arrays with any leading axes (members,
+hosts); days that do not occur are reported as ``-1``, statuses as codes into
+:data:`STATUSES`.
+
+One registry, :data:`SUMMARY_FIELDS`, names every summary figure with its unit
+and kind; tables, CSV files, comparisons, ensembles and the sensitivity
+analysis read it instead of listing columns of their own. A figure of a
+balance is addressed as ``"BALANCE.FIELD"`` (``"fiscal.pv_usd"``); host
+figures (``peak_present``) by their name.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .._validation import did_you_mean
+from ..exceptions import FlowsimError
+from .economy import BALANCES
+
 __all__ = [
-    "SHORT_TERM_DAYS",
-    "LONG_TERM_FROM",
-    "first_day",
-    "peak",
-    "crossover_day",
-    "cumulative",
-    "present_value",
-    "breakeven_day",
-    "window_mean",
-    "summary_arrays",
-    "SUMMARY_FIELDS",
+    "SHORT_TERM_DAYS", "LONG_TERM_FROM", "FADE_WINDOWS", "TOL_USD", "TOL_RELATIVE", "STATUSES", "DEFAULT_BALANCE",
+    "SummaryField", "SUMMARY_FIELDS", "HOST_FIELDS", "BALANCE_FIELDS", "SUMMARY_COLUMNS", "V1_ALIASES",
+    "summary_key", "resolve_summary_name", "summary_field",
+    "first_day", "peak", "signs", "crossover_day", "sustained_crossover_day", "status_codes", "cumulative",
+    "present_value", "breakeven_day", "window_mean", "fade_ratio", "balance_summary", "summary_arrays",
 ]
 
 #: Short-term window: days 0..89.
 SHORT_TERM_DAYS = 90
 #: Long-term window starts on day 366 and runs to the horizon.
 LONG_TERM_FROM = 366
+#: Fade ratio of ``inflow``: mean over days 365..729 / mean over days 0..364.
+FADE_WINDOWS = ((0, 365), (365, 730))
+#: A day is positive if ``x > tol`` and negative if ``x < -tol``, ``tol = max(TOL_USD, TOL_RELATIVE * max|x|)``.
+TOL_USD = 1.0
+TOL_RELATIVE = 1e-9
+#: Status of a balance, MODEL.md's words; arrays hold the index into this tuple.
+STATUSES = ("never_negative", "never_positive", "sustained", "censored", "dip", "turns_positive", "zero")
+#: The balance :meth:`Result.summary` shows by default: what the host's residents gain or lose (MODEL.md v2).
+DEFAULT_BALANCE = "residents"
+
+
+@dataclass(frozen=True)
+class SummaryField:
+    """One summary figure.
+
+    Attributes
+    ----------
+    name : str
+        Column name in ``summary.csv`` (``pv_usd``); days are stored as
+        ``*_day`` grid indices and shown as ``*_date`` columns.
+    unit : str
+        ``people``, ``USD``, ``USD/day``, ``day``, ``1`` or ``""`` (status).
+    kind : {"value", "day", "status"}
+        A number, a day of the grid (-1: does not occur), or a status code.
+    scope : {"host", "balance"}
+        One per host, or one per host and balance.
+    description : str
+        One-line meaning.
+    """
+
+    name: str
+    unit: str
+    kind: str
+    scope: str
+    description: str
+
+    @property
+    def column(self) -> str:
+        """The table column: ``*_day`` fields appear as ``*_date``."""
+        return self.name[:-4] + "_date" if self.kind == "day" else self.name
+
+
+_FIELDS = (
+    SummaryField("peak_present", "people", "value", "host", "largest present population N"),
+    SummaryField("peak_present_day", "day", "day", "host", "first day N reaches its peak"),
+    SummaryField("status", "", "status", "balance", "what the balance does: one of " + ", ".join(STATUSES)),
+    SummaryField("peak_usd_per_day", "USD/day", "value", "balance", "largest value of the balance"),
+    SummaryField("peak_day", "day", "day", "balance", "first day the peak is reached (none if the balance is zero)"),
+    SummaryField("crossover_day", "day", "day", "balance", "first negative day after a positive day"),
+    SummaryField("sustained_crossover_day", "day", "day", "balance",
+                 "first day after a positive day from which the balance stays negative for D_x days"),
+    SummaryField("breakeven_day", "day", "day", "balance",
+                 "first day the cumulative balance has the opposite sign of its first |C| > 1 USD"),
+    SummaryField("cumulative_usd", "USD", "value", "balance", "sum of the balance over the horizon"),
+    SummaryField("pv_usd", "USD", "value", "balance", "present value at the annual discount rate r"),
+    SummaryField("short_term_usd_per_day", "USD/day", "value", "balance", "mean over days 0..89"),
+    SummaryField("long_term_usd_per_day", "USD/day", "value", "balance", "mean over days 366..horizon"),
+    SummaryField("fade_ratio", "1", "value", "balance",
+                 "inflow only: mean over days 365..729 / mean over days 0..364"),
+)
+
+#: Every summary field by name, in the column order of ``summary.csv``.
+SUMMARY_FIELDS: dict[str, SummaryField] = {f.name: f for f in _FIELDS}
+#: Names of the fields with one value per host.
+HOST_FIELDS = tuple(f.name for f in _FIELDS if f.scope == "host")
+#: Names of the fields with one value per host and balance.
+BALANCE_FIELDS = tuple(f.name for f in _FIELDS if f.scope == "balance")
+
+#: Columns of a summary table (``summary.csv``): one row per host and balance, with units.
+SUMMARY_COLUMNS = {
+    "host": "", "balance": "", "status": "", "peak_present": "people",
+    **{SUMMARY_FIELDS[f].column: ("date" if SUMMARY_FIELDS[f].kind == "day" else SUMMARY_FIELDS[f].unit)
+       for f in BALANCE_FIELDS if f != "status"},
+}
+
+#: v1 names of the net summary figures, still accepted where a summary figure is named.
+V1_ALIASES = {
+    "pv_net_usd": "net.pv_usd",
+    "cum_net_usd": "net.cumulative_usd",
+    "crossover_day": "net.crossover_day",
+    "breakeven_day": "net.breakeven_day",
+    "short_term_net_usd_per_day": "net.short_term_usd_per_day",
+    "long_term_net_usd_per_day": "net.long_term_usd_per_day",
+}
+
+
+def summary_key(field: str, balance: str | None = None) -> str:
+    """The key of a summary figure: ``"BALANCE.FIELD"``, or the field's name for a host figure."""
+    return field if balance is None else f"{balance}.{field}"
+
+
+def _known_names() -> list[str]:
+    return [*HOST_FIELDS, *(summary_key(f, b) for b in BALANCES for f in BALANCE_FIELDS), *V1_ALIASES]
+
+
+def resolve_summary_name(name: str) -> str:
+    """The key of a named summary figure (v1 aliases resolved), or a :class:`FlowsimError` with suggestions.
+
+    Examples
+    --------
+    >>> resolve_summary_name("fiscal.pv_usd"), resolve_summary_name("pv_net_usd")
+    ('fiscal.pv_usd', 'net.pv_usd')
+    """
+    name = V1_ALIASES.get(name, name)
+    if name in HOST_FIELDS:
+        return name
+    balance, _, field = str(name).partition(".")
+    if balance in BALANCES and field in BALANCE_FIELDS:
+        return name
+    fix = did_you_mean(str(name), _known_names())
+    raise FlowsimError(f"unknown summary figure {name!r}; name one as BALANCE.FIELD with BALANCE in "
+                       f"{', '.join(BALANCES)} and FIELD in {', '.join(BALANCE_FIELDS)} (e.g. 'residents.pv_usd'), "
+                       f"or {', '.join(HOST_FIELDS)}.{fix}")
+
+
+def summary_field(key: str) -> SummaryField:
+    """The :class:`SummaryField` of a key (``"fiscal.pv_usd"`` -> ``pv_usd``)."""
+    key = resolve_summary_name(key)
+    return SUMMARY_FIELDS[key.partition(".")[2] or key]
 
 
 def first_day(mask: np.ndarray) -> np.ndarray:
@@ -41,23 +169,96 @@ def peak(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return series.max(axis=-1), series.argmax(axis=-1)
 
 
-def crossover_day(net: np.ndarray) -> np.ndarray:
-    """First day with ``net < 0`` after a day with ``net > 0`` (-1 if none)."""
-    was_positive = np.maximum.accumulate(net > 0, axis=-1)
-    before = np.concatenate([np.zeros_like(was_positive[..., :1]), was_positive[..., :-1]], axis=-1)
-    return first_day((net < 0) & before)
+def signs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative days: ``x > tol`` and ``x < -tol``, ``tol = max(1 USD/day, 1e-9 max|x|)``.
+
+    Solver residue (``|x| <= tol``) is neither.
+    """
+    x = np.asarray(x, float)
+    tol = np.maximum(TOL_USD, TOL_RELATIVE * np.abs(x).max(axis=-1, keepdims=True))
+    return x > tol, x < -tol
 
 
-def cumulative(net: np.ndarray) -> np.ndarray:
-    """``C(t) = sum_{u<=t} net(u)`` along the last axis (USD when net is USD/day)."""
-    return np.cumsum(net, axis=-1)
+def _after_positive(pos: np.ndarray) -> np.ndarray:
+    """Whether some earlier day (strictly before) is positive."""
+    was = np.maximum.accumulate(pos, axis=-1)
+    return np.concatenate([np.zeros_like(was[..., :1]), was[..., :-1]], axis=-1)
 
 
-def present_value(net: np.ndarray, r) -> np.ndarray:
-    """``sum_t net(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes."""
-    t = np.arange(net.shape[-1])
+def crossover_day(x: np.ndarray) -> np.ndarray:
+    """First negative day after a positive day (-1 if none), with :func:`signs`' tolerance."""
+    pos, neg = signs(x)
+    return first_day(neg & _after_positive(pos))
+
+
+def _negative_runs(neg: np.ndarray) -> np.ndarray:
+    """Length of the run of negative days starting at each day (0 on a day that is not negative)."""
+    D = neg.shape[-1]
+    days = np.arange(D)
+    stop = np.where(neg, D, days)                                       # a non-negative day stops a run
+    next_stop = np.minimum.accumulate(stop[..., ::-1], axis=-1)[..., ::-1]
+    return next_stop - days
+
+
+def sustained_crossover_day(x: np.ndarray, D_x) -> np.ndarray:
+    """First day ``t`` after a positive day with days ``t..t+D_x-1`` all negative, inside the horizon (-1 if none).
+
+    Parameters
+    ----------
+    x : ndarray (..., D)
+        A balance, USD/day.
+    D_x : int or ndarray
+        Days, broadcast over the leading axes.
+    """
+    pos, neg = signs(x)
+    runs = _negative_runs(neg)
+    return first_day(neg & _after_positive(pos) & (runs >= np.asarray(D_x)[..., None]))
+
+
+def status_codes(x: np.ndarray, D_x) -> np.ndarray:
+    """MODEL.md's status of each balance, as indices into :data:`STATUSES` (int8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [STATUSES[c] for c in status_codes(np.array([[5., -5, -5, 5], [5., 5, -5, -5]]), 2)]
+    ['sustained', 'sustained']
+    >>> [STATUSES[c] for c in status_codes(np.array([[5., -5, 5, 5], [5., 5, 5, -5]]), 2)]
+    ['dip', 'censored']
+    """
+    x = np.asarray(x, float)
+    pos, neg = signs(x)
+    after = _after_positive(pos)
+    runs = _negative_runs(neg)
+    cross = (neg & after).any(axis=-1)
+    sustained = (neg & after & (runs >= np.asarray(D_x)[..., None])).any(axis=-1)
+    D = x.shape[-1]
+    final_start = first_day(runs + np.arange(D) == D)                   # start of a negative run to the horizon
+    censored = (final_start >= 0) & np.take_along_axis(after, np.maximum(final_start, 0)[..., None], -1)[..., 0]
+    any_pos, any_neg = pos.any(axis=-1), neg.any(axis=-1)
+    code = np.full(x.shape[:-1], STATUSES.index("turns_positive"), dtype=np.int8)
+    for name, where in reversed((
+        ("zero", ~any_pos & ~any_neg),
+        ("never_negative", ~any_neg),
+        ("never_positive", ~any_pos),
+        ("sustained", sustained),
+        ("censored", censored),
+        ("dip", cross),
+    )):
+        code[where] = STATUSES.index(name)                                # the first matching rule wins
+    return code
+
+
+def cumulative(x: np.ndarray) -> np.ndarray:
+    """``C(t) = sum_{u<=t} x(u)`` along the last axis (USD when x is USD/day)."""
+    return np.cumsum(x, axis=-1)
+
+
+def present_value(x: np.ndarray, r) -> np.ndarray:
+    """``sum_t x(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes."""
+    t = np.arange(x.shape[-1])
     disc = (1.0 + np.asarray(r, float)[..., None]) ** (-t / 365.0)
-    return np.einsum("...d,...d->...", net, np.broadcast_to(disc, net.shape))
+    return np.einsum("...d,...d->...", x, np.broadcast_to(disc, x.shape))
 
 
 def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
@@ -66,7 +267,7 @@ def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
     Parameters
     ----------
     cum : ndarray
-        Cumulative net along the last axis, USD.
+        Cumulative balance along the last axis, USD.
     threshold : float
         USD; ``t0`` is the first day with ``|C(t0)| > threshold`` (MODEL.md: 1 USD).
     """
@@ -91,56 +292,77 @@ def window_mean(series: np.ndarray, start: int, stop: int | None) -> np.ndarray:
     return series[..., start:stop].mean(axis=-1)
 
 
-#: Names and units of the arrays :func:`summary_arrays` returns.
-SUMMARY_FIELDS = {
-    "peak_present": "people",
-    "peak_present_day": "day",
-    "peak_boost_usd_per_day": "USD/day",
-    "peak_boost_day": "day",
-    "crossover_day": "day",
-    "breakeven_day": "day",
-    "cum_net_usd": "USD",
-    "pv_net_usd": "USD",
-    "short_term_net_usd_per_day": "USD/day",
-    "long_term_net_usd_per_day": "USD/day",
-}
+def fade_ratio(x: np.ndarray) -> np.ndarray:
+    """Mean over days 365..729 / mean over days 0..364 (NaN before day 729 or with a first-year mean of 0)."""
+    (a0, a1), (b0, b1) = FADE_WINDOWS
+    first, second = window_mean(x, a0, a1), window_mean(x, b0, b1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(first != 0, second / np.where(first != 0, first, 1.0), np.nan)
 
 
-def summary_arrays(present: np.ndarray, boost: np.ndarray, net: np.ndarray, r) -> dict:
-    """Every summary figure of MODEL.md for arrays of shape (..., D).
+def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
+    """Every per-balance figure of :data:`BALANCE_FIELDS` for arrays of shape (..., D).
+
+    Parameters
+    ----------
+    x : ndarray (..., D)
+        A balance, USD/day.
+    r : float or ndarray
+        Annual discount rate, broadcast over the leading axes.
+    D_x : int or ndarray
+        Days for a sustained crossover, broadcast over the leading axes.
+    fade : bool
+        Compute the fade ratio (``inflow`` only); NaN otherwise.
+
+    Returns
+    -------
+    dict of str to ndarray (...)
+        Days are grid indices, -1 where the event does not occur; the
+        windows' means are NaN when the horizon ends before them.
+    """
+    x = np.asarray(x, float)
+    status = status_codes(x, D_x)
+    peak_x, peak_d = peak(x)
+    cum = cumulative(x)
+    return {
+        "status": status,
+        "peak_usd_per_day": peak_x,
+        "peak_day": np.where(status == STATUSES.index("zero"), -1, peak_d),
+        "crossover_day": crossover_day(x),
+        "sustained_crossover_day": sustained_crossover_day(x, D_x),
+        "breakeven_day": breakeven_day(cum),
+        "cumulative_usd": cum[..., -1],
+        "pv_usd": present_value(x, r),
+        "short_term_usd_per_day": window_mean(x, 0, SHORT_TERM_DAYS),
+        "long_term_usd_per_day": window_mean(x, LONG_TERM_FROM, None),
+        "fade_ratio": fade_ratio(x) if fade else np.full(x.shape[:-1], np.nan),
+    }
+
+
+def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
+    """Every summary figure of MODEL.md v2, keyed as :func:`summary_key` does.
 
     Parameters
     ----------
     present : ndarray (..., D)
         Present population ``N``, people.
-    boost, net : ndarray (..., D)
-        USD/day.
+    balances : dict of str to ndarray (..., D)
+        Each balance of :data:`~flowsim.analysis.economy.BALANCES` that is
+        summarised, USD/day.
     r : float or ndarray
         Annual discount rate, broadcast over the leading axes.
+    D_x : int or ndarray
+        Days for a sustained crossover, broadcast over the leading axes.
 
     Returns
     -------
-    dict of str to ndarray
-        Keys of :data:`SUMMARY_FIELDS`; days are indices into the grid, -1
-        where the event does not occur (peak days too, when the peak is 0);
-        the short-term mean is NaN when the horizon ends before day 89 and
-        the long-term mean when it ends before day 366.
+    dict of str to ndarray (...)
+        ``peak_present``, ``peak_present_day`` and ``"BALANCE.FIELD"`` for
+        every balance and :data:`BALANCE_FIELDS` entry.
     """
     peak_n, peak_n_day = peak(present)
-    peak_b, peak_b_day = peak(boost)
-    # a host nobody reached (e.g. closed throughout) has no peak date
-    peak_n_day = np.where(peak_n > 0, peak_n_day, -1)
-    peak_b_day = np.where(peak_b > 0, peak_b_day, -1)
-    cum = cumulative(net)
-    return {
-        "peak_present": peak_n,
-        "peak_present_day": peak_n_day,
-        "peak_boost_usd_per_day": peak_b,
-        "peak_boost_day": peak_b_day,
-        "crossover_day": crossover_day(net),
-        "breakeven_day": breakeven_day(cum),
-        "cum_net_usd": cum[..., -1],
-        "pv_net_usd": present_value(net, r),
-        "short_term_net_usd_per_day": window_mean(net, 0, SHORT_TERM_DAYS),
-        "long_term_net_usd_per_day": window_mean(net, LONG_TERM_FROM, None),
-    }
+    out = {"peak_present": peak_n, "peak_present_day": np.where(peak_n > 0, peak_n_day, -1)}
+    for name, x in balances.items():
+        for field, value in balance_summary(x, r, D_x, fade=name == "inflow").items():
+            out[summary_key(field, name)] = value
+    return out

@@ -16,9 +16,9 @@ FIRST_DAYS = 120
 def register(sub) -> None:
     p = sub.add_parser(
         "compare", help="compare scenarios against the first one",
-        description="Run two or more scenarios; print, per host, the difference of every summary figure from "
-                    "the first scenario (value - reference; dates in days); write comparison.csv and overlay "
-                    "figures of the net impact per host into --out (atomically).",
+        description="Run two or more scenarios; print, per host, the difference of every summary figure of "
+                    "every balance from the first scenario (value - reference; dates in days); write comparison.csv "
+                    "and overlay figures per host (net impact, residents, fiscal) into --out (atomically).",
     )
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                    help="built-in names (see `flowsim list`) or .toml files; the first is the reference")
@@ -66,7 +66,8 @@ def _write_figures(results, labels, stage) -> list[str]:
     first = min(FIRST_DAYS, min(r.dates.size for r in results) - 1)
     names = []
     for stem, kwargs in (("net_impact", {}), (f"net_impact_first_{first}_days", {"days": first}),
-                         ("cumulative_net", {"cumulative": True})):
+                         ("cumulative_net", {"cumulative": True}), ("residents", {"variable": "residents"}),
+                         ("fiscal", {"variable": "fiscal"})):
         fig, _ = plot_net_overlay_grid(results, labels=labels, **kwargs)
         fig.savefig(stage.file(f"{stem}.png"), dpi=110)
         plt.close(fig)

@@ -21,8 +21,9 @@ FIRST_DAYS = 120
 def register(sub) -> None:
     p = sub.add_parser(
         "run", help="run a scenario and write its outputs",
-        description="Run a scenario; print the per-host summary; write summary.csv, timeseries.csv, "
-                    "resolved.json and PNG figures into --out (atomically). SCENARIO is a built-in name, a "
+        description="Run a scenario; print each host's accounts; write summary.csv (per host and balance), "
+                    "timeseries.csv, resolved.json and PNG figures (accounts, population, boost-burden) into --out "
+                    "(atomically). SCENARIO is a built-in name, a "
                     "TOML scenario file (see `flowsim init` and docs/scenarios.md) or a resolved.json from an "
                     "earlier run.",
     )
@@ -74,9 +75,13 @@ def _write_figures(result, stage) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_boost_burden_grid, plot_population_grid
+    from ..plotting import plot_accounts_grid, plot_boost_burden_grid, plot_population_grid
 
     names = []
+    fig, _ = plot_accounts_grid(result)
+    fig.savefig(stage.file("accounts.png"), dpi=100)
+    plt.close(fig)
+    names.append("accounts.png")
     first = min(FIRST_DAYS, result.dates.size - 1)
     for stem, draw in (("population", plot_population_grid), ("boost_burden", plot_boost_burden_grid)):
         for suffix, days in (("", None), (f"_first_{first}_days", first)):

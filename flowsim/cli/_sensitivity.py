@@ -14,14 +14,17 @@ from ._uncertainty_options import add_executor, add_vary, executor_from, parse_v
 def register(sub) -> None:
     p = sub.add_parser(
         "sensitivity", help="Sobol' indices and a tornado of one host's output",
-        description="Global sensitivity of one host's scalar output (a summary figure such as pv_net_usd, "
-                    "crossover_day, peak_present, or STAT:SERIES such as peak:U): first-order and total Sobol' "
+        description="Global sensitivity of one host's scalar output (a summary figure of any balance, "
+                    "BALANCE.FIELD such as residents.pv_usd or fiscal.sustained_crossover_day, peak_present, or "
+                    "STAT:SERIES such as peak:U): first-order and total Sobol' "
                     "indices (scipy.stats.sobol_indices) with bootstrap intervals, and a one-at-a-time tornado. "
                     "Writes sobol.csv, sobol.png and tornado.png into --out (atomically).",
     )
     p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
-    p.add_argument("--output", default="pv_net_usd", metavar="NAME",
-                   help="summary figure or STAT:SERIES (default pv_net_usd)")
+    p.add_argument("--output", default="residents.pv_usd", metavar="NAME",
+                   help="BALANCE.FIELD (balances: inflow, value_added, fiscal, residents, net; fields as in "
+                        "summary.csv, e.g. pv_usd, sustained_crossover_day), peak_present, or STAT:SERIES "
+                        "(default residents.pv_usd)")
     p.add_argument("--host", default="KAZ", help="host whose output is analysed (default KAZ)")
     p.add_argument("--n", type=int, default=256, help="base sample size, a power of 2 (default 256); the model "
                                                       "runs n * (inputs + 2) times")

@@ -95,6 +95,8 @@ class FlowRHS:
         self.f0_per_job = f0 / K                                      # f = max(0, f0 - f0/K * E) = f0 max(0, 1 - E/K)
         self.phi_S = hm(p["phi_S"])
         self.lam_S, self.lam_R, self.lam_E, self.lam_U = (hm(p[n]) for n in ("lam_S", "lam_R", "lam_E", "lam_U"))
+        self.nu_R = hm(p["nu_R"])                                     # R -> S1, 1/day (MODEL.md v2)
+        self.lam_nu_R = self.lam_R + self.nu_R
         self.g_lam_S = self.g + self.lam_S
         self.q_out = hm(p["q_out"])
         self.stay_out = 1.0 - self.q_out
@@ -160,15 +162,18 @@ class FlowRHS:
         S.sum(axis=0, out=sum_S)
         if self.entry is None:
             mul(self.settle_S, T, out=dY[1])
+            dY[1] += self.nu_R * R
             dY[1] -= hazard * S[0]
             if k > 1:
                 np.subtract(self.g * S[:-1], hazard * S[1:], out=dY[2:k + 1])
         else:
             dS = dY[1:k + 1]
-            mul(self.entry, mul(self.settle_S, T, out=settling), out=dS)
+            mul(self.settle_S, T, out=settling)
+            settling += self.nu_R * R
+            mul(self.entry, settling, out=dS)
             dS -= hazard * S
             dS[1:] += self.g * S[:-1]
-        np.subtract(mul(self.settle_R, T, out=dY[k + 1]), self.lam_R * R, out=dY[k + 1])
+        np.subtract(mul(self.settle_R, T, out=dY[k + 1]), self.lam_nu_R * R, out=dY[k + 1])
         np.subtract(f * (self.phi_S * sum_S + U), self.lam_E * E, out=dY[k + 2])
         np.subtract(mul(self.g, S[-1], out=dY[k + 3]), (f + self.lam_U) * U, out=dY[k + 3])
 

@@ -1,4 +1,4 @@
-"""Net impact of several runs overlaid, one panel per host."""
+"""A balance (net impact by default) of several runs overlaid, one panel per host."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from ._common import as_datetimes, grid_axes, pyplot, style_host_panel
 __all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
 
 
+_TITLES = {"net": "Net impact indicator (v1)", "residents": "Residents' balance", "fiscal": "Public budget balance",
+           "value_added": "Value added", "inflow": "Money brought in"}
+
+
 def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=None, legend: bool = True,
-                     days: int | None = None, cumulative: bool = False):
-    """Net impact of one host in several runs on one axis (USD million per day, or USD million).
+                     days: int | None = None, cumulative: bool = False, variable: str = "net"):
+    """A balance of one host in several runs on one axis (USD million per day, or USD million).
 
     Parameters
     ----------
@@ -24,7 +28,10 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
     days : int, optional
         Only the first ``days`` days of each run.
     cumulative : bool
-        Draw the cumulative net ``C(t)`` (USD million) instead of the daily net.
+        Draw the cumulative balance ``C(t)`` (USD million) instead of the daily one.
+    variable : str
+        A balance (``net``, ``residents``, ``fiscal``, ``value_added``,
+        ``inflow``) or any economy series in USD/day.
 
     Returns
     -------
@@ -37,7 +44,7 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
     lines, ends = [], []
     for i, (res, label) in enumerate(zip(results, labels)):
         window = slice(None if days is None else days + 1)
-        y = res.series("net", host, member)
+        y = res.series(variable, host, member)
         y = (y.cumsum() if cumulative else y)[window] * 1e-6
         x = as_datetimes(res.dates[window])
         style = {"color": "black", "lw": 1.6} if i == 0 else {"color": f"C{(i - 1) % 10}", "lw": 1.2, "ls": "--"}
@@ -45,14 +52,15 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
         ends += [x[0], x[-1]]
     ax.axhline(0.0, color="grey", lw=0.6)
     # no margin: the runs' first and last days are the axis ends
+    name = variable.replace("_", " ")
     style_host_panel(ax, [min(ends), max(ends)] if ends else None, host,
-                     "cumulative net, USD million" if cumulative else "net impact, USD million per day",
+                     f"cumulative {name}, USD million" if cumulative else f"{name}, USD million per day",
                      legend, legend_loc="best")
     return lines
 
 
 def plot_net_overlay_grid(results, *, labels=None, member: int = 0, fig=None, days: int | None = None,
-                          cumulative: bool = False):
+                          cumulative: bool = False, variable: str = "net"):
     """Small multiples of :func:`plot_net_overlay` for every host of the first run.
 
     Returns
@@ -65,13 +73,14 @@ def plot_net_overlay_grid(results, *, labels=None, member: int = 0, fig=None, da
         shown = [r for r in results if host in r.hosts]
         shown_labels = None if labels is None else [lab for lab, r in zip(labels, results) if host in r.hosts]
         plot_net_overlay(shown, host, labels=shown_labels, member=member, ax=ax, legend=False, days=days,
-                         cumulative=cumulative)
+                         cumulative=cumulative, variable=variable)
         if all(r.series("N", host, member).max() == 0 for r in shown):
             ax.text(0.5, 0.7, "no arrivals in any run", transform=ax.transAxes, ha="center", color="dimgrey",
                     bbox={"facecolor": "white", "edgecolor": "lightgrey"})
     handles = axes[0].lines[: len(results)]
     fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=min(len(results), 4))
-    what = "Cumulative net impact" if cumulative else "Net impact (boost - burden)"
+    what = _TITLES.get(variable, variable.replace("_", " "))
+    what = f"Cumulative {what[0].lower() + what[1:]}" if cumulative else what
     span = "" if days is None else f", first {days} days"
     fig.suptitle(f"{what} per host: {', '.join(labels or [r.scenario.name for r in results])}{span}")
     return fig, axes

@@ -9,7 +9,7 @@ __all__ = ["plot_boost_burden", "plot_boost_burden_grid"]
 
 def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bool = True,
                       days: int | None = None):
-    """Boost, burden and net impact of one host (USD million per day).
+    """Boost, burden and net impact indicator (v1) of one host (USD million per day).
 
     The crossover date (net turns from positive to negative) is marked with a
     vertical line when it occurs.
@@ -44,7 +44,7 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
         "crossover": None,
     }
     ax.axhline(0.0, color="grey", lw=0.6)
-    cross = result.summary(member)[host]["crossover_date"]
+    cross = result.summary("net", member)[host]["crossover_date"]
     if cross is not None and (days is None or (cross - result.date_of(0)).days <= days):
         out["crossover"] = ax.axvline(cross, color="tab:purple", lw=1.2, ls=":",
                                       label=f"crossover {cross.isoformat()}")
@@ -62,7 +62,7 @@ def plot_boost_burden_grid(result, *, member: int = 0, fig=None, days: int | Non
     fig, axes = grid_axes(len(result.hosts), fig=fig)
     for ax, host in zip(axes, result.hosts):
         plot_boost_burden(result, host, member=member, ax=ax, legend=False, days=days)
-        crossed = result.summary(member)[host]["crossover_date"]
+        crossed = result.summary("net", member)[host]["crossover_date"]
         ax.text(0.98, 0.96, f"crossover: {crossed.isoformat() if crossed else 'none'}",
                 transform=ax.transAxes, ha="right", va="top", fontsize="small", color="tab:purple",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})

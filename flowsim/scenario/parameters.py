@@ -9,13 +9,14 @@ MODEL.md parameter, one value for each global parameter, and the onward matrix
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import did_you_mean
-from ..exceptions import ParameterError
+from ..exceptions import FlowsimDeprecationWarning, ParameterError
 from ..hosts import WORLD
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
 
@@ -23,6 +24,20 @@ __all__ = ["Parameter", "ParameterSet"]
 
 #: Tolerance on onward rows summing to 1 and on ``q_on + q_ret <= 1``.
 SHARE_TOL = 1e-9
+
+#: v1 parameter still read: ``L`` (total rent paid by local renters, USD/day) is read as ``rd = L / Hs``.
+LEGACY_RENT = "L"
+
+
+def warn_legacy_rent(where: str = "") -> None:
+    """The one-line deprecation note of MODEL.md v2 for a given ``L``."""
+    warnings.warn(f"parameter `L`{where} is deprecated (MODEL.md v2): read as `rd = L / Hs`, the rent of one "
+                  f"dwelling in USD/day; give `rd` instead.", FlowsimDeprecationWarning, stacklevel=3)
+
+
+def rent_from_legacy(L, Hs):
+    """``rd = L / Hs`` (USD/day per dwelling) from v1's total rent ``L`` (USD/day) and the stock ``Hs``."""
+    return np.asarray(L, float) / np.asarray(Hs, float)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +116,8 @@ class ParameterSet:
         hosts = tuple(self.hosts)
         object.__setattr__(self, "hosts", hosts)
         nh = len(hosts)
+        if LEGACY_RENT in self.values:
+            object.__setattr__(self, "values", self._legacy_values(self.values, hosts))
         unknown = set(self.values) - set(PARAMETER_SPECS)
         for name in sorted(unknown):
             spec(name)  # raises with a suggestion
@@ -135,6 +152,25 @@ class ParameterSet:
 
     # ------------------------------------------------------------------ checks
     @staticmethod
+    def _legacy_values(values, hosts):
+        """``values`` with v1's ``L`` replaced by ``rd = L / Hs`` (a warning says so)."""
+        values = dict(values)
+        L = values.pop(LEGACY_RENT)
+        if "rd" in values:
+            raise ParameterError("give either `rd` (rent per dwelling, USD/day) or the deprecated `L` "
+                                 "(total rent, read as rd = L / Hs), not both.")
+        if "Hs" not in values:
+            raise ParameterError("the deprecated parameter `L` is read as `rd = L / Hs` and needs `Hs`; "
+                                 "give `rd` (rent per dwelling, USD/day) instead.")
+        sp_L = ParameterSpec(name="L", unit="USD/day", description="")
+        sp_Hs = PARAMETER_SPECS["Hs"]
+        L = ParameterSet._check_value(sp_L, L, hosts)
+        Hs = ParameterSet._check_value(sp_Hs, values["Hs"], hosts)
+        warn_legacy_rent()
+        values["rd"] = rent_from_legacy(L, Hs)
+        return values
+
+    @staticmethod
     def _check_value(sp: ParameterSpec, value, hosts):
         if sp.scope == "global":
             arr = np.asarray(value, dtype=object)
@@ -161,6 +197,12 @@ class ParameterSet:
                 raise ParameterError(
                     f"Parameters `q_on` + `q_ret` for host {h} must be <= 1 (the rest settle); "
                     f"got {q_on:g} + {q_ret:g} = {s:g}."
+                )
+        for h, tau_c, m in zip(hosts, values["tau_c"], values["m"]):
+            if tau_c > m + SHARE_TOL:
+                raise ParameterError(
+                    f"Parameter `tau_c` for host {h} must be <= `m` ({m:g}): m is value added at market prices, "
+                    f"so it includes the indirect taxes; got tau_c = {tau_c:g}."
                 )
 
     @staticmethod
@@ -257,6 +299,8 @@ class ParameterSet:
         sources = {n: list(s) for n, s in self.sources.items()}
         ranges = {n: np.array(r) for n, r in self.ranges.items()}
         P = np.array(self.P)
+        if LEGACY_RENT in updates:
+            updates = self._legacy_update(updates)
         for name, new in updates.items():
             if name == "P":
                 P = self._updated_onward(P, new)
@@ -287,6 +331,23 @@ class ParameterSet:
             hosts=self.hosts, values=values, P=P, ranges=ranges,
             sources={n: tuple(s) for n, s in sources.items()},
         )
+
+    def _legacy_update(self, updates: dict) -> dict:
+        """``updates`` with ``L`` replaced by ``rd = L / Hs`` (``Hs`` from the same call, else this set's)."""
+        updates = dict(updates)
+        L = updates.pop(LEGACY_RENT)
+        if "rd" in updates:
+            raise ParameterError("give either `rd` (rent per dwelling, USD/day) or the deprecated `L` "
+                                 "(total rent, read as rd = L / Hs), not both.")
+        Hs = self.with_params(Hs=updates["Hs"]).values["Hs"] if "Hs" in updates else self.values["Hs"]
+        sp_L = ParameterSpec(name="L", unit="USD/day", description="")
+        if isinstance(L, Mapping):
+            rd = {h: _checked_number(sp_L, v, h) / Hs[self.host_index(h)] for h, v in L.items()}
+        else:
+            rd = {h: _checked_number(sp_L, L, h) / Hs[i] for i, h in enumerate(self.hosts)}
+        warn_legacy_rent()
+        updates["rd"] = rd
+        return updates
 
     def _updated_onward(self, P, new):
         if not isinstance(new, Mapping):

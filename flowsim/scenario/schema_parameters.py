@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import REFERENCE_HOSTS, WORLD
-from .parameters import SHARE_TOL, ParameterSet, _checked_number
+from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, warn_legacy_rent
 from .specs import PARAMETER_SPECS
 
 __all__ = ["apply_parameters", "DETAIL_KEYS"]
@@ -38,6 +38,14 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
             for host, row in rd.table(value, path, "a table {host: {destination: share}}").items():
                 rd.host(host, hosts, (*path, host))
                 specific.append(("P", host, row, (*path, host)))
+        elif key == LEGACY_RENT:
+            per_host = isinstance(value, Mapping) and set(value) - set(DETAIL_KEYS)
+            for host in (value if per_host else hosts):
+                if host == "source":
+                    continue
+                if per_host:
+                    rd.host(host, hosts, (*path, host))
+                specific.append((key, host, value[host] if per_host else value, (*path, host) if per_host else path))
         elif key in PARAMETER_SPECS:
             sp = PARAMETER_SPECS[key]
             if sp.scope == "global":
@@ -61,7 +69,7 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
                     state.set(rd, key, host, value, path)
         elif key in hosts or key in REFERENCE_HOSTS:
             rd.host(key, hosts, path)
-            names = (*[n for n, s in PARAMETER_SPECS.items() if s.scope == "host"], "P")
+            names = (*[n for n, s in PARAMETER_SPECS.items() if s.scope == "host"], "P", LEGACY_RENT)
             for name, v in rd.table(value, path, "a table {parameter: value}").items():
                 if name in PARAMETER_SPECS and PARAMETER_SPECS[name].scope == "global":
                     rd.fail((*path, name), f"`{name}` is global (one value for all hosts): set it directly "
@@ -76,6 +84,8 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
             fix = did_you_mean(str(key), choices)
             rd.fail(path, f"unknown parameter or host {key!r}; parameters: {', '.join((*PARAMETER_SPECS, 'P'))}; "
                           f"hosts: {', '.join(hosts)}.{fix}", ParameterError)
+    legacy = [entry for entry in specific if entry[0] == LEGACY_RENT]
+    specific = [entry for entry in specific if entry[0] != LEGACY_RENT]
     seen = {}
     for name, host, value, path in specific:
         if (name, host) in seen:
@@ -86,6 +96,13 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
             state.onward(rd, host, value, path)
         else:
             state.set(rd, name, host, value, path)
+    for _, host, value, path in legacy:       # after Hs is final: rd = L / Hs
+        if ("rd", host) in seen:
+            rd.fail(path, f"give either `rd` or the deprecated `L` for host {host}, not both.", ParameterError)
+        state.set(rd, "rd", host, state.legacy_rent(rd, host, value, path), path)
+    if legacy:
+        line = rd.origin.line_of(legacy[0][3])
+        warn_legacy_rent(f" ({rd.origin.name}{f', line {line}' if line else ''})")
     return rd.wrapped(path0, state.build)
 
 
@@ -123,6 +140,16 @@ class _ParamState:
         self.ranges[name][i] = rng
         if "source" in detail:
             self.sources[name][i[0] if host else 0] = rd.text(detail["source"], (*path, "source"))
+
+    def legacy_rent(self, rd, host, value, path):
+        """A v1 ``L`` entry (number or detail table) as the ``rd = L / Hs`` entry of ``host``."""
+        Hs = self.values["Hs"][self.hosts.index(host)]
+        sp = PARAMETER_SPECS["rd"]
+        if not isinstance(value, Mapping):
+            return rd.wrapped(path, _checked_number, sp, value, host) / Hs
+        rd.keys(value, DETAIL_KEYS, path, "key in the table of `L` (a number, or a table with")
+        return {k: (rd.wrapped((*path, k), _checked_number, sp, v, host) / Hs if k != "source" else v)
+                for k, v in value.items()}
 
     def onward(self, rd, host, row, path):
         dest = [*self.hosts, WORLD]

@@ -120,6 +120,7 @@ _SPECS = [
     _rate("lam_E", "leaving rate of the employed"),
     _rate("lam_U", "leaving rate of the unemployed"),
     _share("q_out", "share of settled leavers who move on to W rather than return to origin"),
+    _rate("nu_R", "rate at which remote workers lose their foreign income and fall back on savings (R -> S1)"),
     _money("c_T", "USD/day", "spending per person per day in transit (foreign-funded)"),
     _money("c_S", "USD/day", "spending per saver per day (foreign-funded)"),
     _money("c_R", "USD/day", "spending per remote worker per day (foreign-funded)"),
@@ -129,7 +130,7 @@ _SPECS = [
     _share("delta", "share of migrant jobs that displace a local worker", layer="economy"),
     _money("g_pub", "USD/day", "public-service cost per present migrant"),
     _money("b_U", "USD/day", "support cost per unemployed migrant"),
-    _money("L", "USD/day", "total rent paid by local renters in the main cities"),
+    _money("rd", "USD/day", "average rent of a rented main-city dwelling before the arrivals (v1's L/Hs)"),
     ParameterSpec(
         name="Hs",
         unit="dwellings",
@@ -139,6 +140,10 @@ _SPECS = [
     ),
     _money("hR", "dwellings/person", "rented main-city dwellings taken per present migrant"),
     _money("eps", "1", "relative rent rise per unit rise in the migrant-taken share of dwellings"),
+    _share("tau_c", "indirect taxes collected per USD migrants spend in the host (effective, not statutory)",
+           layer="economy"),
+    _share("tau_w", "taxes and social contributions per USD of a local wage (effective)", layer="economy"),
+    _money("tax_R", "USD/day", "taxes a remote worker pays the host per day"),
     ParameterSpec(
         name="gdp",
         unit="USD/year",
@@ -154,6 +159,15 @@ _SPECS = [
         lower_open=True,
         scope="global",
         layer="economy",
+    ),
+    ParameterSpec(
+        name="D_x",
+        unit="days",
+        description="days a balance must stay negative for a sustained crossover",
+        lower=1.0,
+        scope="global",
+        layer="economy",
+        integer=True,
     ),
 ]
 

@@ -12,8 +12,8 @@ Every step of ``dt`` days (a divisor of a day: 1, 0.5, 0.25...):
   proportional to that flow's rate (MODEL.md, "Flows"). One multinomial draw
   per compartment, host and member gives every destination at once: transit
   leavers to onward hosts, ``W``, the origin, savings or remote work; savers
-  to the next stage (``U`` after the last), a job or away; the unemployed to
-  a job or away; settled leavers to the origin or ``W`` (``q_out``);
+  to the next stage (``U`` after the last), a job or away; remote workers back
+  to savings (``nu_R``) or away; the unemployed to a job or away; settled leavers to the origin or ``W`` (``q_out``);
 * the job-finding rate ``f = f0 max(0, 1 - E/K)`` is taken at the start of
   the step (so hires within one step can take ``E`` a little above ``K``
   when the market is nearly full; the next step then hires no one).
@@ -180,18 +180,20 @@ class StochasticSolver(Solver):
         new[1] += to_S
         new[2:k + 1] += moves_S[:-1, ..., 1]
 
-        # remote workers and employed: stay, return, W
-        moves_R = self._draw(rng, R, _leaving(rhs.lam_R, rhs.q_out, dt))
+        # remote workers: stay, back on savings (nu_R), return, W; employed: stay, return, W
+        rates_R = np.stack([rhs.nu_R, rhs.lam_R * rhs.stay_out, rhs.lam_R * rhs.q_out], axis=-1)
+        moves_R = self._draw(rng, R, _probabilities(rhs.lam_nu_R, rates_R, dt))
         moves_E = self._draw(rng, E, _leaving(rhs.lam_E, rhs.q_out, dt))
         # unemployed: stay, job, return, W
         rates_U = np.stack([f, rhs.lam_U * rhs.stay_out, rhs.lam_U * rhs.q_out], axis=-1)
         moves_U = self._draw(rng, U, _probabilities(f + rhs.lam_U, rates_U, dt))
 
         new[k + 1] = R - moves_R[..., 1:].sum(axis=-1) + to_R
+        new[1] += moves_R[..., 1]
         new[k + 2] = E - moves_E[..., 1:].sum(axis=-1) + moves_S[..., 2].sum(axis=0) + moves_U[..., 1]
         new[k + 3] = U - moves_U[..., 1:].sum(axis=-1) + moves_S[-1, ..., 1]
-        new[k + 4] += ret_T + moves_S[..., 3].sum(axis=0) + moves_R[..., 1] + moves_E[..., 1] + moves_U[..., 2]
-        new[k + 5] += world + moves_S[..., 4].sum(axis=0) + moves_R[..., 2] + moves_E[..., 2] + moves_U[..., 3]
+        new[k + 4] += ret_T + moves_S[..., 3].sum(axis=0) + moves_R[..., 2] + moves_E[..., 1] + moves_U[..., 2]
+        new[k + 5] += world + moves_S[..., 4].sum(axis=0) + moves_R[..., 3] + moves_E[..., 2] + moves_U[..., 3]
         new[k + 6] += inflow + direct
         return new, direct
 

@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import did_you_mean, to_date
-from ..analysis.summary import SUMMARY_FIELDS
+from ..analysis.economy import BALANCES
+from ..analysis.summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
 from ..analysis.uncertainty import QUANTILES, median_day, member_quantiles, probability
 from ..exceptions import FlowsimError
 from ..scenario.sampling import member_parameter_set
 
 __all__ = ["EnsembleResult", "EVENT_COLUMNS"]
 
-#: Columns of :meth:`EnsembleResult.events` (and ``events.csv``).
-EVENT_COLUMNS = ("host", "members", "p_crossover", "median_crossover_date", "p_negative_pv")
+#: Columns of :meth:`EnsembleResult.events` (and ``events.csv``): one row per host and balance.
+EVENT_COLUMNS = ("host", "balance", "members", "p_crossover", "p_sustained_crossover", "median_crossover_date",
+                 "median_sustained_crossover_date", "p_negative_pv")
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,21 +150,31 @@ class EnsembleResult:
         return member_quantiles(self.series_of(variable, host), q)
 
     def summary_values(self, name: str, host: str | None = None) -> np.ndarray:
-        """A summary figure (:data:`~flowsim.analysis.summary.SUMMARY_FIELDS`) or scalar output of every member."""
-        source = self.summary_arrays if name in self.summary_arrays else self.scalars
-        if name not in source:
-            known = (*SUMMARY_FIELDS, *self.scalars)
-            fix = did_you_mean(str(name), known)
-            raise FlowsimError(f"unknown output {name!r}; known: {', '.join(known)}.{fix}")
-        return self._pick(source[name], host)
+        """A summary figure (``"fiscal.pv_usd"``, ``"peak_present"``, v1's ``"pv_net_usd"``) or scalar output
+        (``"peak:U"``) of every member: (n, H), or (n,) for one host. Days are grid indices, -1 where none."""
+        if name in self.scalars:
+            return self._pick(self.scalars[name], host)
+        key = resolve_summary_name(name)
+        return self._pick(self.summary_arrays[key], host)
 
     # ---------------------------------------------------------------- events
     def _day(self, date) -> int:
         day = (to_date(date, "date") - self.scenario.start).days
         return int(day)
 
-    def crossover_probability(self, before=None, host: str | None = None):
-        """Probability that the net impact turns negative (crossover) on or before ``before``.
+    @staticmethod
+    def _balance(balance: str) -> str:
+        if balance not in BALANCES:
+            fix = did_you_mean(str(balance), BALANCES)
+            raise FlowsimError(f"unknown balance {balance!r}; known: {', '.join(BALANCES)}.{fix}")
+        return balance
+
+    def crossover_probability(self, before=None, host: str | None = None, balance: str = DEFAULT_BALANCE, *,
+                              sustained: bool = False):
+        """Share of the members whose balance crosses (turns from gain to loss) on or before ``before``.
+
+        A share of the sampled scenarios, not a probability of the world,
+        unless the members are posterior draws.
 
         Parameters
         ----------
@@ -170,35 +182,51 @@ class EnsembleResult:
             Last date counted; the horizon's end by default.
         host : str, optional
             One host (a float); every host otherwise (an array (H,)).
+        balance : str
+            One of :data:`~flowsim.analysis.economy.BALANCES` (default ``"residents"``).
+        sustained : bool
+            Count sustained crossovers only (negative for ``D_x`` days or more).
         """
-        days = self.summary_values("crossover_day", host)
+        field = "sustained_crossover_day" if sustained else "crossover_day"
+        days = self.summary_values(summary_key(field, self._balance(balance)), host)
         last = self.scenario.horizon_days if before is None else self._day(before)
         return probability((days >= 0) & (days <= last))
 
-    def negative_pv_probability(self, host: str | None = None):
-        """Probability that the present value of the net impact is negative."""
-        return probability(self.summary_values("pv_net_usd", host) < 0)
+    def negative_pv_probability(self, host: str | None = None, balance: str = DEFAULT_BALANCE):
+        """Share of the members whose balance has a negative present value."""
+        return probability(self.summary_values(summary_key("pv_usd", self._balance(balance)), host) < 0)
 
-    def median_crossover_date(self, host: str) -> _dt.date | None:
-        """Median crossover date over the members that have one (None when no member has one)."""
-        day = int(median_day(self.summary_values("crossover_day", host)[:, None])[0])
+    def median_crossover_date(self, host: str, balance: str = DEFAULT_BALANCE, *,
+                              sustained: bool = False) -> _dt.date | None:
+        """Median (sustained) crossover date over the members that have one (None when no member has one)."""
+        field = "sustained_crossover_day" if sustained else "crossover_day"
+        day = int(median_day(self.summary_values(summary_key(field, self._balance(balance)), host)[:, None])[0])
         return None if day < 0 else self.scenario.start + _dt.timedelta(days=day)
 
-    def crossover_dates(self, host: str) -> np.ndarray:
-        """Crossover date of every member, ``datetime64[D]`` (``NaT`` where none)."""
-        days = self.summary_values("crossover_day", host)
+    def crossover_dates(self, host: str, balance: str = DEFAULT_BALANCE, *, sustained: bool = False) -> np.ndarray:
+        """(Sustained) crossover date of every member, ``datetime64[D]`` (``NaT`` where none)."""
+        field = "sustained_crossover_day" if sustained else "crossover_day"
+        days = self.summary_values(summary_key(field, self._balance(balance)), host)
         out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[D]")
         out[days >= 0] = np.datetime64(self.scenario.start, "D") + days[days >= 0]
         return out
 
     def events(self) -> list[dict]:
-        """Per host: members, probability of a crossover within the horizon, median crossover date
-        (over the members that cross), probability of a negative present value (:data:`EVENT_COLUMNS`)."""
-        p_cross = self.crossover_probability()
-        p_neg = self.negative_pv_probability()
-        return [{"host": h, "members": self.n_members, "p_crossover": float(p_cross[i]),
-                 "median_crossover_date": self.median_crossover_date(h), "p_negative_pv": float(p_neg[i])}
-                for i, h in enumerate(self.hosts)]
+        """Per host and balance (:data:`EVENT_COLUMNS`): the share of members with a crossover and with a
+        sustained crossover within the horizon, the median dates over the members that have one, and the
+        share with a negative present value."""
+        rows = []
+        for h in self.hosts:
+            for b in BALANCES:
+                rows.append({
+                    "host": h, "balance": b, "members": self.n_members,
+                    "p_crossover": float(self.crossover_probability(host=h, balance=b)),
+                    "p_sustained_crossover": float(self.crossover_probability(host=h, balance=b, sustained=True)),
+                    "median_crossover_date": self.median_crossover_date(h, b),
+                    "median_sustained_crossover_date": self.median_crossover_date(h, b, sustained=True),
+                    "p_negative_pv": float(self.negative_pv_probability(h, b)),
+                })
+        return rows
 
     def __repr__(self) -> str:
         from .._formatting import ensemble_text

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_whole_number, did_you_mean
-from ..analysis.economy import ECONOMY_PARAMETERS, series_names, series_weights
+from ..analysis.economy import BALANCES, ECONOMY_PARAMETERS, series_names, series_weights
 from ..analysis.summary import summary_arrays
 from ..exceptions import FlowsimError
 from ..model.arrivals import CompiledArrivals
@@ -41,11 +41,11 @@ DEFAULT_KEEP = ("N", "net")
 #: Members solved together in one vectorised batch (and one task of an executor).
 DEFAULT_CHUNK = 250
 #: Series every chunk computes for the summary figures.
-_SUMMARY_SERIES = ("N", "boost", "net")
+_SUMMARY_SERIES = ("N", *BALANCES)
 #: Reductions over the days that make a scalar output of a series (``"peak:U"``).
 SCALAR_STATS = {"peak": lambda x: x.max(axis=-1), "final": lambda x: x[..., -1], "mean": lambda x: x.mean(axis=-1)}
 #: Direction in which a parameter speeds up the dynamics (for the reference members of the step plan).
-_FASTER = {"tau_T": -1, "tau_S": -1, "K": -1, "f0": 1, "phi_S": 1, "lam_S": 1, "lam_R": 1, "lam_E": 1,
+_FASTER = {"tau_T": -1, "tau_S": -1, "K": -1, "f0": 1, "phi_S": 1, "lam_S": 1, "lam_R": 1, "nu_R": 1, "lam_E": 1,
            "lam_U": 1, "q_on": 1, "k": 1}
 
 
@@ -123,7 +123,8 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
         stats = {"nfev": 0, "steps": traj.stats["steps"], "fallbacks": np.array([], int),
                  "drained_people": np.zeros(len(task.members))}
     series = dict(zip(task.series, out))                                     # each (m, H, D), member-major
-    summary = summary_arrays(series["N"], series["boost"], series["net"], values["r"][:, None])
+    summary = summary_arrays(series["N"], {b: series[b] for b in BALANCES}, values["r"][:, None],
+                             values["D_x"][:, None].astype(int))
     scalars = {f"{stat}:{var}": SCALAR_STATS[stat](series[var]) for stat, var in task.scalars}
     stats = {"nfev": int(stats["nfev"]), "steps": int(stats["steps"]), "fallbacks": np.asarray(stats["fallbacks"]),
              "drained_people": float(np.max(stats["drained_people"], initial=0.0)),

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import did_you_mean
 from ..analysis.economy import ECONOMY_UNITS
 from ..analysis.sensitivity import SobolIndices, sobol_analysis, tornado_points, tornado_swings
-from ..analysis.summary import SUMMARY_FIELDS
+from ..analysis.summary import resolve_summary_name, summary_field
 from ..exceptions import FlowsimError
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
@@ -27,7 +26,6 @@ SENSITIVITY_COLUMNS = ("parameter", "host", "low", "high", "first_order", "first
                        "total_order", "total_low", "total_high", "output_at_low", "output_at_high")
 
 #: Summary figures that are days (-1 when the event does not occur).
-_DAY_OUTPUTS = ("peak_present_day", "peak_boost_day", "crossover_day", "breakeven_day")
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,25 +108,27 @@ def default_vary(params, host: str) -> dict:
 
 def _output_reader(output: str, horizon: int):
     """(scalar spec to request, function from evaluate's outputs to (n, H), unit)."""
-    if output in SUMMARY_FIELDS:
-        unit = SUMMARY_FIELDS[output]
-
-        def read(summary, scalars):
-            x = summary[output].astype(float)
-            if output in _DAY_OUTPUTS:
-                x = np.where(x < 0, horizon + 1.0, x)      # no event within the horizon: the day after it
-            return x
-        return (), read, unit
     stat, _, var = output.partition(":")
     if stat in SCALAR_STATS and var:
         return (output,), (lambda summary, scalars: scalars[output]), ECONOMY_UNITS.get(var, "people")
-    known = (*SUMMARY_FIELDS, *(f"{s}:SERIES" for s in SCALAR_STATS))
-    fix = did_you_mean(output, SUMMARY_FIELDS)
-    raise FlowsimError(f"unknown output {output!r}; use a summary figure ({', '.join(known)}), e.g. "
-                       f"'pv_net_usd' or 'peak:U'.{fix}")
+    try:
+        key = resolve_summary_name(output)
+    except FlowsimError as exc:
+        raise FlowsimError(f"{exc} Or STAT:SERIES with STAT in {', '.join(SCALAR_STATS)} (e.g. 'peak:U').") from None
+    field = summary_field(key)
+    if field.kind == "status":
+        raise FlowsimError(f"output {output!r} is a category, not a number: analyse a number of the same balance, "
+                           f"e.g. '{key.partition('.')[0]}.sustained_crossover_day' or '.pv_usd'.")
+
+    def read(summary, scalars):
+        x = summary[key].astype(float)
+        if field.kind == "day":
+            x = np.where(x < 0, horizon + 1.0, x)      # no event within the horizon: the day after it
+        return x
+    return (), read, field.unit
 
 
-def sensitivity(scenario, output: str = "pv_net_usd", host: str = "KAZ", n: int = 256, *, vary=None, seed=None,
+def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n: int = 256, *, vary=None, seed=None,
                 bootstrap: int = 200, chunk_size: int = DEFAULT_CHUNK, executor=None,
                 progress: bool | None = None, solver_options: dict | None = None) -> SensitivityResult:
     """Sobol' indices (first order and total) and a tornado of one host's scalar output.
@@ -137,9 +137,11 @@ def sensitivity(scenario, output: str = "pv_net_usd", host: str = "KAZ", n: int 
     ----------
     scenario : Scenario
     output : str
-        A per-host summary figure (``pv_net_usd``, ``cum_net_usd``,
-        ``peak_present``, ``crossover_day``...; a day that does not occur
-        counts as the day after the horizon) or ``"STAT:SERIES"`` with STAT
+        A summary figure of any balance, ``"BALANCE.FIELD"``
+        (``"residents.pv_usd"``, the default; ``"fiscal.sustained_crossover_day"``,
+        ``"inflow.fade_ratio"``...; v1's ``"pv_net_usd"`` still works), or
+        ``"peak_present"``; a day that does not occur counts as the day after
+        the horizon. Or ``"STAT:SERIES"`` with STAT
         ``peak``, ``final`` or ``mean`` (``"peak:U"``: most unemployed at once).
     host : str
         Host whose output is analysed.

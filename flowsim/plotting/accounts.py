@@ -1,0 +1,123 @@
+"""The accounts of MODEL.md v2 per host: money brought in, value added, public budget, residents."""
+
+from __future__ import annotations
+
+from ._common import as_datetimes, date_axis, host_title, pyplot
+
+__all__ = ["ACCOUNT_PANELS", "plot_account", "plot_accounts_grid"]
+
+#: Balances drawn by :func:`plot_accounts_grid`, with their column titles and colours.
+ACCOUNT_PANELS = {
+    "inflow": ("money brought in (inflow)", "tab:blue"),
+    "value_added": ("value added (GDP)", "tab:green"),
+    "fiscal": ("public budget (fiscal)", "tab:orange"),
+    "residents": ("residents", "tab:purple"),
+}
+
+
+def plot_account(result, host: str, balance: str, *, member: int = 0, ax=None, days: int | None = None,
+                 label_dates: bool = True):
+    """One balance of one host (USD million per day) with its crossovers marked.
+
+    The first crossover (a negative day after a positive one) is a hollow
+    circle on the curve; the sustained crossover (negative for ``D_x`` days
+    or more) a dotted vertical line.
+
+    Parameters
+    ----------
+    result : Result
+    host : str
+    balance : str
+        ``inflow``, ``value_added``, ``fiscal``, ``residents`` or ``net``.
+    member : int
+    ax : matplotlib Axes, optional
+    days : int, optional
+        Only the first ``days`` days.
+    label_dates : bool
+        Write the crossover dates into the panel.
+
+    Returns
+    -------
+    dict
+        ``{"line": Line2D, "crossover": Line2D or None, "sustained": Line2D or None}``
+    """
+    if ax is None:
+        _, ax = pyplot().subplots(figsize=(6, 3.2), layout="constrained")
+    title, color = ACCOUNT_PANELS.get(balance, (balance, "black"))
+    window = slice(None if days is None else days + 1)
+    x = as_datetimes(result.dates[window])
+    y = result.series(balance, host, member)[window] * 1e-6
+    out = {"line": ax.plot(x, y, color=color, lw=1.3, label=title)[0], "crossover": None, "sustained": None}
+    ax.axhline(0.0, color="grey", lw=0.6)
+    row = result.summary(balance, member)[host]
+    start = result.date_of(0)
+    shown = []
+    cross, sustained = row["crossover_date"], row["sustained_crossover_date"]
+    if cross is not None and (days is None or (cross - start).days <= days):
+        d = (cross - start).days
+        out["crossover"] = ax.plot([as_datetimes(result.dates[d:d + 1])[0]],
+                                   [result.series(balance, host, member)[d] * 1e-6], "o", mfc="white",
+                                   mec="black", ms=5, label="crossover")[0]
+        shown.append(f"crossover {cross.isoformat()}")
+    if sustained is not None and (days is None or (sustained - start).days <= days):
+        out["sustained"] = ax.axvline(sustained, color="black", lw=1.1, ls=":", label="sustained crossover")
+        shown.append(f"sustained {sustained.isoformat()}")
+    if label_dates:
+        text = "\n".join(shown) if shown else row["status"].replace("_", " ")
+        ax.text(0.98, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="x-small",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    ax.set_xlim(x[0], x[-1])
+    ax.grid(alpha=0.3)
+    return out
+
+
+def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = None,
+                       balances=tuple(ACCOUNT_PANELS)):
+    """Every host (rows) against each account (columns), USD million per day, crossovers marked.
+
+    Each panel has its own vertical scale: the accounts differ by orders of
+    magnitude and are views of the same flows, never to be added.
+
+    Parameters
+    ----------
+    result : Result
+    member : int
+    fig : Figure, optional
+    days : int, optional
+        Only the first ``days`` days.
+    balances : sequence of str
+        Columns (default ``inflow, value_added, fiscal, residents``).
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+        Axes of shape (hosts, balances).
+    """
+    plt = pyplot()
+    hosts = result.hosts
+    nrow, ncol = len(hosts), len(balances)
+    if fig is None:
+        fig = plt.figure(figsize=(3.6 * ncol + 0.6, 1.9 * nrow + 1.3), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
+    for i, host in enumerate(hosts):
+        for j, balance in enumerate(balances):
+            ax = axes[i, j]
+            plot_account(result, host, balance, member=member, ax=ax, days=days)
+            if i == 0:
+                ax.set_title(f"{ACCOUNT_PANELS.get(balance, (balance,))[0]}\nUSD million per day", fontsize="medium")
+            if j == 0:
+                ax.set_ylabel(host_title(host), fontsize="medium")
+            if result.series("N", host, member).max() == 0:
+                ax.text(0.5, 0.5, "no arrivals", transform=ax.transAxes, ha="center", va="center",
+                        color="dimgrey")
+    for ax in axes[-1]:
+        ax.set_xlabel("date")
+        date_axis(ax)
+    handles = [plt.Line2D([], [], marker="o", mfc="white", mec="black", ls="none", label="crossover (first day < 0)"),
+               plt.Line2D([], [], color="black", ls=":", label=f"sustained crossover (< 0 for "
+                                                                 f"{int(result.params[member].get('D_x'))} days)")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    span = "" if days is None else f", first {days} days"
+    fig.suptitle(f"Accounts per host (views of the same flows: never add them), scenario "
+                 f"'{result.scenario.name}'{span}")
+    return fig, axes
