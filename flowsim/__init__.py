@@ -17,8 +17,8 @@ from ._version import __version__
 from .analysis.background import BackgroundTraffic
 from .analysis.constraints import ObservationModel
 from .analysis.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
-from .analysis.summary import STATUSES, SUMMARY_FIELDS
 from .analysis.observations import QUANTITIES, register_quantity
+from .analysis.summary import STATUSES, SUMMARY_FIELDS
 from .calibration import (
     CalibrationResult,
     FitParameter,

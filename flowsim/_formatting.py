@@ -323,7 +323,8 @@ def scenario_html(scenario) -> str:
 
 
 # ---------------------------------------------------------------- ensembles
-_EVENT_HEADER = ("host", "P(crossover)", "median crossover", "P(PV < 0)")
+_EVENT_HEADER = ("host", "residents: sust. x", "median date", "PV < 0", "fiscal: sust. x", "median date",
+                 "PV < 0", "net (v1): sust. x")
 
 
 def _ensemble_head(ens) -> str:
@@ -333,17 +334,33 @@ def _ensemble_head(ens) -> str:
 
 
 def _event_rows(ens):
-    return [(r["host"], f"{r['p_crossover']:.3f}", format_value(r["median_crossover_date"]),
-             f"{r['p_negative_pv']:.3f}") for r in ens.events()]
+    rows = {(r["host"], r["balance"]): r for r in ens.events()}
+    out = []
+    for h in ens.hosts:
+        cells = [h]
+        for b in ("residents", "fiscal"):
+            r = rows[h, b]
+            cells += [f"{r['p_sustained_crossover']:.3f}", format_value(r["median_sustained_crossover_date"]),
+                      f"{r['p_negative_pv']:.3f}"]
+        cells.append(f"{rows[h, 'net']['p_sustained_crossover']:.3f}")
+        out.append(cells)
+    return out
+
+
+_EVENT_NOTE = ("Shares of the members (the sampled scenarios, not probabilities of the world unless the draws come "
+               "from a posterior):\nsust. x: a sustained crossover within the horizon; median date among the "
+               "members that have one;\nPV < 0: a negative present value. Every balance: events.csv, or "
+               "EnsembleResult.events().")
 
 
 def ensemble_text(ens) -> str:
-    """Header line and the per-host event table of an :class:`EnsembleResult`."""
-    return _ensemble_head(ens) + "\n" + _text_table(_EVENT_HEADER, _event_rows(ens))
+    """Header line, the per-host event table of an :class:`EnsembleResult` and how to read it."""
+    return _ensemble_head(ens) + "\n" + _text_table(_EVENT_HEADER, _event_rows(ens)) + "\n" + _EVENT_NOTE
 
 
 def ensemble_html(ens) -> str:
-    return _html_table(_EVENT_HEADER, _event_rows(ens), caption=_ensemble_head(ens))
+    return _html_table(_EVENT_HEADER, _event_rows(ens), caption=_ensemble_head(ens)) + \
+        f"<p>{html.escape(_EVENT_NOTE)}</p>"
 
 
 # ---------------------------------------------------------------- sensitivity

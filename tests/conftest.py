@@ -15,7 +15,7 @@ BASE = dict(
     tau_T=3.0, q_on=0.3, q_ret=0.4, rho=0.3, k=3, tau_S=120.0, f0=0.01, phi_S=0.5, K=20000.0,
     lam_S=0.002, lam_R=0.001, lam_E=0.0005, lam_U=0.003, q_out=0.3, c_T=60.0, c_S=30.0, c_R=40.0,
     m=0.6, w=25.0, pi=0.8, delta=0.2, g_pub=3.0, b_U=5.0, rd=10.0, Hs=5e5, hR=0.4, eps=1.0, gdp=2e11,
-    r=0.05, nu_R=0.0, tau_c=0.0, tau_w=0.0, tax_R=0.0, D_x=180,
+    r=0.05, nu_R=0.0, tau_c=0.0, tau_w=0.0, tax_R=0.0, D_x=180, transfer_share=1.0,
 )
 
 

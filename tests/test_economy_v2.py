@@ -252,3 +252,25 @@ def test_resolved_json_round_trips_every_v2_symbol(tmp_path):
     for name in ("nu_R", "rd", "tau_c", "tau_w", "tax_R", "D_x"):
         np.testing.assert_array_equal(back.params[name], res.params[0][name])
     assert back.params == res.params[0]
+
+
+def test_vectorised_summary_agrees_with_the_definitions():
+    """balance_summary's one-pass crossings and statuses equal the one-series definitions, on random series."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    levels = st.sampled_from([-50.0, -5.0, -1e-12, 0.0, 1e-12, 5.0, 50.0])
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(st.lists(st.lists(levels, min_size=12, max_size=12), min_size=1, max_size=5),
+           st.integers(min_value=1, max_value=6))
+    def check(rows, D_x):
+        x = np.array(rows)
+        out = S.balance_summary(x, 0.05, D_x)
+        for i, row in enumerate(x):
+            assert out["crossover_day"][i] == S.crossover_day(row)
+            assert out["sustained_crossover_day"][i] == S.sustained_crossover_day(row, D_x)
+            assert out["status"][i] == S.status_codes(row, D_x)
+            assert out["breakeven_day"][i] == S.breakeven_day(np.cumsum(row))
+
+    check()

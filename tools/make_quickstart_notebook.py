@@ -15,7 +15,7 @@ cells = [
 
 This notebook takes a tour of flowsim in about half a minute of computing:
 
-1. run the seed scenario and 2. read its per-host summary;
+1. run the seed scenario and 2. read its accounts and per-host summaries;
 3. tune a parameter and 4. compare the two runs;
 5. load a scenario from the built-in library and write one of your own as a TOML file,
    and compare them with the seed;
@@ -33,36 +33,53 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import flowsim
-from flowsim.plotting import plot_boost_burden, plot_fan, plot_net_overlay, plot_population
+from flowsim.plotting import plot_account, plot_boost_burden, plot_fan, plot_net_overlay, plot_population
 
 flowsim.__version__"""),
 ("md", """## 1. Run the seed scenario
 
 `kazakhstan-2022`: the autumn-2022 outflow after Russia's mobilization into 8 hosts,
-five years from 2022-09-21. The scenario is a frozen object; running it never changes it."""),
+five years from 2022-09-21. The scenario is a frozen object; running it never changes it.
+The result shows each host's accounts (MODEL.md v2): the present value (USD million) of
+the money the arrivals bring in (`inflow`), of their contribution to GDP (`value_added`),
+of the public budget's balance (`fiscal`) and of what the host's residents gain or lose
+(`residents`), and when the budget and the residents' balance turn from gain to loss for
+good (the *sustained* crossover: negative for `D_x` = 180 days or more). The v1 net
+impact indicator (`net`) is kept for continuity. The accounts are alternative views of
+the same flows: never add them."""),
 ("code", """scenario = flowsim.load_scenario("kazakhstan-2022")
 scenario"""),
 ("code", """result = flowsim.run(scenario)
 result"""),
-("md", """## 2. Read the summary
+("md", """## 2. Read the summaries
 
-One row per host: the peak number of people present, the peak boost (USD/day) and its
-date, the date the net impact turns negative (crossover; empty when it does not happen
-within the five years), when the accumulated net changes sign (breakeven), the
-cumulative and discounted (present value) net impact in USD, and the short- and
-long-term average net impact in USD/day."""),
-("code", """table = result.summary()
+`result.summary()` has one row per host for one balance, by default the residents' one:
+what the balance does (`status`: e.g. `sustained` when it turns negative for good,
+`never_negative`), its peak (USD/day) and date, the first day it turns negative after a
+gain (crossover) and the sustained crossover, when the accumulated balance changes sign
+(breakeven), its cumulative and discounted (present value) sum in USD, and its short-
+and long-term averages in USD/day. `result.summary("fiscal")` gives the budget's,
+`result.summary("all")` every balance (the rows of `summary.csv`)."""),
+("code", """table = result.summary()            # the residents' balance
 table"""),
-("code", """kaz = table["KAZ"]
-print(f"Kazakhstan: peak boost {kaz['peak_boost_usd_per_day'] / 1e6:.2f} M USD/day on {kaz['peak_boost_date']}")
-print(f"present value of net impact over 5 years: {kaz['pv_net_usd'] / 1e6:.0f} M USD")
+("code", """every = result.summary("all")
+money = every["KAZ", "inflow"]
+print(f"Kazakhstan: money brought in peaks at {money['peak_usd_per_day'] / 1e6:.2f} M USD/day "
+      f"on {money['peak_date']}")
+for balance in ("fiscal", "residents", "net"):
+    row = every["KAZ", balance]
+    print(f"{balance:9s} present value over 5 years: {row['pv_usd'] / 1e6:5.0f} M USD, status {row['status']}, "
+          f"sustained crossover {row['sustained_crossover_date']}")
 print(f"conservation error: {result.conservation_error():.1e}")"""),
 ("md", """Left: who is present in Kazakhstan over the first 180 days (thousands of people,
-stacked by compartment, so the top edge is everyone present). Right: the boost, the
-burden and their difference, the net impact, in USD million per day."""),
-("code", """fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+stacked by compartment, so the top edge is everyone present). Middle: the v1 boost, burden
+and their difference, the net impact indicator. Right: the residents' balance, with its
+first crossover (circle) and its sustained crossover (dotted line); all in USD million
+per day."""),
+("code", """fig, axes = plt.subplots(1, 3, figsize=(16, 4), layout="constrained")
 plot_population(result, "KAZ", ax=axes[0], days=180)
 plot_boost_burden(result, "KAZ", ax=axes[1])
+plot_account(result, "KAZ", "residents", ax=axes[2])
 plt.show()"""),
 ("md", """## 3. Tune a parameter
 
@@ -74,20 +91,22 @@ f0 = scenario.params.get("f0", "KAZ")
 no_help = scenario.with_params(f0={"KAZ": f0 / 2})
 slow = flowsim.run(no_help)
 for label, res in (("baseline", result), ("f0 halved", slow)):
-    row = res.summary()["KAZ"]
-    print(f"{label:10s} employed after 1 year: {res.series('E', 'KAZ')[365]:8,.0f}   "
-          f"PV of net: {row['pv_net_usd'] / 1e6:6.0f} M USD")"""),
+    pv = {b: res.summary(b)["KAZ"]["pv_usd"] / 1e6 for b in ("fiscal", "residents", "net")}
+    print(f"{label:10s} employed after 1 year: {res.series('E', 'KAZ')[365]:8,.0f}   PV (M USD): "
+          f"fiscal {pv['fiscal']:5.0f}, residents {pv['residents']:5.0f}, net (v1) {pv['net']:5.0f}")"""),
 ("md", """## 4. Compare two runs
 
-The net impact of both runs side by side (USD million per day): fewer people in work
-means less income spent in Kazakhstan and more support paid."""),
-("code", """fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+The public budget's balance and the residents' of both runs side by side (USD million
+per day): fewer people in work means fewer taxes and more support paid, but also fewer
+local workers displaced."""),
+("code", """fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
 dates = result.dates.astype("datetime64[D]").astype(object)
-ax.plot(dates, result.series("net", "KAZ") / 1e6, label="baseline")
-ax.plot(dates, slow.series("net", "KAZ") / 1e6, label="f0 halved")
-ax.axhline(0, color="grey", lw=0.6)
-ax.set(title="Kazakhstan: net impact", xlabel="date", ylabel="USD million per day")
-ax.legend()
+for ax, balance in zip(axes, ("fiscal", "residents")):
+    ax.plot(dates, result.series(balance, "KAZ") / 1e6, label="baseline")
+    ax.plot(dates, slow.series(balance, "KAZ") / 1e6, label="f0 halved")
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set(title=f"Kazakhstan: {balance} balance", xlabel="date", ylabel="USD million per day")
+    ax.legend()
 plt.show()"""),
 ("md", """## 5. Scenarios from the library and from a file
 
@@ -122,43 +141,50 @@ mine = flowsim.read_scenario(path)
 print(mine.name, "| tau_S[KAZ] =", mine.params.get("tau_S", "KAZ"), "days |", len(mine.policies), "policy")"""),
 ("md", """Run the seed, the library's `border-closure` (Kazakhstan closed from 28 September to the
 end of 2022, half of those turned back go to other hosts) and the file's scenario, and
-compare every summary figure against the seed with `flowsim.analysis.compare`. The
-differences are in the figure's unit (people, USD, USD/day) and in days for dates
-(0 when the date occurs in neither run, as the crossover here; n/a when in only one)."""),
+compare every summary figure of every balance against the seed with
+`flowsim.analysis.compare`. The differences are in the figure's unit (people, USD,
+USD/day) and in days for dates (0 when the date occurs in neither run; n/a when in only
+one)."""),
 ("code", """from flowsim.analysis.compare import compare_results
 
 closure = flowsim.load_scenario("border-closure")
 runs = [result, flowsim.run(closure), flowsim.run(mine)]
 differences = compare_results(runs)
-shown = ("peak_present", "cum_net_usd", "pv_net_usd", "crossover_date", "long_term_net_usd_per_day")
-print(f"{'Kazakhstan':28s} {'figure':26s} {'difference vs seed':>20s}  unit")
+shown = ("cumulative_usd", "pv_usd", "sustained_crossover_date", "long_term_usd_per_day")
+print(f"{'Kazakhstan':28s} {'balance':10s} {'figure':26s} {'difference vs seed':>20s}  unit")
 for d in differences:
-    if d.host == "KAZ" and d.figure in shown:
+    if d.host == "KAZ" and d.balance in ("fiscal", "residents", "net") and d.figure in shown:
         value = "n/a (" + d.note + ")" if d.difference is None else f"{round(d.difference):,}"
-        print(f"{d.scenario:28s} {d.figure:26s} {value:>20s}  {d.unit}")"""),
-("md", """The same comparison as curves: Kazakhstan's net impact per day over the first year
-(USD million per day, left) and accumulated over the five years (USD million, right).
-The seed is the black line; the others are dashed. `python -m flowsim compare
-kazakhstan-2022 border-closure my.toml --out out/cmp` writes the table and the figure of
-every host."""),
+        print(f"{d.scenario:28s} {d.balance:10s} {d.figure:26s} {value:>20s}  {d.unit}")"""),
+("md", """The same comparison as curves: Kazakhstan's residents' balance per day over the first
+year (USD million per day, left) and accumulated over the five years (USD million,
+right). The seed is the black line; the others are dashed. `python -m flowsim compare
+kazakhstan-2022 border-closure my.toml --out out/cmp` writes the table and the figures
+of every host (net impact indicator, residents, fiscal)."""),
 ("code", """fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
-plot_net_overlay(runs, "KAZ", ax=axes[0], days=365)
-plot_net_overlay(runs, "KAZ", ax=axes[1], cumulative=True, legend=False)
-axes[0].set_title("Kazakhstan: net impact, first year")
-axes[1].set_title("Kazakhstan: cumulative net impact, five years")
+plot_net_overlay(runs, "KAZ", ax=axes[0], days=365, variable="residents")
+plot_net_overlay(runs, "KAZ", ax=axes[1], cumulative=True, legend=False, variable="residents")
+axes[0].set_title("Kazakhstan: residents' balance, first year")
+axes[1].set_title("Kazakhstan: cumulative residents' balance, five years")
 plt.show()"""),
 ("md", """## 6. An ensemble: how sure are these numbers?
 
 Every parameter has a plausible range next to its value. `flowsim.ensemble` draws
 parameter sets from those ranges (here 64 members, Latin hypercube, seed fixed so the
 numbers repeat), runs them all at once, and keeps people present `N` and the net
-impact per day and host. The table gives, per host, the probability that the net impact
-turns negative within the five years (`P(crossover)`), the median crossover date among
-the members that cross, and the probability of a negative present value. 64 members
+impact per day and host, and every summary of every balance. The table gives, per host,
+the share of members whose residents' balance turns negative within the five years
+(`P(crossover)`), the median crossover date among the members that cross, and the share
+with a negative present value; `ens.events()` has the same per balance, with sustained
+crossovers (a share of sampled scenarios, not a probability of the world). 64 members
 take under a second and give a first look; use 1000 or more for numbers you quote
 (`docs/uncertainty.md`)."""),
 ("code", """ens = flowsim.ensemble(scenario, 64, seed=1, progress=False)
 ens"""),
+("code", """for balance in ("fiscal", "residents", "net"):
+    crosses = ens.crossover_probability(host="KAZ", balance=balance)
+    for_good = ens.crossover_probability(host="KAZ", balance=balance, sustained=True)
+    print(f"Kazakhstan {balance:9s}: turns negative in {crosses:.0%} of the members, for good in {for_good:.0%}")"""),
 ("md", """Fan charts of Kazakhstan: the line is the median over the members, the dark band the
 middle 50% (25th to 75th percentile), the light band 90% (5th to 95th), day by day.
 Left: people present (thousands); right: net impact (USD million per day)."""),
@@ -204,7 +230,7 @@ plt.show()"""),
 compares and feeds ensembles like any other. This quick fit keeps fewer arrivals than
 the seed (part of the border counts are ordinary travellers, now the background) but
 sends far fewer of them home (`q_ret` in the table above), so more people stay in
-Kazakhstan and its net impact grows. Before drawing conclusions from a fit, read its
+Kazakhstan and the money they bring in grows. Before drawing conclusions from a fit, read its
 report: the seed scenario as it is (no background traffic) misses the same figures by
 32% on average (MAPE), and
 `docs/calibration.md` discusses which figures disagree with each other."""),
@@ -212,19 +238,26 @@ report: the seed scenario as it is (no background traffic) misses the same figur
 for label, res in (("seed", result), ("fitted", fitted)):
     row = res.summary()["KAZ"]
     print(f"{label:7s} peak present in Kazakhstan {row['peak_present']:9,.0f} people   "
-          f"PV of net {row['pv_net_usd'] / 1e6:5.0f} M USD")"""),
+          f"PV of the residents' balance {row['pv_usd'] / 1e6:5.0f} M USD, status {row['status']}")"""),
 ("md", """## Checks
 
 The numbers below are checked by the test that runs this notebook
 (`tests/test_notebooks.py`)."""),
 ("code", """CHECKS = {
-    "seed_pv_net_kaz_usd": table["KAZ"]["pv_net_usd"],
+    "seed_pv_residents_kaz_usd": table["KAZ"]["pv_usd"],
+    "seed_residents_kaz_sustained_crossover": str(table["KAZ"]["sustained_crossover_date"]),
     "conservation_error": result.conservation_error(),
     "file_tau_S_kaz_days": mine.params.get("tau_S", "KAZ"),
     "closure_cum_net_kaz_diff_usd": next(d.difference for d in differences if d.scenario == "border-closure"
-                                         and d.host == "KAZ" and d.figure == "cum_net_usd"),
+                                         and d.host == "KAZ" and d.balance == "net"
+                                         and d.figure == "cumulative_usd"),
+    "closure_cum_residents_kaz_diff_usd": next(d.difference for d in differences if d.scenario == "border-closure"
+                                               and d.host == "KAZ" and d.balance == "residents"
+                                               and d.figure == "cumulative_usd"),
     "ensemble_members": ens.n_members,
     "ensemble_p_crossover_kaz": float(ens.crossover_probability(host="KAZ")),
+    "ensemble_p_sustained_fiscal_kaz": float(ens.crossover_probability(host="KAZ", balance="fiscal",
+                                                                       sustained=True)),
     "fit_mape_percent": fit.mape,
     "fit_converged": bool(fit.success),
     "fit_pulse_total_kaz": fit.estimate("pulse.total[KAZ]").value,

@@ -228,6 +228,33 @@ class ObservationView:
         q_on, q_ret = self._shares(d0)
         return (1.0 - q_on - q_ret) * self.transit_outflow(d0, d1)
 
+    def parameter(self, name: str, d0=None) -> float:
+        """A parameter of the host in force at the start of day ``d0`` (the first regime when None)."""
+        regimes = self.result.scenario.regimes(self.result.params[self.member])
+        day = 0 if d0 is None else max((d0 - self.start).days, 0)
+        params = [p for first, p in regimes if first <= day][-1]
+        return params.get(name, self.host)
+
+    def integral(self, name: str, d0, d1) -> float:
+        """Integral of a series (per day) over the days ``d0..d1``, trapezoid between grid points.
+
+        Days before the scenario start count at the start's level: the stocks
+        there (initial stocks, e.g. an earlier wave) are held at their level
+        on the start date, the only assumption that lets a window begin
+        before the start (documented in ``docs/calibration.md``).
+        """
+        x = self.result.series(name, self.host, self.member)
+        before = max(0, min((self.start - d0).days, (d1 - d0).days + 1))
+        a = self._grid(max(d0, self.start))
+        b = self._grid(d1 + _dt.timedelta(days=1))
+        inside = float(0.5 * (x[a:b].sum() + x[a + 1:b + 1].sum())) if b > a else 0.0
+        return inside + before * float(x[0])
+
+    def level(self, name: str, d1) -> float:
+        """A series at the end of day ``d1`` (its value on the start date for a day before the start)."""
+        x = self.result.series(name, self.host, self.member)
+        return float(x[self._grid(d1 + _dt.timedelta(days=1))])
+
     def stock(self, name: str, d1) -> float:
         """Compartment (or ``N``, ``S``) at the end of day ``d1``, people."""
         return float(self.result.series(name, self.host, self.member)[self._grid(d1 + _dt.timedelta(days=1))])
@@ -329,3 +356,31 @@ def _employed(view, d0, d1):
 @register_quantity("stock_present", unit="persons", maps_to="N = T + S + R + E + U at the end of date_end")
 def _stock_present(view, d0, d1):
     return view.stock("N", d1)
+
+
+# --------------------------------------------------------------- the economy (MODEL.md v2)
+@register_quantity("transfers_excess", unit="USD",
+                   maps_to="integral of inflow over the window / transfer_share (before the start: the initial "
+                           "stocks' spending held at its level)")
+def _transfers_excess(view, d0, d1):
+    """Money transfers from the origin minus the same period's pre-arrival baseline (and deposit changes)."""
+    return view.integral("inflow", d0, d1) / view.parameter("transfer_share", d0)
+
+
+@register_quantity("rent_log_change", unit="1",
+                   maps_to="log(1 + rent_rise) at the end of date_end (date_start: a pre-arrival date)")
+def _rent_log_change(view, d0, d1):
+    """Log change of a rent index, deflated by the general price level, from a pre-arrival date to ``date_end``."""
+    return float(np.log1p(view.level("rent_rise", d1)))
+
+
+@register_quantity("sole_traders_registered", unit="persons", lower_bound=True,
+                   maps_to="R at the end of date_end (remote workers who registered: a lower bound)")
+def _sole_traders(view, d0, d1):
+    return view.stock("R", d1)
+
+
+@register_quantity("work_permits", unit="persons", lower_bound=True,
+                   maps_to="E at the end of date_end (permits where the origin's citizens need one: a lower bound)")
+def _work_permits(view, d0, d1):
+    return view.stock("E", d1)

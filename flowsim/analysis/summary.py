@@ -300,6 +300,59 @@ def fade_ratio(x: np.ndarray) -> np.ndarray:
         return np.where(first != 0, second / np.where(first != 0, first, 1.0), np.nan)
 
 
+def _crossings(x: np.ndarray, D_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crossover day, sustained crossover day and status code of rows ``x`` (n, D) in one pass.
+
+    The same definitions as :func:`crossover_day`, :func:`sustained_crossover_day`
+    and :func:`status_codes`, sharing the signs and the runs: only rows with a
+    negative day need the day-by-day work, which keeps an ensemble's summaries
+    cheap (``inflow`` never has one).
+    """
+    n, D = x.shape
+    pos, neg = signs(x)
+    any_pos, any_neg = pos.any(axis=-1), neg.any(axis=-1)
+    cross = np.full(n, -1)
+    sustained = np.full(n, -1)
+    censored = np.zeros(n, bool)
+    rows = np.flatnonzero(any_neg & any_pos)
+    if rows.size:
+        p, q, d_x = pos[rows], neg[rows], np.broadcast_to(D_x, (n,))[rows]
+        after = _after_positive(p)
+        cross[rows] = first_day(q & after)
+        # days t..t+D_x-1 all negative <=> no non-negative day among them: a difference of running counts
+        count = np.concatenate([np.zeros((rows.size, 1), np.int32), np.cumsum(~q, axis=-1, dtype=np.int32)], axis=-1)
+        ends = np.arange(D)[None, :] + d_x[:, None]                       # t + D_x (exclusive), may pass D
+        inside = ends <= D
+        stretch = np.take_along_axis(count, np.minimum(ends, D), axis=-1) - count[:, :D]
+        sustained[rows] = first_day(q & after & inside & (stretch == 0))
+        # censored: the final negative run (to the horizon) starts after a positive day
+        last_nonneg = D - 1 - np.argmax(~q[:, ::-1], axis=-1)             # D - 1 - D = -1 when all negative
+        last_nonneg = np.where((~q).any(axis=-1), last_nonneg, -1)
+        start = last_nonneg + 1
+        has_final = start < D
+        censored[rows] = has_final & np.take_along_axis(after, np.minimum(start, D - 1)[:, None], -1)[:, 0]
+    code = np.full(n, STATUSES.index("turns_positive"), dtype=np.int8)
+    for name, where in reversed((
+        ("zero", ~any_pos & ~any_neg),
+        ("never_negative", ~any_neg),
+        ("never_positive", ~any_pos),
+        ("sustained", sustained >= 0),
+        ("censored", censored),
+        ("dip", cross >= 0),
+    )):
+        code[where] = STATUSES.index(name)                                # the first matching rule wins
+    return cross, sustained, code
+
+
+def _breakeven_rows(x: np.ndarray) -> np.ndarray:
+    """:func:`breakeven_day` of rows (n, D); only rows with values of both signs can turn."""
+    out = np.full(x.shape[0], -1)
+    rows = np.flatnonzero((x < 0).any(axis=-1) & (x > 0).any(axis=-1))
+    if rows.size:
+        out[rows] = breakeven_day(np.cumsum(x[rows], axis=-1))
+    return out
+
+
 def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
     """Every per-balance figure of :data:`BALANCE_FIELDS` for arrays of shape (..., D).
 
@@ -321,21 +374,23 @@ def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
         windows' means are NaN when the horizon ends before them.
     """
     x = np.asarray(x, float)
-    status = status_codes(x, D_x)
+    lead, D = x.shape[:-1], x.shape[-1]
+    rows = x.reshape(-1, D)
+    d_x = np.broadcast_to(np.asarray(D_x), lead).reshape(-1).astype(np.int64)
+    cross, sustained, status = (a.reshape(lead) for a in _crossings(rows, d_x))
     peak_x, peak_d = peak(x)
-    cum = cumulative(x)
     return {
         "status": status,
         "peak_usd_per_day": peak_x,
         "peak_day": np.where(status == STATUSES.index("zero"), -1, peak_d),
-        "crossover_day": crossover_day(x),
-        "sustained_crossover_day": sustained_crossover_day(x, D_x),
-        "breakeven_day": breakeven_day(cum),
-        "cumulative_usd": cum[..., -1],
+        "crossover_day": cross,
+        "sustained_crossover_day": sustained,
+        "breakeven_day": _breakeven_rows(rows).reshape(lead),
+        "cumulative_usd": x.sum(axis=-1),
         "pv_usd": present_value(x, r),
         "short_term_usd_per_day": window_mean(x, 0, SHORT_TERM_DAYS),
         "long_term_usd_per_day": window_mean(x, LONG_TERM_FROM, None),
-        "fade_ratio": fade_ratio(x) if fade else np.full(x.shape[:-1], np.nan),
+        "fade_ratio": fade_ratio(x) if fade else np.full(lead, np.nan),
     }
 
 

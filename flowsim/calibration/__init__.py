@@ -22,7 +22,15 @@ from .parameters import FitParameter, ParameterVector
 from .posterior import sample_posterior
 from .posterior_result import PosteriorEstimate, PosteriorSample
 from .result import CalibrationResult, Estimate, ResidualRow, StartOutcome
-from .validation import VALIDATION_COLUMNS, ValidationResult, ValidationRow, default_fit_parameters, validate
+from .validation import (
+    ECONOMIC_FIT,
+    VALIDATION_COLUMNS,
+    ValidationResult,
+    ValidationRow,
+    default_fit_parameters,
+    default_priors,
+    validate,
+)
 
 __all__ = [
     "calibrate",
@@ -31,6 +39,8 @@ __all__ = [
     "PosteriorEstimate",
     "validate",
     "default_fit_parameters",
+    "default_priors",
+    "ECONOMIC_FIT",
     "FitParameter",
     "ParameterVector",
     "CalibrationResult",

@@ -29,7 +29,13 @@ def _num(x) -> str:
 def estimate_rows(estimates):
     rows = []
     for e in estimates:
-        note = "not determined by the data" if not e.identified else ("at a search bound" if e.at_bound else "")
+        if not e.identified:
+            note = ("NOT IDENTIFIED by the data: the interval is the prior's" if e.prior else
+                    "NOT IDENTIFIED by the data: the interval is the search bounds")
+        else:
+            note = "at a search bound" if e.at_bound else ""
+        if e.prior:
+            note = f"prior {e.prior}" + (f"; {note}" if note else "")
         rows.append((e.name, e.unit, _num(e.initial), _num(e.value), f"{_num(e.ci_low)} .. {_num(e.ci_high)}",
                      _num(e.se), note))
     return rows
@@ -53,7 +59,11 @@ def _head(cal) -> list[str]:
         f"{cal.n_fitted} observations fitted",
         f"  converged: {cal.success} ({cal.message}); {len(cal.starts)} starts, best cost {best.cost:.4g}, "
         f"{cal.nfev} evaluations",
-        f"  chi2 = {cal.chi2:.4g} on {cal.dof} degrees of freedom; covariance scaled by {cal.covariance_scale:.4g}",
+        (f"  chi2 = {cal.chi2:.4g} on {cal.dof} degrees of freedom; covariance scaled by {cal.covariance_scale:.4g}"
+         if not any(e.prior for e in cal.estimates) else
+         f"  chi2 of the data = {cal.chi2:.4g} on {cal.n_fitted} figures; {sum(bool(e.prior) for e in cal.estimates)} "
+         f"of the {len(cal.estimates)} parameters have a prior (a maximum a posteriori fit); "
+         f"{sum(not e.identified for e in cal.estimates)} not identified by the data"),
         f"  MAPE = {cal.mape:.1f}%; averaged relative difference (Flee) = {cal.ard:.3f}",
         f"  background: {cal.background!r}",
     ]

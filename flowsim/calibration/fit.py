@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import OrderedDict
 
@@ -13,7 +14,7 @@ from ..analysis.goodness import averaged_relative_difference, mean_absolute_perc
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
-from .parameters import ParameterVector
+from .parameters import ParameterVector, with_priors
 from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
 
 __all__ = ["calibrate", "Objective", "Z95"]
@@ -81,9 +82,17 @@ class Objective:
         result, _, background = self.result_for(x)
         return self.model.predict(result, background=background)
 
-    def __call__(self, z) -> np.ndarray:
+    def data_residuals(self, z) -> np.ndarray:
+        """Residuals of the active observations only (no prior terms)."""
         self.evaluations += 1
         return self.model.residuals(self.predictions(z))[self.active]
+
+    def __call__(self, z) -> np.ndarray:
+        """Residuals of the active observations, then one per prior: ``(z - center) / sd``."""
+        r = self.data_residuals(z)
+        if self.vector.has_priors:
+            r = np.concatenate([r, self.vector.prior_residuals(z)])
+        return r
 
 
 def _jacobian(objective: Objective, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -95,25 +104,31 @@ def _jacobian(objective: Objective, z: np.ndarray, lo: np.ndarray, hi: np.ndarra
         up[i] = min(z[i] + h, hi[i])
         down[i] = max(z[i] - h, lo[i])
         if up[i] == down[i]:
-            cols.append(np.zeros(int(objective.active.sum())))
+            cols.append(np.zeros(int(objective.active.sum()) + int(np.isfinite(objective.vector.prior_sd).sum())))
             continue
         cols.append((objective(up) - objective(down)) / (up[i] - down[i]))
     return np.column_stack(cols)
 
 
 def _covariance(J: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """``scale * (J^T J)^-1`` by SVD, and which parameters it determines."""
+    """``scale * (J^T J)^-1`` by SVD, and which parameters it determines.
+
+    A parameter is determined when it has no component along any flat
+    direction of ``J``: the right singular vectors of singular values below
+    ``RCOND`` times the largest, and, with fewer residuals than parameters,
+    the directions ``J`` does not see at all (a figure that informs one
+    parameter alone still determines it).
+    """
     p = J.shape[1]
     if J.size == 0:
         return np.full((p, p), np.inf), np.zeros(p, bool)
-    _, s, vt = np.linalg.svd(J, full_matrices=False)
-    keep = s > RCOND * (s[0] if s.size else 0.0)
+    _, s, vt = np.linalg.svd(J, full_matrices=True)
+    s = np.concatenate([s, np.zeros(p - s.size)])                  # vt is (p, p): the unseen directions too
+    keep = s > RCOND * s[0] if s[0] > 0 else np.zeros(p, bool)
     inv = (vt[keep].T / s[keep] ** 2) @ vt[keep]
     identified = np.ones(p, bool)
     for k in np.flatnonzero(~keep):
         identified &= np.abs(vt[k]) < 1e-3
-    if s.size < p:   # fewer active observations than parameters: the rest of the space is flat
-        identified[:] = False
     cov = scale * inv
     cov[~identified, :] = np.inf
     cov[:, ~identified] = np.inf
@@ -152,7 +167,8 @@ def problem(scenario, model: ObservationModel, params, horizon_days, *, what: st
 def calibrate(scenario, observations, params, *, background: BackgroundTraffic | None = None, weights=None,
               sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
               scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,
-              solver_options: dict | None = None, least_squares_options: dict | None = None) -> CalibrationResult:
+              solver_options: dict | None = None, least_squares_options: dict | None = None,
+              priors=None) -> CalibrationResult:
     """Fit parameters of a scenario to observed figures.
 
     Minimises the sum of squared residuals of the observations (relative
@@ -206,6 +222,14 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
         Passed to :func:`scipy.optimize.least_squares` over the defaults
         ``ftol = xtol = gtol = 1e-7``, e.g. ``{"loss": "soft_l1"}`` for a
         fit less pulled by conflicting figures.
+    priors : None, "ranges" or mapping, optional
+        Normal priors in the transformed space, each given as a 95% interval
+        in natural units: ``{"c_S[GEO]": (15, 60)}``, ``{"c_S[GEO]": "range"}``
+        (its plausible range in the scenario), or ``"ranges"`` for every
+        fitted model parameter. The fit then minimises the data's chi-square
+        plus the priors' (a maximum a posteriori estimate); ``chi2`` counts
+        the data only, and each estimate says whether the data alone
+        determine it (``identified``) or only the prior does.
 
     Returns
     -------
@@ -231,6 +255,7 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
         raise CalibrationError(f"starts must be a whole number >= 1; got {starts!r}.")
     model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
+    params = with_priors(params, priors, scenario)
     vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="", purpose="fit")
     objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
     from scipy.optimize import least_squares  # imported on first use (0.2 s)
@@ -257,12 +282,17 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     z = best.x
     x = vector.to_natural(z)
     J = _jacobian(objective, z, zlo, zhi)
-    r = objective(z)
+    r = objective.data_residuals(z)
     chi2 = float(r @ r)
     dof = int(active.sum()) - len(vector)
     scale = chi2 / dof if scale_covar and dof > 0 else 1.0
-    cov_z, identified = _covariance(J, scale)
-    estimates, cov_x = _estimates(vector, z, x, cov_z, identified, zlo, zhi)
+    n_data = int(active.sum())
+    cov_z, determined = _covariance(J, scale)            # by the data and the priors
+    identified = _covariance(J[:n_data], scale)[1] if vector.has_priors else determined   # by the data alone
+    estimates, cov_x = _estimates(vector, z, x, cov_z, determined, zlo, zhi)
+    estimates = [dataclasses.replace(e, identified=bool(ok)) for e, ok in zip(estimates, identified)]
+    if vector.has_priors:
+        estimates = [dataclasses.replace(e, prior=vector.prior_text(i)) for i, e in enumerate(estimates)]
     fitted_eval, fitted_bg = vector.apply(x)
     fitted_result = objective.result_for(x)[0]
     predictions = model.predict(fitted_result, background=fitted_bg)

@@ -11,8 +11,18 @@ Names (strings, tuples or :class:`FitParameter` objects):
   ``"background[KAZ@2022-10-01]"`` the level from that date;
   ``"background_exits[...]"`` the same for exits when they have their own.
 
+Economy parameters (``c_S[GEO]``, ``eps[GEO]``...) and the observation
+model's ``transfer_share[GEO]`` are fitted like the population parameters,
+against the economic figures (``docs/calibration.md``, "The economic fit").
+
 Transforms: log for positive quantities (times, rates, totals, levels,
-``K``), ``log(shape - 1)`` for the pulse shape (>= 1), and logit for shares.
+``K``, spending), ``log(shape - 1)`` for the pulse shape (>= 1), and logit for shares.
+
+Priors: a parameter may carry a prior, given as its 95% interval in natural
+units; it is a normal distribution in the transformed space whose mean and
++-1.96 standard deviations are the transformed interval's middle and ends.
+The fit then minimises the data's chi-square plus the prior's; whether the
+data alone determine a parameter is reported separately.
 When both ``q_on`` and ``q_ret`` of a host are fitted, ``q_ret`` is fitted as
 a share of ``1 - q_on`` (so ``q_on + q_ret <= 1`` always holds); a fitted
 ``q_on`` alone stays below ``1 - q_ret``.
@@ -34,7 +44,7 @@ from ..exceptions import CalibrationError, FlowsimError
 from ..scenario.schedules import Pulse
 from ..scenario.specs import PARAMETER_SPECS
 
-__all__ = ["FitParameter", "ParameterVector", "PULSE_FIELDS"]
+__all__ = ["FitParameter", "ParameterVector", "PULSE_FIELDS", "with_priors"]
 
 #: Fields of a Pulse that can be fitted.
 PULSE_FIELDS = ("total", "shape", "scale_days")
@@ -64,6 +74,9 @@ class FitParameter:
     start_range : (float, float), optional
         Where the random starts are drawn (natural units, uniformly in the
         transformed space); default the parameter's plausible range.
+    prior : (float, float), optional
+        A 95% interval in natural units (see the module notes); None: no
+        prior (flat within the bounds).
     """
 
     kind: str
@@ -73,6 +86,7 @@ class FitParameter:
     period: _dt.date | None = None
     bounds: tuple[float, float] | None = None
     start_range: tuple[float, float] | None = None
+    prior: tuple[float, float] | None = None
 
     @classmethod
     def parse(cls, spec, **options) -> FitParameter:
@@ -218,6 +232,7 @@ class ParameterVector:
                     "widen the bounds or change the scenario's value."
                 )
         self._partner = {i: self._find_partner(i) for i in range(len(items))}
+        self.prior_center, self.prior_sd = self._priors()
 
     def __len__(self) -> int:
         return len(self.params)
@@ -234,11 +249,9 @@ class ParameterVector:
             if sp.integer:
                 raise CalibrationError(f"{p.label}: `{p.name}` is a whole number; it cannot be fitted by least "
                                        "squares. Compare runs with different values instead.")
-            if sp.layer != "flow":
-                raise CalibrationError(f"{p.label}: `{p.name}` is an economy parameter; no observation quantity "
-                                       "depends on it. Fit population parameters only.")
-            if sp.scope == "global":  # pragma: no cover - every global flow parameter is an integer
-                raise CalibrationError(f"{p.label}: global parameters cannot be fitted.")
+            if sp.scope == "global":
+                raise CalibrationError(f"{p.label}: `{p.name}` is global; fitting it is not supported (compare "
+                                       "runs with different values instead).")
             values = sc.params[p.name]
             x = float(values[sc.hosts.index(p.host)]) if p.host else float(np.mean(values))
         elif p.kind == "pulse":
@@ -284,7 +297,7 @@ class ParameterVector:
         if p.kind == "model":
             lo, hi = self._plausible(p)
             sp = PARAMETER_SPECS[p.name]
-            return max(lo / 10.0, sp.lower), hi * 10.0
+            return max(lo / 10.0, sp.lower), min(hi * 10.0, sp.upper)
         if p.kind == "pulse":
             return {"total": (x / 100.0, x * 100.0), "shape": (1.0, 50.0), "scale_days": (0.1, 100.0)}[p.name]
         return x / 100.0, x * 100.0
@@ -296,6 +309,48 @@ class ParameterVector:
         else:
             lo, hi = rng[:, 0].min(), rng[:, 1].max()
         return float(lo), float(hi)
+
+    def _priors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of each prior in the transformed space (NaN: no prior)."""
+        center, sd = np.full(len(self.params), np.nan), np.full(len(self.params), np.nan)
+        for i, p in enumerate(self.params):
+            if p.prior is None:
+                continue
+            try:
+                lo, hi = (float(b) for b in p.prior)
+            except (TypeError, ValueError):
+                raise CalibrationError(f"{p.label}: a prior is a 95% interval (low, high) in {p.unit}; "
+                                       f"got {p.prior!r}.") from None
+            if not (self.lower[i] <= lo < hi <= self.upper[i]):
+                raise CalibrationError(f"{p.label}: the prior's 95% interval must lie within the search bounds "
+                                       f"({self.lower[i]:g}, {self.upper[i]:g}) with low < high; got ({lo:g}, "
+                                       f"{hi:g}).")
+            if p.transform == "logit" and self._partner.get(i) is not None:
+                raise CalibrationError(f"{p.label}: a prior on q_ret fitted with q_on is not supported.")
+            x = self.x0.copy()
+            ends = []
+            for end in (lo, hi):
+                x[i] = end
+                ends.append(self.to_transformed(x)[i])
+            if not all(np.isfinite(ends)):
+                raise CalibrationError(f"{p.label}: the prior's interval ({lo:g}, {hi:g}) must be inside the "
+                                       f"bounds, not on them.")
+            center[i], sd[i] = 0.5 * (ends[0] + ends[1]), (ends[1] - ends[0]) / (2 * 1.959963984540054)
+        return center, sd
+
+    @property
+    def has_priors(self) -> bool:
+        return bool(np.isfinite(self.prior_sd).any())
+
+    def prior_residuals(self, z) -> np.ndarray:
+        """``(z - center) / sd`` of the parameters with a prior, shape (number of priors,)."""
+        keep = np.isfinite(self.prior_sd)
+        return (np.asarray(z, float)[keep] - self.prior_center[keep]) / self.prior_sd[keep]
+
+    def prior_text(self, i: int) -> str:
+        """The prior of parameter ``i`` as text (``""`` without one)."""
+        p = self.params[i]
+        return "" if p.prior is None else f"95% in [{p.prior[0]:g}, {p.prior[1]:g}]"
 
     def start_ranges(self) -> list[tuple[float, float]]:
         """Natural-unit ranges the random starts are drawn from."""
@@ -435,3 +490,49 @@ class ParameterVector:
         if updates:
             scenario = scenario.with_params(**updates)
         return scenario, background
+
+
+def with_priors(params, priors, scenario) -> list:
+    """``params`` as :class:`FitParameter` objects, with the priors of ``priors`` attached.
+
+    Parameters
+    ----------
+    params : sequence of str, tuple or FitParameter
+    priors : None, "ranges" or mapping
+        None: none (a FitParameter's own ``prior`` stays). ``"ranges"``: every
+        fitted model parameter gets its plausible range in ``scenario`` as a
+        95% interval. A mapping ``{name: (low, high)}`` (or ``name: "range"``)
+        gives some; names as in ``params``.
+    scenario : Scenario
+        Supplies the plausible ranges.
+    """
+    if isinstance(params, (str, FitParameter, tuple)):
+        params = [params]
+    items = [FitParameter.parse(p) for p in params]
+    if priors is None:
+        return items
+
+    def shipped(p):
+        if p.kind != "model" or p.host is None:
+            raise CalibrationError(f"priors: {p.label} has no shipped range to use as a prior; give (low, high).")
+        lo, hi = scenario.params.ranges[p.name][scenario.hosts.index(p.host)] if p.host in scenario.hosts \
+            else (None, None)
+        if lo is None or not lo < hi:
+            raise CalibrationError(f"priors: {p.label} has no range (low = high); give (low, high).")
+        return float(lo), float(hi)
+
+    if isinstance(priors, str):
+        if priors != "ranges":
+            raise CalibrationError(f"priors must be None, 'ranges' or a mapping {{name: (low, high)}}; got {priors!r}.")
+        return [dataclasses.replace(p, prior=shipped(p)) if p.kind == "model" else p for p in items]
+    if not isinstance(priors, dict):
+        raise CalibrationError(f"priors must be None, 'ranges' or a mapping {{name: (low, high)}}; got {priors!r}.")
+    by_label = {p.label: i for i, p in enumerate(items)}
+    for name, value in priors.items():
+        label = FitParameter.parse(name).label
+        if label not in by_label:
+            fix = did_you_mean(label, by_label)
+            raise CalibrationError(f"priors: {label} is not fitted (fitted: {', '.join(by_label)}).{fix}")
+        i = by_label[label]
+        items[i] = dataclasses.replace(items[i], prior=shipped(items[i]) if value == "range" else tuple(value))
+    return items

@@ -87,6 +87,11 @@ class LogPosterior:
         x = vec.to_natural(z)
         out = 0.0
         for i, p in enumerate(vec.params):
+            if np.isfinite(vec.prior_sd[i]):               # a normal prior in the transformed space
+                if not (self.zlo[i] <= z[i] <= self.zhi[i]):
+                    return -math.inf
+                out += -0.5 * ((z[i] - vec.prior_center[i]) / vec.prior_sd[i]) ** 2
+                continue
             if p.transform == "logit":                     # flat on [lower, ceiling]: the logistic's Jacobian
                 lo, hi = float(vec.lower[i]), vec._share_ceiling(i, x)
                 if not hi > lo:

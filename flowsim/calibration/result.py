@@ -41,7 +41,10 @@ class Estimate:
         The best fit sits on a search bound (the interval is then not reliable).
     identified : bool
         False when the observations leave it undetermined (a flat direction
-        of the Jacobian).
+        of the data's Jacobian); with a prior, the interval then comes from
+        the prior, not from the data.
+    prior : str
+        The prior (``"95% in [a, b]"``), or ``""`` when flat within the bounds.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Estimate:
     transform: str
     at_bound: bool
     identified: bool
+    prior: str = ""
 
 
 @dataclass(frozen=True)

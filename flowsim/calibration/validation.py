@@ -207,15 +207,46 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
     )
 
 
+#: Economic quantities and the parameters their figures inform (MODEL.md v2, "Observing the economy").
+ECONOMIC_FIT = {
+    "transfers_excess": ("c_S", "c_R", "transfer_share"),
+    "rent_log_change": ("eps",),
+}
+#: Economic figures that are counts of people (registrations): they inform no economy parameter.
+ECONOMIC_COUNTS = ("sole_traders_registered", "work_permits")
+
+
+def default_priors(params) -> dict:
+    """``{label: "range"}`` for the fitted economy and observation-model parameters.
+
+    One figure of money transfers determines only ``integral(inflow) /
+    transfer_share``, a combination of ``c_S``, ``c_R`` and the share: their
+    shipped ranges serve as priors (95% intervals), and the fit reports
+    which ones the data alone determine.
+    """
+    from ..scenario.specs import PARAMETER_SPECS
+    from .parameters import FitParameter
+
+    out = {}
+    for p in params:
+        fp = FitParameter.parse(p)
+        if fp.kind == "model" and fp.host is not None and PARAMETER_SPECS[fp.name].layer != "flow" \
+                and fp.prior is None:
+            out[fp.label] = "range"
+    return out
+
+
 def default_fit_parameters(scenario, observations: ObservationTable, background: BackgroundTraffic | None = None,
                            *, min_observations: int = 3) -> list[str]:
     """A default choice of what to fit, from what the observations can inform.
 
     For every host of the scenario with at least ``min_observations``
-    observations of positive weight: the total and time scale of its Pulse
-    (when it has exactly one) and its mean transit time ``tau_T``; and every
-    background level whose period overlaps the window of one of its
-    observations.
+    figures of people flows of positive weight: the total and time scale of
+    its Pulse (when it has exactly one) and its mean transit time ``tau_T``;
+    every background level whose period overlaps the window of one of its
+    observations; and, for each economic figure (:data:`ECONOMIC_FIT`), the
+    parameters it informs: ``c_S``, ``c_R`` and ``transfer_share`` for money
+    transfers, ``eps`` for rents (fit them with :func:`default_priors`).
 
     Returns
     -------
@@ -228,7 +259,10 @@ def default_fit_parameters(scenario, observations: ObservationTable, background:
     model = ObservationModel.build(table, background)
     out = []
     for host in scenario.hosts:
-        n = sum(1 for o, c in zip(model.observations, model.constraints) if o.host == host and c.weight > 0)
+        used = [o for o, c in zip(model.observations, model.constraints) if o.host == host and c.weight > 0]
+        for o in used:
+            out += [f"{name}[{host}]" for name in ECONOMIC_FIT.get(o.quantity, ()) if f"{name}[{host}]" not in out]
+        n = sum(1 for o in used if o.quantity not in ECONOMIC_FIT and o.quantity not in ECONOMIC_COUNTS)
         if n < min_observations:
             continue
         pulses = [s for s in scenario.arrivals.get(host, ()) if isinstance(s, Pulse)]

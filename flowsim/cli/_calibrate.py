@@ -16,7 +16,7 @@ from ..analysis.background import BackgroundTraffic
 from ..calibration import calibrate, default_fit_parameters
 from ..exceptions import CalibrationError
 from ..scenario.library import load_scenario
-from ._observation_options import add_observation_options, observations_from
+from ._observation_options import add_observation_options, observations_from, priors_from
 from ._sweep import SWEEP_SERIES, write_ensemble_figures
 
 
@@ -67,7 +67,8 @@ def _cmd_calibrate(args) -> int:
     background = BackgroundTraffic.from_observations(observations)
     params = args.params or default_fit_parameters(scenario, observations, background)
     t0 = time.perf_counter()
-    fit = calibrate(scenario, observations, params, background=background, starts=args.starts, seed=args.seed)
+    fit = calibrate(scenario, observations, params, background=background, starts=args.starts, seed=args.seed,
+                    priors=priors_from(args, params))
     elapsed = {"fit": time.perf_counter() - t0}
     post = ens = None
     if args.mcmc_steps:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from ..datasets import load_observations, observations_2022
+from ..datasets import economy_observations_2022, load_observations, observations_2022
 from ..exceptions import CalibrationError
 from ..hosts import REFERENCE_HOSTS
 
-__all__ = ["add_observation_options", "observations_from"]
+__all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
+
+#: Observation sets shipped with flowsim, by the name --observations takes.
+SHIPPED = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022}
 
 
 def add_observation_options(parser) -> None:
     """``--observations FILE``, ``--hosts HOST ...``, ``--params NAME ...``, ``--starts N``, ``--seed S``."""
     parser.add_argument("--observations", metavar="FILE", default=None,
-                        help="CSV of observations in the columns of observations_2022.csv "
-                             "(default: the shipped observations_2022)")
+                        help="CSV of observations in the columns of observations_2022.csv, or a shipped set: "
+                             f"{', '.join(SHIPPED)} (default: observations-2022, the people figures; "
+                             "economy-2022: money transfers, rents and registrations)")
     parser.add_argument("--params", nargs="+", metavar="NAME", default=None,
                         help="parameters to fit, e.g. 'pulse.total[KAZ]' 'tau_T[KAZ]' "
                              "'background[KAZ@2022-10-01]' (default: pulse total and scale and tau_T of each "
                              "host with >= 3 observations, and the background levels its observations cover)")
+    parser.add_argument("--priors", choices=("auto", "ranges", "none"), default="auto",
+                        help="normal priors (95%% intervals) on the fitted parameters: auto (default): the shipped "
+                             "ranges of economy and observation-model parameters (c_S, c_R, eps, "
+                             "transfer_share...), none on population ones; ranges: every fitted model parameter; "
+                             "none")
     parser.add_argument("--hosts", nargs="+", metavar="HOST", default=None,
                         help="use only the observations of these hosts (e.g. KAZ)")
     parser.add_argument("--starts", type=int, default=4, help="starting points of the search (default 4)")
@@ -26,7 +35,8 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
-    observations = observations_2022() if args.observations is None else load_observations(args.observations)
+    name = "observations-2022" if args.observations is None else args.observations
+    observations = SHIPPED[name]() if name in SHIPPED else load_observations(name)
     if args.hosts:
         unknown = [h for h in args.hosts if h not in REFERENCE_HOSTS]
         if unknown:
@@ -37,3 +47,10 @@ def observations_from(args, scenario):
     if not len(observations):
         raise CalibrationError("no observations left for the hosts of this scenario; check --hosts and the file.")
     return observations
+
+
+def priors_from(args, params):
+    """The ``priors`` argument of calibrate/validate that ``--priors`` asks for."""
+    from ..calibration import default_priors
+
+    return {"auto": default_priors(params) or None, "ranges": "ranges", "none": None}[args.priors]

@@ -10,23 +10,30 @@ from ..scenario.sampling import SAMPLERS
 from ..uncertainty.runner import DEFAULT_CHUNK, ensemble
 from ._uncertainty_options import add_executor, add_vary, executor_from, parse_vary_options
 
-#: Series written to quantiles.csv and drawn as fan charts.
-SWEEP_SERIES = ("N", "net")
+#: Series written to quantiles.csv and drawn as fan charts by default.
+SWEEP_SERIES = ("N", "residents", "fiscal", "net")
+#: Balances whose sustained crossovers are drawn as histograms.
+HISTOGRAM_BALANCES = ("residents", "fiscal")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "sweep", help="run an ensemble over uncertain parameters",
         description="Draw N parameter sets from the parameters' uncertainty ranges (or --vary ranges), run them "
-                    "as vectorised batches and write quantiles.csv (date, host, variable, q05..q95 of N and net), "
-                    "events.csv (per host: probability of a crossover, median crossover date, probability of a "
-                    "negative present value), draws.csv and fan-chart PNGs into --out (atomically).",
+                    "as vectorised batches and write quantiles.csv (date, host, variable, q05..q95 of the --keep "
+                    "series), events.csv (per host and balance: share of members with a crossover and with a "
+                    "sustained one, median dates, share with a negative present value; shares of the sampled "
+                    "scenarios, not probabilities of the world), draws.csv and PNGs (fan charts, sustained "
+                    "crossover histograms of residents and fiscal) into --out (atomically).",
     )
     p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
     p.add_argument("--n", type=int, default=1000, help="members (default 1000)")
     p.add_argument("--seed", type=int, default=None, help="seed: same seed, same members and numbers")
     add_vary(p)
     p.add_argument("--sampler", choices=SAMPLERS, default="lhs", help="design of the draws (default lhs)")
+    p.add_argument("--keep", nargs="+", metavar="SERIES", default=list(SWEEP_SERIES),
+                   help="series for quantiles.csv and fan charts: compartments, N, any economy series or balance "
+                        f"(default {' '.join(SWEEP_SERIES)})")
     p.add_argument("--stochastic", action="store_true",
                    help="solve each member with the stochastic chain (whole people, Poisson arrivals)")
     p.add_argument("--dt", type=float, default=0.25, help="step of the stochastic chain, days (default 0.25)")
@@ -43,14 +50,14 @@ def _cmd_sweep(args) -> int:
     with executor_from(args) as executor:
         ens = ensemble(scenario, args.n, vary=vary, sampler=args.sampler, seed=args.seed,
                        chunk_size=args.chunk_size or DEFAULT_CHUNK, executor=executor,
-                       progress=False if args.no_progress else None, keep=SWEEP_SERIES,
+                       progress=False if args.no_progress else None, keep=tuple(args.keep),
                        stochastic=args.stochastic, dt=args.dt)
     elapsed = time.perf_counter() - t0
     with fio.OutputStage(args.out) as stage:
-        fio.atomic_write_text(stage.file("quantiles.csv"), fio.quantiles_csv_text(ens, SWEEP_SERIES))
+        fio.atomic_write_text(stage.file("quantiles.csv"), fio.quantiles_csv_text(ens, tuple(args.keep)))
         fio.atomic_write_text(stage.file("events.csv"), fio.events_csv_text(ens))
         fio.atomic_write_text(stage.file("draws.csv"), fio.draws_csv_text(ens))
-        figures = [] if args.no_figures else write_ensemble_figures(ens, stage)
+        figures = [] if args.no_figures else write_ensemble_figures(ens, stage, tuple(args.keep))
     print(ens)
     fallbacks = len(ens.stats["fallbacks"])
     print(f"\n{ens.n_members} members in {elapsed:.1f} s ({elapsed / ens.n_members * 1e3:.2f} ms per member"
@@ -59,7 +66,7 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
-def write_ensemble_figures(ens, stage) -> list[str]:
+def write_ensemble_figures(ens, stage, series=SWEEP_SERIES) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,13 +75,14 @@ def write_ensemble_figures(ens, stage) -> list[str]:
     from ..plotting import plot_crossover_histogram, plot_fan_grid
 
     names = []
-    for variable in SWEEP_SERIES:
+    for variable in series:
         fig, _ = plot_fan_grid(ens, variable)
         fig.savefig(stage.file(f"fan_{variable}.png"), dpi=110)
         plt.close(fig)
         names.append(f"fan_{variable}.png")
-    fig, _ = plot_crossover_histogram(ens)
-    fig.savefig(stage.file("crossover_histogram.png"), dpi=110)
-    plt.close(fig)
-    names.append("crossover_histogram.png")
+    for balance in HISTOGRAM_BALANCES:
+        fig, _ = plot_crossover_histogram(ens, balance=balance)
+        fig.savefig(stage.file(f"crossover_histogram_{balance}.png"), dpi=110)
+        plt.close(fig)
+        names.append(f"crossover_histogram_{balance}.png")
     return names

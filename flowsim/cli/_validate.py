@@ -7,7 +7,7 @@ import time
 from .. import io as fio
 from ..calibration import validate
 from ..scenario.library import load_scenario
-from ._observation_options import add_observation_options, observations_from
+from ._observation_options import add_observation_options, observations_from, priors_from
 
 
 def register(sub) -> None:
@@ -31,7 +31,14 @@ def _cmd_validate(args) -> int:
     scenario = load_scenario(args.scenario)
     observations = observations_from(args, scenario)
     t0 = time.perf_counter()
-    val = validate(scenario, observations, args.until, args.params, starts=args.starts, seed=args.seed)
+    params = args.params
+    inside = observations.until(args.until)
+    if params is None and len(inside):
+        from ..calibration import default_fit_parameters
+
+        params = default_fit_parameters(scenario, inside)
+    val = validate(scenario, observations, args.until, params, starts=args.starts, seed=args.seed,
+                   priors=priors_from(args, params or ()))
     elapsed = time.perf_counter() - t0
     with fio.OutputStage(args.out) as stage:
         fio.atomic_write_text(stage.file("validation.csv"), fio.validation_csv_text(val))

@@ -5,6 +5,10 @@
   qualifier and source; the calibration data.
 * :func:`economy_context_2022` -- economic indicators around it (GDP growth,
   money transfers, rents, inflation...), used to choose default parameters.
+* :func:`money_2022` -- the money channel: transfers from Russia, deposits,
+  rents, exchange rates, to the end of 2022;
+* :func:`economy_observations_2022` -- the economic figures a fit uses,
+  derived from it (``tools/make_economy_observations.py``);
 * :func:`load_observations` -- a file of your own in the same columns.
 
 Both shipped files are copies of ``shared/data/`` with their columns and
@@ -25,7 +29,9 @@ from ._loader import (
     QUALIFIERS,
     REQUIRED_OBSERVATION_COLUMNS,
     economy_context_2022,
+    economy_observations_2022,
     load_observations,
+    money_2022,
     observations_2022,
     parse_period,
 )
@@ -34,6 +40,8 @@ from ._records import EconomyRecord, Observation, ObservationTable, RecordTable,
 __all__ = [
     "observations_2022",
     "economy_context_2022",
+    "money_2022",
+    "economy_observations_2022",
     "load_observations",
     "Observation",
     "EconomyRecord",

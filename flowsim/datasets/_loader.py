@@ -241,7 +241,7 @@ def observations_2022() -> ObservationTable:
 
 # ------------------------------------------------------------------------ economy
 _PERIOD = r"(\d{4})(?:-(Q[1-4]|H[12]|\d{2})(?:-(\d{2}))?)?"
-_PERIOD_RE = re.compile(rf"^~?{_PERIOD}(?:\s+to\s+~?{_PERIOD})?(?:\s*\(.*\))?$")
+_PERIOD_RE = re.compile(rf"^~?{_PERIOD}(?:(?:\s+to\s+|/)~?{_PERIOD})?(?:\s*\(.*\))?$")
 _NUMBER_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 _RANGE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)$")
 
@@ -270,13 +270,15 @@ def _period_bounds(year, part, day) -> tuple[_dt.date, _dt.date]:
 
 def parse_period(text: str) -> tuple[_dt.date | None, _dt.date | None]:
     """First and last day of a period written as ``2022``, ``2022-09``, ``2022-Q2``,
-    ``2022-H1``, ``2022-09-27`` or ``A to B`` (a trailing ``(...)`` comment is allowed);
+    ``2022-H1``, ``2022-09-27``, ``A to B`` or ``A/B`` (a trailing ``(...)`` comment is allowed);
     ``(None, None)`` for anything else.
 
     Examples
     --------
     >>> parse_period("2022-01 to 2022-05")
     (datetime.date(2022, 1, 1), datetime.date(2022, 5, 31))
+    >>> parse_period("2022-01/2022-10")
+    (datetime.date(2022, 1, 1), datetime.date(2022, 10, 31))
     >>> parse_period("late Sep 2022")
     (None, None)
     """
@@ -303,6 +305,22 @@ def _economy_value(text: str) -> tuple[float | None, float | None, float | None]
     return None, None, None
 
 
+def _economy_table(name: str, title: str) -> RecordTable:
+    where = f"flowsim/data/{name}"
+    records = []
+    for line, row in _read_rows(_shipped(name), where, _ECONOMY_COLUMNS, _ECONOMY_COLUMNS):
+        start, end = parse_period(row["period_or_date"])
+        value, low, high = _economy_value(row["value"])
+        records.append(EconomyRecord(
+            country=row["country"], indicator=row["indicator"], period=row["period_or_date"],
+            period_start=start, period_end=end, value=value, low=low, high=high, value_text=row["value"],
+            unit=row["unit"], source_title=row["source_title"], source_url=row["source_url"],
+            quote=row["quote"], line=line,
+        ))
+    return RecordTable(tuple(records), title=f"{title} ({where})",
+                       display=("country", "indicator", "period", "value_text", "unit", "source_title"))
+
+
 @lru_cache(maxsize=1)
 def economy_context_2022() -> RecordTable:
     """Economic indicators around the 2022 outflow, shipped with flowsim (no network).
@@ -321,16 +339,54 @@ def economy_context_2022() -> RecordTable:
     RecordTable
         Of :class:`EconomyRecord`, in file order.
     """
-    where = "flowsim/data/economy_context_2022.csv"
-    records = []
-    for line, row in _read_rows(_shipped("economy_context_2022.csv"), where, _ECONOMY_COLUMNS, _ECONOMY_COLUMNS):
-        start, end = parse_period(row["period_or_date"])
-        value, low, high = _economy_value(row["value"])
-        records.append(EconomyRecord(
-            country=row["country"], indicator=row["indicator"], period=row["period_or_date"],
-            period_start=start, period_end=end, value=value, low=low, high=high, value_text=row["value"],
-            unit=row["unit"], source_title=row["source_title"], source_url=row["source_url"],
-            quote=row["quote"], line=line,
-        ))
-    return RecordTable(tuple(records), title=f"economy_context_2022 ({where})",
-                       display=("country", "indicator", "period", "value_text", "unit", "source_title"))
+    return _economy_table("economy_context_2022.csv", "economy_context_2022")
+
+
+@lru_cache(maxsize=1)
+def money_2022() -> RecordTable:
+    """The money channel of 2022, shipped with flowsim (no network).
+
+    A copy of ``shared/data/money_2022.csv`` (same columns as
+    :func:`economy_context_2022`; ``country`` is an ISO code, ``REG`` a
+    figure covering several hosts): money transfers from Russia and in total,
+    monthly where published, deposits of Russian citizens, exchange rates,
+    rents, company registrations, to the end of 2022 (2021 rows are the
+    pre-arrival baseline). Values are in the currency the source used.
+    :func:`economy_observations_2022` derives the figures a fit uses from it.
+
+    Returns
+    -------
+    RecordTable
+        Of :class:`EconomyRecord`, in file order.
+
+    Examples
+    --------
+    >>> import flowsim
+    >>> rows = flowsim.datasets.money_2022().filter(country="GEO", indicator="transfers_from_russia_usd",
+    ...                                            period="2021")
+    >>> rows[0].value
+    411.3
+    """
+    return _economy_table("money_2022.csv", "money_2022")
+
+
+@lru_cache(maxsize=1)
+def economy_observations_2022() -> ObservationTable:
+    """Economic figures of 2022 for calibration: money transfers, rents, registrations (no network).
+
+    Derived from :func:`money_2022` by ``tools/make_economy_observations.py``
+    (each figure's ``note`` gives its arithmetic and the rows it uses;
+    ``docs/calibration.md`` "The economic fit" explains the choices), in the
+    columns of :func:`observations_2022`: ``transfers_excess`` (USD, the
+    excess of transfers from Russia over the 2021 baseline, minus deposit
+    changes where published), ``rent_log_change`` (log change of a rent index
+    deflated by consumer prices), ``sole_traders_registered`` and
+    ``stock_present``, for KAZ, GEO and ARM.
+
+    Returns
+    -------
+    ObservationTable
+    """
+    name = "economy_observations_2022.csv"
+    table = parse_observations(_shipped(name), f"flowsim/data/{name}")
+    return ObservationTable(table.records, title=f"economy_observations_2022 (flowsim/data/{name})")

@@ -16,10 +16,15 @@ FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 def _scale(variable: str) -> tuple[float, str, str]:
     """Divisor, axis label and short name (with the axis' unit) of a series."""
-    if variable == "net_share_gdp":
-        return 1e-2, "net impact, % of daily GDP", "net impact (% of daily GDP)"
+    names = {"net": "net impact (v1)", "inflow": "money brought in", "value_added": "value added",
+             "fiscal": "public budget balance", "residents": "residents' balance", "rent_rise": "rent rise"}
+    if variable.endswith("_share_gdp"):
+        name = names.get(variable[:-10], variable[:-10].replace("_", " "))
+        return 1e-2, f"{name}, % of daily GDP", f"{name} (% of daily GDP)"
+    if variable == "rent_rise":
+        return 1e-2, "rent rise, %", "rent rise (%)"
     if variable in ECONOMY_VARIABLES:
-        name = "net impact" if variable == "net" else variable
+        name = names.get(variable, variable.replace("_", " "))
         return 1e6, f"{name}, USD million per day", f"{name} (USD million per day)"
     name = {"N": "people present", "T": "in transit", "S": "on savings", "R": "remote workers",
             "E": "employed", "U": "unemployed"}.get(variable, variable)
@@ -83,14 +88,28 @@ def plot_fan_grid(ens, variable: str = "N", *, fig=None):
     return fig, axes
 
 
-def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
-    """Histogram of crossover dates (net impact turns negative) per host, over the members.
+def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30, balance: str = "residents",
+                             sustained: bool = True):
+    """Histogram of (sustained) crossover dates of a balance per host, over the members.
 
     The horizon is cut into ``bins`` equal bins; a bar is the percentage of
     all members (crossing or not) whose crossover falls in its bin, so the
-    bars of a host add up to its probability of a crossover. The panel
-    states that probability and the median date among the members that
-    cross; the y label gives the bins' width in days.
+    bars of a host add up to the share of members with a crossover. The panel
+    states that share and the median date among the members that cross; the
+    y label gives the bins' width in days. A share of the sampled scenarios,
+    not a probability of the world, unless the members are posterior draws.
+
+    Parameters
+    ----------
+    ens : EnsembleResult
+    hosts : sequence of str, optional
+    fig : Figure, optional
+    bins : int
+    balance : str
+        One of :data:`~flowsim.analysis.economy.BALANCES` (default ``residents``).
+    sustained : bool
+        Sustained crossovers (negative for ``D_x`` days or more; default) or
+        every first crossover, dips included.
 
     Returns
     -------
@@ -103,14 +122,14 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
     lo, hi = mdates.date2num(as_datetimes(ens.dates[[0, -1]]))
     edges = np.linspace(lo, hi, bins + 1)
     for ax, host in zip(axes, hosts):
-        dates = ens.crossover_dates(host)
+        dates = ens.crossover_dates(host, balance, sustained=sustained)
         hit = dates[~np.isnat(dates)]
         if hit.size:
             ax.hist(mdates.date2num(as_datetimes(hit)), bins=edges, color="tab:purple", alpha=0.8,
                     weights=np.full(hit.size, 100.0 / ens.n_members))
-        p = ens.crossover_probability(host=host)
-        median = ens.median_crossover_date(host)
-        text = f"P(crossover) = {p:.0%}" + (f"\nmedian {median.isoformat()}" if median else "\nno member crosses")
+        p = ens.crossover_probability(host=host, balance=balance, sustained=sustained)
+        median = ens.median_crossover_date(host, balance, sustained=sustained)
+        text = f"{p:.0%} of members cross" + (f"\nmedian {median.isoformat()}" if median else "\nno member crosses")
         if "N" in ens.series and not np.any(ens.series_of("N", host)):
             text += "\n(border closed: no arrivals)" if host in ens.scenario.closures else "\n(no arrivals)"
         ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="small",
@@ -119,10 +138,13 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30):
         ax.xaxis_date()
         date_axis(ax)
         ax.set_title(host_title(host))
-        ax.set_xlabel("crossover date")
+        ax.set_xlabel("sustained crossover date" if sustained else "crossover date")
         ax.set_ylabel(f"% of members per {(hi - lo) / bins:.0f}-day bin")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"When the boost turns into a burden: crossover dates over {ens.n_members} members, "
+    what = {"net": "the net impact indicator (v1)", "residents": "the residents' balance",
+            "fiscal": "the public budget", "value_added": "value added", "inflow": "the money brought in"}[balance]
+    kind = "Sustained crossovers" if sustained else "Crossovers"
+    fig.suptitle(f"When {what} turns from gain to loss: {kind.lower()} over {ens.n_members} members, "
                  f"scenario '{ens.scenario.name}'")
     return fig, axes
 

@@ -162,6 +162,8 @@ def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimens
     entries: dict[str, object] = {}
     if vary is None:
         for name, sp in PARAMETER_SPECS.items():
+            if sp.layer == "observation":                         # changes no series: nothing to sample
+                continue
             rng = np.asarray(params.ranges[name])
             if np.any(rng[..., 0] < rng[..., 1]):
                 if sp.scope == "global":

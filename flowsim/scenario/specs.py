@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .._validation import did_you_mean, format_bounds
 from ..exceptions import ParameterError
 
-__all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAMETERS", "spec"]
+__all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAMETERS", "OBSERVATION_PARAMETERS",
+           "spec"]
 
 INF = math.inf
 
@@ -37,8 +38,10 @@ class ParameterSpec:
         Whether the bound itself is excluded.
     scope : {"host", "global"}
         Per-host value or one value for the whole scenario.
-    layer : {"flow", "economy"}
-        Population model or economic layer.
+    layer : {"flow", "economy", "observation"}
+        Population model, economic layer, or the observation model (a
+        nuisance parameter of how published figures relate to the model,
+        e.g. ``transfer_share``; it changes no series).
     integer : bool
         Whether the value must be a whole number (``k``).
     """
@@ -145,6 +148,16 @@ _SPECS = [
     _share("tau_w", "taxes and social contributions per USD of a local wage (effective)", layer="economy"),
     _money("tax_R", "USD/day", "taxes a remote worker pays the host per day"),
     ParameterSpec(
+        name="transfer_share",
+        unit="1",
+        description="share of the excess money transfers from the origin that the arrivals' spending explains "
+                    "(observation model)",
+        lower_open=True,
+        upper=1.0,
+        upper_open=False,
+        layer="observation",
+    ),
+    ParameterSpec(
         name="gdp",
         unit="USD/year",
         description="annual GDP",
@@ -178,6 +191,9 @@ PARAMETER_SPECS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
 FLOW_PARAMETERS: tuple[str, ...] = tuple(
     s.name for s in _SPECS if s.layer == "flow" and s.scope == "host"
 )
+
+#: Names of the per-host observation-model parameters (they change no series).
+OBSERVATION_PARAMETERS: tuple[str, ...] = tuple(s.name for s in _SPECS if s.layer == "observation")
 
 #: Names of the per-host economy parameters.
 ECONOMY_PARAMETERS: tuple[str, ...] = tuple(
