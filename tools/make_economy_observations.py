@@ -85,7 +85,8 @@ def georgia() -> list[dict]:
     value = math.log1p(rent / 100) - math.log1p(cpi / 100)
     rent_note = (f"Tbilisi asking rents Dec 2022 vs Dec 2021 +{rent:g}% deflated by CPI Dec/Dec +{cpi:g}% "
                  f"(economy_context_2022.csv): log({1 + rent / 100:g}) - "
-                 f"log({1 + cpi / 100:g}) = {value:.4f}; the spring wave (the scenario's initial stocks) and the autumn one are in it, and any pre-arrival trend; "
+                 f"log({1 + cpi / 100:g}) = {value:.4f}; the spring wave (the scenario's initial stocks) and "
+                 "the autumn one are in it, and any pre-arrival trend; "
                  "only eps*hR/Hs is identified")
     return [
         figure("GEO", "transfers_excess", "2022-07-01", "2022-12-31", low=usd(low), high=usd(high), unit="USD",
