@@ -186,7 +186,7 @@ def test_report_plot_and_tables(exact_fit, tmp_path):
     ("tau_T[XYZ]", "host XYZ is not in scenario"),
     ("tau_t[KAZ]", "unknown name 'tau_t'. Did you mean 'tau_T'"),
     ("k", "whole number"),
-    ("c_T[KAZ]", "economy parameter"),
+    ("r", "is global"),
     ("P", "unknown name 'P'"),
     ("pulse.totl[KAZ]", "Did you mean 'total'"),
     ("pulse.total", "name the host"),

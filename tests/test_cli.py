@@ -25,29 +25,37 @@ def seed_run(tmp_path_factory):
 def test_outputs_written(seed_run):
     out, stdout = seed_run
     names = sorted(p.name for p in out.iterdir())
-    pngs = ["boost_burden.png", "boost_burden_first_120_days.png", "population.png",
+    pngs = ["accounts.png", "boost_burden.png", "boost_burden_first_120_days.png", "population.png",
             "population_first_120_days.png"]
     assert names == sorted(pngs + ["resolved.json", "summary.csv", "timeseries.csv"])
-    assert "peak_boost_usd_per_day" in stdout and "KAZ" in stdout
+    assert "resid. PV" in stdout and "fiscal PV" in stdout and "net(v1) PV" in stdout and "KAZ" in stdout
     for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_summary_csv(seed_run, seed_result):
+    from flowsim.analysis.summary import SUMMARY_COLUMNS
+
     out, _ = seed_run
     rows = list(csv.DictReader((out / "summary.csv").open()))
-    assert [r["host"] for r in rows] == list(flowsim.REFERENCE_HOSTS)
-    required = ["host", "peak_present", "peak_boost_usd_per_day", "peak_boost_date", "crossover_date",
-                "breakeven_date", "cum_net_usd", "pv_net_usd", "short_term_net_usd_per_day",
-                "long_term_net_usd_per_day"]
-    assert list(rows[0]) == required
-    table = seed_result.summary()
+    assert [(r["host"], r["balance"]) for r in rows] == [(h, b) for h in flowsim.REFERENCE_HOSTS
+                                                         for b in flowsim.BALANCES]
+    required = ["host", "balance", "status", "peak_present", "peak_usd_per_day", "peak_date", "crossover_date",
+                "sustained_crossover_date", "breakeven_date", "cumulative_usd", "pv_usd",
+                "short_term_usd_per_day", "long_term_usd_per_day", "fade_ratio"]
+    assert list(rows[0]) == required == list(SUMMARY_COLUMNS)
+    table = seed_result.summary("all")
     for r in rows:
-        expect = table[r["host"]]
-        assert float(r["pv_net_usd"]) == pytest.approx(expect["pv_net_usd"], rel=1e-12)
-        assert r["crossover_date"] == (expect["crossover_date"].isoformat() if expect["crossover_date"] else "")
-    tkm = rows[list(flowsim.REFERENCE_HOSTS).index("TKM")]
-    assert tkm["crossover_date"] == "" and tkm["breakeven_date"] == "" and tkm["peak_boost_date"] == ""
+        expect = table[r["host"], r["balance"]]
+        assert r["status"] == expect["status"]
+        assert float(r["pv_usd"]) == pytest.approx(expect["pv_usd"], rel=1e-12)
+        for col in ("crossover_date", "sustained_crossover_date"):
+            assert r[col] == (expect[col].isoformat() if expect[col] else "")
+    assert table["KAZ", "residents"]["sustained_crossover_date"] is not None      # the column is not always empty
+    for r in rows:
+        if r["host"] == "TKM":
+            assert r["status"] == "zero"
+            assert r["crossover_date"] == r["sustained_crossover_date"] == r["breakeven_date"] == r["peak_date"] == ""
 
 
 def test_outputs_readable_by_others(seed_run):

@@ -29,7 +29,8 @@ def test_calibrate_cli_writes_the_fit_and_a_runnable_scenario(calibrated, capsys
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "estimates.csv", "residuals.csv", "calibrated.json", "fit.png", "crossings_KAZ.png", "posterior.csv",
         "posterior_summary.csv", "trace.png", "pairs.png", "quantiles.csv", "events.csv", "fan_N.png",
-        "fan_net.png", "crossover_histogram.png"])
+        "fan_residents.png", "fan_fiscal.png", "fan_net.png", "crossover_histogram_residents.png",
+        "crossover_histogram_fiscal.png"])
     est = list(csv.DictReader((out / "estimates.csv").open()))
     assert [e["name"] for e in est] == ["pulse.total[KAZ]"]
     assert float(est[0]["value"]) == pytest.approx(total, rel=1e-4)        # synthetic data: recovered exactly
@@ -54,7 +55,9 @@ def test_calibrate_cli_posterior_files_agree(calibrated):
     assert float(summary[0]["median"]) == pytest.approx(np.median(values), rel=1e-12)
     assert float(summary[0]["ci_low"]) <= float(summary[0]["median"]) <= float(summary[0]["ci_high"])
     events = list(csv.DictReader((out / "events.csv").open()))
-    assert [e["host"] for e in events] == list(flowsim.REFERENCE_HOSTS) and all(e["members"] == "8" for e in events)
+    assert [(e["host"], e["balance"]) for e in events] == [(h, b) for h in flowsim.REFERENCE_HOSTS
+                                                           for b in flowsim.BALANCES]
+    assert all(e["members"] == "8" for e in events)
     q = list(csv.DictReader((out / "quantiles.csv").open()))
     assert all(float(r["q05"]) <= float(r["q50"]) <= float(r["q95"]) for r in q[:500])
 

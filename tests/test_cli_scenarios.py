@@ -98,10 +98,15 @@ def test_compare_against_itself_reports_zero_differences(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "a #2 minus a" in printed
     rows = list(csv.DictReader((out / "comparison.csv").open()))
-    assert len(rows) == 8 * 9
+    from flowsim.analysis.compare import COMPARED_FIGURES
+
+    assert len(rows) == 8 * len(flowsim.BALANCES) * len(COMPARED_FIGURES)
+    assert {(r["host"], r["balance"]) for r in rows} == {(h, b) for h in flowsim.REFERENCE_HOSTS
+                                                         for b in flowsim.BALANCES}
     assert all(r["difference"] in ("0.0", "0") for r in rows)
-    table = printed.split("a #2 minus a")[1]
-    assert all(cell in ("0", "none") for line in table.splitlines()[4:12] for cell in line.split()[1:])
+    table = printed.split("a #2 minus a")[1].splitlines()[4:4 + 8 * len(flowsim.BALANCES)]
+    assert [line.split()[1] for line in table[:5]] == list(flowsim.BALANCES)
+    assert all(cell in ("same", "0", "none") for line in table for cell in line.split()[2:])
     from flowsim.analysis.compare import all_zero, compare_results
 
     res = flowsim.run(flowsim.read_scenario(a))
@@ -113,17 +118,21 @@ def test_compare_writes_table_and_overlays(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", ref, closed, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "cumulative_net.png",
-                                                     "net_impact.png", "net_impact_first_120_days.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "cumulative_net.png", "fiscal.png",
+                                                     "net_impact.png", "net_impact_first_120_days.png",
+                                                     "residents.png"]
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
-    rows = {(r["host"], r["figure"]): r for r in csv.DictReader((out / "comparison.csv").open())}
-    kaz = rows["KAZ", "cum_net_usd"]
-    assert float(kaz["difference"]) == pytest.approx(float(kaz["value"]) - float(kaz["reference"]), rel=1e-12)
-    assert float(kaz["difference"]) < 0 and float(rows["GEO", "peak_present"]["difference"]) > 0
-    assert rows["KAZ", "peak_boost_date"]["unit"] == "days"
+    rows = {(r["host"], r["balance"], r["figure"]): r for r in csv.DictReader((out / "comparison.csv").open())}
+    for balance in ("net", "residents", "inflow"):
+        kaz = rows["KAZ", balance, "cumulative_usd"]
+        assert float(kaz["difference"]) == pytest.approx(float(kaz["value"]) - float(kaz["reference"]), rel=1e-12)
+        assert float(kaz["difference"]) < 0
+    assert float(rows["GEO", "residents", "peak_present"]["difference"]) > 0
+    assert rows["KAZ", "inflow", "peak_date"]["unit"] == "days"
+    assert rows["KAZ", "residents", "status"]["reference"] == rows["KAZ", "residents", "status"]["value"]
     kaz_line = next(line for line in printed.splitlines() if line.startswith("KAZ"))
-    assert kaz_line.split()[1].startswith("-")
+    assert kaz_line.split()[1] == "inflow" and kaz_line.split()[3].startswith("-")
 
 
 def test_compare_bad_input_writes_nothing(tmp_path, capsys):

@@ -24,11 +24,12 @@ def sweep(tmp_path_factory):
 
 def test_sweep_writes_its_files(sweep):
     out, stdout = sweep
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["quantiles.csv", "events.csv", "draws.csv", "fan_N.png", "fan_net.png", "crossover_histogram.png"])
-    for png in ("fan_N.png", "fan_net.png", "crossover_histogram.png"):
+    pngs = ["fan_N.png", "fan_residents.png", "fan_fiscal.png", "fan_net.png", "crossover_histogram_residents.png",
+            "crossover_histogram_fiscal.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["quantiles.csv", "events.csv", "draws.csv", *pngs])
+    for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "P(crossover)" in stdout and "6 members" in stdout
+    assert "residents: sust. x" in stdout and "fiscal: sust. x" in stdout and "6 members" in stdout
 
 
 def test_sweep_quantiles_csv(sweep):
@@ -37,10 +38,10 @@ def test_sweep_quantiles_csv(sweep):
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["date", "host", "variable", "q05", "q25", "q50", "q75", "q95"]
     sc = flowsim.load_scenario("kazakhstan-2022")
-    assert len(rows) == 2 * len(sc.hosts) * (sc.horizon_days + 1)
+    assert len(rows) == 4 * len(sc.hosts) * (sc.horizon_days + 1)
     q = np.array([[float(r[c]) for c in ("q05", "q25", "q50", "q75", "q95")] for r in rows])
     assert np.all(np.diff(q, axis=1) >= 0)
-    assert {r["variable"] for r in rows} == {"N", "net"}
+    assert {r["variable"] for r in rows} == {"N", "residents", "fiscal", "net"}
     assert rows[0]["date"] == "2022-09-21"
     # the same seed in Python gives the same numbers
     ens = flowsim.ensemble(sc, 6, vary={"tau_S": (60, 240), "f0": {"KAZ": (0.005, 0.02)}}, seed=1, progress=False)
@@ -52,12 +53,19 @@ def test_sweep_events_and_draws_csv(sweep):
     out, _ = sweep
     with (out / "events.csv").open() as fh:
         events = list(csv.DictReader(fh))
-    assert list(events[0]) == ["host", "members", "p_crossover", "median_crossover_date", "p_negative_pv"]
-    assert [e["host"] for e in events] == list(flowsim.REFERENCE_HOSTS)
-    tkm = events[flowsim.REFERENCE_HOSTS.index("TKM")]
-    assert tkm["p_crossover"] == "0.0" and tkm["median_crossover_date"] == ""
+    assert list(events[0]) == ["host", "balance", "members", "p_crossover", "p_sustained_crossover",
+                               "median_crossover_date", "median_sustained_crossover_date", "p_negative_pv"]
+    assert [(e["host"], e["balance"]) for e in events] == [(h, b) for h in flowsim.REFERENCE_HOSTS
+                                                           for b in flowsim.BALANCES]
+    for tkm in (e for e in events if e["host"] == "TKM"):
+        assert tkm["p_crossover"] == tkm["p_sustained_crossover"] == "0.0"
+        assert tkm["median_crossover_date"] == tkm["median_sustained_crossover_date"] == ""
     for e in events:
-        assert 0 <= float(e["p_crossover"]) <= 1 and 0 <= float(e["p_negative_pv"]) <= 1
+        assert 0 <= float(e["p_sustained_crossover"]) <= float(e["p_crossover"]) <= 1
+        assert 0 <= float(e["p_negative_pv"]) <= 1
+        assert e["members"] == "6"
+    inflow = [e for e in events if e["balance"] == "inflow"]       # money brought in is never negative
+    assert all(e["p_crossover"] == "0.0" and e["p_negative_pv"] == "0.0" for e in inflow)
     with (out / "draws.csv").open() as fh:
         draws = list(csv.DictReader(fh))
     assert len(draws) == 6 and "tau_S[KAZ]" in draws[0] and "f0[KAZ]" in draws[0]
@@ -66,9 +74,12 @@ def test_sweep_events_and_draws_csv(sweep):
 
 def test_stochastic_sweep(tmp_path):
     code = main(["sweep", "kazakhstan-2022", "--n", "2", "--seed", "3", "--vary", "tau_S[KAZ]=60:240",
-                 "--stochastic", "--dt", "1", "--no-figures", "--no-progress", "--out", str(tmp_path / "s")])
+                 "--stochastic", "--dt", "1", "--no-figures", "--no-progress", "--keep", "E", "fiscal",
+                 "--out", str(tmp_path / "s")])
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["draws.csv", "events.csv", "quantiles.csv"]
+    with (tmp_path / "s" / "quantiles.csv").open() as fh:
+        assert {r["variable"] for r in csv.DictReader(fh)} == {"E", "fiscal"}          # --keep
 
 
 def test_sensitivity_command(tmp_path, capsys):

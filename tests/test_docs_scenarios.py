@@ -36,9 +36,12 @@ def test_tuning_howto_runs(capsys):
     matplotlib.use("Agg")
     block = next(b for b in PYTHON_BLOCKS if "compare_results" in b)
     exec(compile(block, "docs/scenarios.md", "exec"), {})
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["eps", "f0"]
-    assert float(lines[0].split()[-1]) < 0 < float(lines[1].split()[-1])   # more rent: less net; more jobs: more
+    lines = [line.rsplit(maxsplit=2) for line in capsys.readouterr().out.splitlines()]
+    diff = {(scenario, balance): float(value) for scenario, balance, value in lines}
+    assert list(diff) == [(s, b) for s in ("eps 3", "f0 x2") for b in ("fiscal", "residents", "net")]
+    assert diff["eps 3", "net"] < 0 < diff["f0 x2", "net"]                 # more rent: less net; more jobs: more
+    assert diff["eps 3", "fiscal"] == diff["eps 3", "residents"] == 0.0    # rent nets out over residents (v2)
+    assert diff["f0 x2", "fiscal"] > 0                                     # more jobs: more taxes, less support
 
 
 def test_readme_scenario_example_runs():

@@ -70,8 +70,9 @@ def test_drawn_members_equal_their_own_runs(short, ens):
         ref = flowsim.run(ens.member_scenario(m))
         peak = ref.present[0].max(axis=-1, keepdims=True) + 1.0
         assert np.max(np.abs(ens.series["N"][m] - ref.present[0]) / peak) < 1e-4
-        np.testing.assert_allclose(ens.summary_arrays["cum_net_usd"][m], ref.summary_arrays["cum_net_usd"][0],
-                                   rtol=1e-4)
+        for balance in flowsim.BALANCES:
+            key = f"{balance}.cumulative_usd"
+            np.testing.assert_allclose(ens.summary_arrays[key][m], ref.summary_arrays[key][0], rtol=1e-4)
 
 
 def test_members_with_different_k_share_a_batch(short):
@@ -109,22 +110,45 @@ def test_quantiles_are_ordered_and_exact_for_one_value(short, ens):
 
 
 def test_event_probabilities_count_members(short, ens):
-    days = ens.summary_arrays["crossover_day"]
+    # the default balance is residents' (MODEL.md v2)
+    days = ens.summary_arrays["residents.crossover_day"]
     np.testing.assert_allclose(ens.crossover_probability(), ((days >= 0) & (days <= HORIZON)).mean(axis=0))
     assert ens.crossover_probability(before="2022-10-01", host="KAZ") == ((days[:, 0] >= 0)
                                                                            & (days[:, 0] <= 10)).mean()
-    np.testing.assert_allclose(ens.negative_pv_probability(), (ens.summary_arrays["pv_net_usd"] < 0).mean(axis=0))
-    rows = {r["host"]: r for r in ens.events()}
-    assert rows["TKM"]["p_crossover"] == 0.0 and rows["TKM"]["median_crossover_date"] is None
-    hit = days[:, 0][days[:, 0] >= 0]
-    if hit.size:
-        assert (rows["KAZ"]["median_crossover_date"] - short.start).days == int(np.quantile(hit, 0.5, method="lower"))
+    np.testing.assert_allclose(ens.negative_pv_probability(),
+                               (ens.summary_arrays["residents.pv_usd"] < 0).mean(axis=0))
+    rows = {(r["host"], r["balance"]): r for r in ens.events()}
+    assert set(rows) == {(h, b) for h in short.hosts for b in flowsim.BALANCES}
+    for balance in flowsim.BALANCES:
+        days = ens.summary_arrays[f"{balance}.crossover_day"]
+        sustained = ens.summary_arrays[f"{balance}.sustained_crossover_day"]
+        np.testing.assert_allclose(ens.crossover_probability(balance=balance),
+                                   ((days >= 0) & (days <= HORIZON)).mean(axis=0))
+        np.testing.assert_allclose(ens.crossover_probability(balance=balance, sustained=True),
+                                   ((sustained >= 0) & (sustained <= HORIZON)).mean(axis=0))
+        np.testing.assert_allclose(ens.negative_pv_probability(balance=balance),
+                                   (ens.summary_arrays[f"{balance}.pv_usd"] < 0).mean(axis=0))
+        tkm = rows["TKM", balance]
+        assert tkm["p_crossover"] == tkm["p_sustained_crossover"] == 0.0 and tkm["median_crossover_date"] is None
+        kaz = rows["KAZ", balance]
+        assert kaz["p_crossover"] == ens.crossover_probability(host="KAZ", balance=balance)
+        hit = days[:, 0][days[:, 0] >= 0]
+        if hit.size:
+            assert (kaz["median_crossover_date"] - short.start).days == int(np.quantile(hit, 0.5, method="lower"))
+        else:
+            assert kaz["median_crossover_date"] is None
+    # some balance of some host crosses in this ensemble, so the median is checked at least once
+    assert any((ens.summary_arrays[f"{b}.crossover_day"][:, 0] >= 0).any() for b in flowsim.BALANCES)
+    with pytest.raises(flowsim.FlowsimError, match="Did you mean 'fiscal'"):
+        ens.crossover_probability(balance="fiscl")
 
 
 def test_memory_per_member_is_what_is_kept(short):
     ens = flowsim.ensemble(short, 4, vary={"tau_S": (60, 240)}, keep=("N", "net", "E"), seed=1, progress=False)
     H, D = len(short.hosts), HORIZON + 1
-    per_member = 8 * H * D * 3 + 8 * H * len(ens.summary_arrays) + 16 * len(ens.dims)
+    # float64 and int64 summaries, one int8 status per balance
+    n_status = len(flowsim.BALANCES)
+    per_member = 8 * H * D * 3 + H * (8 * (len(ens.summary_arrays) - n_status) + n_status) + 16 * len(ens.dims)
     assert ens.stats["bytes_per_member"] == per_member
     assert ens.series["E"].shape == (4, H, D)
 
@@ -194,7 +218,7 @@ def test_text_and_html_reprs_escape(short):
     sc = short.replace(name="<b>tricky</b>")
     ens = flowsim.ensemble(sc, 2, vary={"tau_S": (60, 240)}, seed=1, progress=False)
     text, html = repr(ens), ens._repr_html_()
-    assert "2 members" in text and "P(crossover)" in text and "KAZ" in text
+    assert "2 members" in text and "residents: sust. x" in text and "fiscal: sust. x" in text and "KAZ" in text
     assert "<b>tricky</b>" not in html and "&lt;b&gt;tricky&lt;/b&gt;" in html
 
 

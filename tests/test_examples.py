@@ -15,9 +15,14 @@ def test_kazakhstan_2022_example(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["kazakhstan_2022.py", str(tmp_path / "out")])
     runpy.run_path(str(EXAMPLES / "kazakhstan_2022.py"), run_name="__main__")
     out = capsys.readouterr().out
-    assert "KAZ" in out
+    assert "KAZ" in out and "resid. PV" in out                      # the accounts overview
+    import flowsim
+
+    for balance in flowsim.BALANCES:
+        assert f"KAZ {balance} " in out
+    assert "present value of the residents' balance" in out and "present value of the public budget" in out
     pngs = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
-    assert len(pngs) >= 2
+    assert pngs == ["accounts.png", "boost_burden.png", "population.png"]
     for p in (tmp_path / "out").glob("*.png"):
         assert p.stat().st_size > 10_000
 

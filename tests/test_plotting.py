@@ -38,14 +38,26 @@ def test_fan_grid_title_and_axes_state_the_same_unit(ens, variable, unit):
     assert all(unit in ax.get_ylabel() for ax in axes)
 
 
-def test_crossover_histogram_bars_add_up_to_the_probability(ens):
-    fig, axes = plotting.plot_crossover_histogram(ens)
+@pytest.mark.parametrize(("balance", "sustained"), [("fiscal", False), ("fiscal", True), ("net", False)])
+def test_crossover_histogram_bars_add_up_to_the_probability(ens, balance, sustained):
+    fig, axes = plotting.plot_crossover_histogram(ens, balance=balance, sustained=sustained)
     for ax, host in zip(axes, ens.hosts):
         assert ax.get_ylabel() == "% of members per 5-day bin"      # 150 days / 30 bins
+        assert ax.get_xlabel() == ("sustained crossover date" if sustained else "crossover date")
         heights = sum(p.get_height() for p in ax.patches)
         # each crossing member is one bar unit of 100 / 32 %; together 100 x P(crossover)
-        assert heights == pytest.approx(100 * ens.crossover_probability(host=host), abs=1e-9)
-    assert any(ens.crossover_probability(host=h) > 0 for h in ens.hosts)   # the sum was not trivially 0
+        p = ens.crossover_probability(host=host, balance=balance, sustained=sustained)
+        assert heights == pytest.approx(100 * p, abs=1e-9)
+    # the sum was not trivially 0 (in 150 days the budget of some members turns negative, for good in GEO)
+    assert any(ens.crossover_probability(host=h, balance=balance, sustained=sustained) > 0 for h in ens.hosts)
+
+
+def test_crossover_histogram_defaults_to_sustained_crossovers_of_residents(ens):
+    fig, axes = plotting.plot_crossover_histogram(ens)
+    assert "residents' balance" in fig.get_suptitle() and axes[0].get_xlabel() == "sustained crossover date"
+    for ax, host in zip(axes, ens.hosts):
+        heights = sum(p.get_height() for p in ax.patches)
+        assert heights == pytest.approx(100 * ens.crossover_probability(host=host, sustained=True), abs=1e-9)
 
 
 def test_tornado_rows_show_each_input_range(short):

@@ -155,7 +155,8 @@ def test_posterior_ensemble_shapes_and_ranges(post):
     assert ens.sampler == "posterior" and ens.values.shape == (12, 1) and len(ens.arrivals) == 12
     assert ens.quantiles("N", host="KAZ").shape == (5, 46)
     rows = ens.events()
-    assert len(rows) == 1 and rows[0]["members"] == 12
+    assert [(r["host"], r["balance"]) for r in rows] == [("KAZ", b) for b in flowsim.BALANCES]
+    assert all(r["members"] == 12 for r in rows)
     # a member re-run alone with its own parameters and pulse gives its series
     m = 3
     alone = flowsim.run(ens.member_scenario(m))
@@ -176,7 +177,10 @@ def test_posterior_with_equal_draws_reproduces_the_single_run(post):
     single = flowsim.run(sc.with_params(tau_T={"KAZ": 2.8}))
     for m in range(4):
         np.testing.assert_allclose(ens.series_of("N", "KAZ")[m], single.series("N", "KAZ"), rtol=1e-5, atol=1e-2)
-    assert np.all(ens.summary_values("pv_net_usd", "KAZ") == ens.summary_values("pv_net_usd", "KAZ")[0])
+    for balance in flowsim.BALANCES:
+        pv = ens.summary_values(f"{balance}.pv_usd", "KAZ")
+        assert np.all(pv == pv[0])
+    assert np.all(ens.summary_values("pv_net_usd", "KAZ") == ens.summary_values("net.pv_usd", "KAZ"))  # v1 alias
 
 
 def test_plots(post):

@@ -123,7 +123,8 @@ def test_save_is_atomic(result, tmp_path, monkeypatch):
 def test_no_pickles_inside(saved):
     with zipfile.ZipFile(saved) as zf:
         names = sorted(zf.namelist())
-    assert "states.npy" in names and "inputs.npy" in names and "summary__crossover_day.npy" in names
+    assert "states.npy" in names and "inputs.npy" in names and "summary__net.crossover_day.npy" in names
+    assert "summary__residents.sustained_crossover_day.npy" in names and "summary__peak_present.npy" in names
     with np.load(saved, allow_pickle=False) as npz:        # would raise on an object array
         assert all(npz[k].dtype != object for k in npz.files)
 
@@ -146,7 +147,12 @@ def test_to_netcdf_round_trip(result, tmp_path):
         ds = ds.load()
     np.testing.assert_array_equal(ds["states"].values, result.states)
     np.testing.assert_array_equal(ds["economy"].values, result.economy)
-    np.testing.assert_array_equal(ds["summary_crossover_day"].values, result.summary_arrays["crossover_day"])
+    assert ds["summary_crossover_day"].dims == ("member", "host", "balance")
+    for balance in flowsim.BALANCES:
+        np.testing.assert_array_equal(ds["summary_crossover_day"].sel(balance=balance).values,
+                                      result.summary_arrays[f"{balance}.crossover_day"])
+    np.testing.assert_array_equal(ds["summary_status"].sel(balance="residents").values,
+                                  result.summary_arrays["residents.status"])
     assert str(ds["date"].values[0])[:10] == "2022-09-21" and ds.attrs["scenario"] == "border-closure"
     assert json.loads(ds.attrs["inputs_json"])["scenario"]["name"] == "border-closure"
     assert sorted(os.listdir(tmp_path)) == ["run.nc"]

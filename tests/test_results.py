@@ -37,11 +37,18 @@ def test_series_accessors(seed_result):
 def test_summary_table(seed_result):
     table = seed_result.summary()
     assert [r["host"] for r in table.rows] == list(seed_result.hosts)
+    assert table.balances == ("residents",)
     kaz = table["KAZ"]
-    assert isinstance(kaz["peak_boost_date"], dt.date)
-    assert kaz["peak_boost_date"] == seed_result.date_of(seed_result.summary_arrays["peak_boost_day"][0, 0])
+    assert kaz["balance"] == "residents" and kaz["status"] in flowsim.STATUSES
+    assert isinstance(kaz["peak_date"], dt.date)
+    assert kaz["peak_date"] == seed_result.date_of(seed_result.summary_arrays["residents.peak_day"][0, 0])
     text = repr(table)
     assert text.splitlines()[0].startswith("host") and "KAZ" in text
+    every = seed_result.summary("all")
+    assert every.balances == flowsim.BALANCES and len(every.rows) == len(seed_result.hosts) * len(flowsim.BALANCES)
+    assert every["KAZ", "fiscal"]["pv_usd"] == pytest.approx(seed_result.summary_arrays["fiscal.pv_usd"][0, 0])
+    with pytest.raises(flowsim.FlowsimError, match="several balances"):
+        every["KAZ"]
 
 
 def test_reprs(seed_result):
@@ -68,7 +75,10 @@ def test_to_dataframe(seed_result):
     kaz_net = df[(df.host == "KAZ") & (df.variable == "net")]["value"].to_numpy()
     np.testing.assert_array_equal(kaz_net, seed_result.series("net", "KAZ"))
     summary = seed_result.summary().to_dataframe()
-    assert summary.index.name == "host" and "pv_net_usd" in summary.columns
+    assert summary.index.name == "host" and "pv_usd" in summary.columns
+    every = seed_result.summary("all").to_dataframe()
+    assert every.index.names == ["host", "balance"]
+    assert every.loc[("KAZ", "net"), "pv_usd"] == pytest.approx(seed_result.summary_arrays["net.pv_usd"][0, 0])
 
 
 def test_plots_return_artists(seed_result):

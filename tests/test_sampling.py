@@ -24,12 +24,17 @@ def seed_params():
 
 def test_default_varies_every_shipped_range(seed_params):
     dims = parse_vary(seed_params)
+    from flowsim.scenario.specs import PARAMETER_SPECS
+
     ranges = seed_params.ranges
-    expected = sum(int(np.sum(np.asarray(r)[..., 0] < np.asarray(r)[..., 1])) for r in ranges.values())
+    # every parameter of the model with a range; observation-model ones (transfer_share) change no series
+    sampled = [name for name in ranges if PARAMETER_SPECS[name].layer != "observation"]
+    expected = sum(int(np.sum(np.asarray(ranges[n])[..., 0] < np.asarray(ranges[n])[..., 1])) for n in sampled)
     assert len(dims) == expected
+    assert {d.name for d in dims} >= {"nu_R", "rd", "tau_c", "tau_w", "tax_R", "D_x"}   # MODEL.md v2 parameters
     kaz_tau_S = next(d for d in dims if d.label == "tau_S[KAZ]")
     assert (kaz_tau_S.low, kaz_tau_S.high) == (60.0, 240.0)            # reference_parameters.csv
-    assert {d.label for d in dims if d.host is None} == {"k", "r"}
+    assert {d.label for d in dims if d.host is None} == {"k", "r", "D_x"}
 
 
 def test_user_ranges_global_per_host_and_labels(seed_params):

@@ -59,22 +59,24 @@ def test_tornado_design():
     assert base == 11 and lo.tolist() == [10, 6] and hi.tolist() == [12, 21]
 
 
-def test_model_indices_of_a_linear_output():
-    """The present value of net impact is linear in the spending per person (c_T, c_S) with no interaction.
+@pytest.mark.parametrize("output, balance", [("net.pv_usd", "net"), ("residents.pv_usd", "residents")])
+def test_model_indices_of_a_linear_output(output, balance):
+    """The present value of net impact (v1) and of the residents' balance (v2) is linear in the spending
+    per person (c_T, c_S) with no interaction.
 
     So the exact first-order indices are a_i^2 var_i / sum_j a_j^2 var_j, with slopes a_i read off the
     tornado (exact for a linear function) and var_i = (high - low)^2 / 12, and total = first order.
     """
     sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=120)
     vary = {"c_T": {"KAZ": (20.0, 100.0)}, "c_S": {"KAZ": (10.0, 60.0)}}
-    res = flowsim.sensitivity(sc, "pv_net_usd", "KAZ", n=256, vary=vary, seed=3, bootstrap=0, progress=False)
-    assert res.labels == ("c_T[KAZ]", "c_S[KAZ]")
+    res = flowsim.sensitivity(sc, output, "KAZ", n=256, vary=vary, seed=3, bootstrap=0, progress=False)
+    assert res.labels == ("c_T[KAZ]", "c_S[KAZ]") and res.output == output and res.unit == "USD"
     widths = np.array([80.0, 50.0])
     slopes = (res.at_high - res.at_low) / widths
     parts = slopes**2 * widths**2 / 12
     np.testing.assert_allclose(res.indices.first_order, parts / parts.sum(), atol=0.02)
     np.testing.assert_allclose(res.indices.total_order, parts / parts.sum(), atol=0.02)
-    base = flowsim.run(sc).summary()["KAZ"]["pv_net_usd"]
+    base = flowsim.run(sc).summary(balance)["KAZ"]["pv_usd"]
     assert res.base == pytest.approx(base, rel=1e-4)
     assert res.stats["evaluations"] == 256 * 4 + 5
     table = res.table()
@@ -87,7 +89,9 @@ def test_model_sensitivity_outputs_and_errors():
                                                               "tau_S": {"GEO": (55, 220)}}, seed=1,
                               bootstrap=0, progress=False)
     assert res.unit == "people" and res.indices.first_order.shape == (2,)
-    with pytest.raises(flowsim.FlowsimError, match="Did you mean 'pv_net_usd'"):
+    with pytest.raises(flowsim.FlowsimError, match="Did you mean 'pv_net_usd'"):     # v1 names still accepted
         flowsim.sensitivity(sc, "pv_net_use", "KAZ", n=8, vary={"f0": (0.005, 0.02)}, progress=False)
+    with pytest.raises(flowsim.FlowsimError, match="Did you mean 'fiscal.pv_usd'"):
+        flowsim.sensitivity(sc, "fiscl.pv_usd", "KAZ", n=8, vary={"f0": (0.005, 0.02)}, progress=False)
     with pytest.raises(flowsim.ParameterError, match="Did you mean 'KAZ'"):
-        flowsim.sensitivity(sc, "pv_net_usd", "KAX", n=8, progress=False)
+        flowsim.sensitivity(sc, "residents.pv_usd", "KAX", n=8, progress=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import flowsim
-from flowsim.analysis.summary import SUMMARY_FIELDS
+from flowsim.analysis.summary import BALANCE_FIELDS, HOST_FIELDS, summary_key
 
 
 def _seed_with_hosts(hosts):
@@ -20,7 +20,9 @@ def test_permuting_hosts_permutes_results(seed_result):
     # the step-size controller sees the same components in another order: results agree to rounding
     np.testing.assert_allclose(res.states, seed_result.states[:, perm], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(res.economy, seed_result.economy[:, perm], rtol=1e-9, atol=1e-3)
-    for name in SUMMARY_FIELDS:
+    names = [*HOST_FIELDS, *(summary_key(f, b) for b in flowsim.BALANCES for f in BALANCE_FIELDS)]
+    assert sorted(res.summary_arrays) == sorted(names)
+    for name in names:
         np.testing.assert_allclose(res.summary_arrays[name], seed_result.summary_arrays[name][:, perm],
                                    rtol=1e-9, atol=1e-3)
     np.testing.assert_array_equal(res.cumulative_arrivals, seed_result.cumulative_arrivals[:, perm])
@@ -37,8 +39,9 @@ def test_batch_equals_loop_of_single_runs():
         scale = single.states.max(axis=-1, keepdims=True) + 1.0
         # the batch shares one step sequence: agreement at the solver tolerance (rtol 1e-8)
         assert np.max(np.abs(batch.states[m] - single.states[0]) / scale) < 1e-6
-        np.testing.assert_allclose(batch.summary_arrays["pv_net_usd"][m], single.summary_arrays["pv_net_usd"][0],
-                                   rtol=1e-6)
+        for balance in flowsim.BALANCES:
+            key = f"{balance}.pv_usd"
+            np.testing.assert_allclose(batch.summary_arrays[key][m], single.summary_arrays[key][0], rtol=1e-6)
 
 
 @pytest.mark.parametrize("method,opts", [("DOP853", {"max_step": 6.0}), ("Radau", {}), ("LSODA", {})])

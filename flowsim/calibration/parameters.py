@@ -196,7 +196,7 @@ class ParameterVector:
     Raises
     ------
     CalibrationError
-        Unknown or unfittable names (integer ``k``, economy parameters, the
+        Unknown or unfittable names (integer ``k`` and other globals, the
         onward matrix ``P``), hosts not in the scenario, missing pulses or
         levels, duplicates, zero starting values on a log scale.
     """
