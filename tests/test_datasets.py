@@ -128,7 +128,7 @@ def test_load_user_file_minimal_columns(tmp_path):
 @pytest.mark.parametrize("body, header, message", [
     (GOOD, "host,quantity,date_start,value\n", r"line 1: missing column\(s\) date_end"),
     (GOOD, HEADER.replace("qualifier", "qualifer"), "unknown column 'qualifer'. Did you mean 'qualifier'"),
-    (GOOD + GOOD.replace("KAZ", "KAZA"), HEADER, r"line 3: unknown host 'KAZA'.*Did you mean 'KAZ'"),
+    (GOOD + GOOD.replace("KAZ", "KAZA"), HEADER, r"line 3: host 'KAZA' is not a host code.*Did you mean 'KAZ'"),
     (GOOD.replace("2022-09-27", "27.09.2022"), HEADER, "line 2: column date_end must be a date YYYY-MM-DD; "
                                                        "got '27.09.2022'"),
     (GOOD.replace("98000", "98,000"), HEADER, "line 2: 14 cells for 13 columns; quote cells that contain commas"),
@@ -152,7 +152,7 @@ def test_loader_line_numbers_count_quoted_newlines(tmp_path):
     row2 = GOOD.replace(",note,", ',"a note\nover two lines",')
     path = _write(tmp_path, row2 + GOOD.replace("KAZ", "XXX"))
     with pytest.raises(flowsim.ObservationError, match="line 4: unknown host 'XXX'"):
-        load_observations(path)
+        load_observations(path, hosts=flowsim.REFERENCE_HOSTS)
 
 
 def test_missing_file(tmp_path):

@@ -299,13 +299,14 @@ BAD = {
                                  r"line 1, key policies\[0\]: Parameter `rho` for host UZB from 2023-01-01 must be "
                                  r"in \[0, 1\]; got 1\.5"),
     "misspelt host": ('base = "kazakhstan-2022"\n\n[[closures.KZA]]\nstart = 2022-09-28\n',
-                      r"line 3, key closures\.KZA: unknown host code 'KZA'.*Did you mean 'KAZ'\?"),
+                      r"line 3, key closures\.KZA: host 'KZA' is not in this scenario.*Did you mean 'KAZ'\?"),
     "misspelt host in hosts": ('hosts = ["KAZ", "UZN"]\n',
-                               r"line 1, key hosts\[1\]: unknown host code 'UZN'.*Did you mean 'UZB'\?"),
+                               r"line 1, key hosts\[1\]: host 'UZN' is neither in the built-in library"
+                               r".*Did you mean 'UZB'\?"),
     "misspelt host in parameters": ('[parameters.GOE]\nf0 = 0.01\n',
-                                    r"key parameters\.GOE: unknown parameter or host 'GOE'.*Did you mean 'GEO'\?"),
+                                    r"key parameters\.GOE: host 'GOE' is not in this scenario.*Did you mean 'GEO'\?"),
     "host not in the scenario": ('hosts = ["KAZ"]\n[initial.GEO]\nR = 5\n',
-                                 r"line 2, key initial\.GEO: host not in this scenario: 'GEO'"),
+                                 r"line 2, key initial\.GEO: host 'GEO' is not in this scenario"),
     "misspelt base": ('base = "kazakstan-2022"\n', r"unknown base scenario.*Did you mean 'kazakhstan-2022'"),
     "onward shares": ('[parameters.P]\nKAZ = { UZB = 0.5, W = 0.4 }\n',
                       r"line 2, key parameters\.P\.KAZ: onward shares of host KAZ must sum to 1.*got 0\.9"),

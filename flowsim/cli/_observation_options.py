@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .._validation import did_you_mean
 from ..datasets import economy_observations_2022, load_observations, observations_2022
 from ..exceptions import CalibrationError
-from ..hosts import REFERENCE_HOSTS
 
 __all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
 
@@ -38,10 +38,11 @@ def observations_from(args, scenario):
     name = "observations-2022" if args.observations is None else args.observations
     observations = SHIPPED[name]() if name in SHIPPED else load_observations(name)
     if args.hosts:
-        unknown = [h for h in args.hosts if h not in REFERENCE_HOSTS]
+        unknown = [h for h in args.hosts if h not in scenario.hosts]
         if unknown:
-            raise CalibrationError(f"--hosts: unknown host(s) {', '.join(unknown)}; allowed: "
-                                   f"{', '.join(REFERENCE_HOSTS)}.")
+            fix = did_you_mean(unknown[0], scenario.hosts)
+            raise CalibrationError(f"--hosts: unknown host(s) {', '.join(unknown)} for scenario {scenario.name!r}; "
+                                   f"its hosts: {', '.join(scenario.hosts)}.{fix}")
         observations = observations.filter(host=tuple(args.hosts))
     observations = observations.filter(lambda o: o.host in scenario.hosts)
     if not len(observations):

@@ -76,12 +76,16 @@ def _write_figures(result, stage) -> list[str]:
     import matplotlib.pyplot as plt
 
     from ..plotting import plot_accounts_grid, plot_boost_burden_grid, plot_population_grid
+    from ..plotting.accounts import HOSTS_PER_PAGE
 
     names = []
-    fig, _ = plot_accounts_grid(result)
-    fig.savefig(stage.file("accounts.png"), dpi=100)
-    plt.close(fig)
-    names.append("accounts.png")
+    for page, lo in enumerate(range(0, len(result.hosts), HOSTS_PER_PAGE), start=1):
+        hosts = result.hosts[lo:lo + HOSTS_PER_PAGE]
+        fig, _ = plot_accounts_grid(result, hosts=hosts)
+        name = "accounts.png" if page == 1 else f"accounts_{page}.png"
+        fig.savefig(stage.file(name), dpi=100)
+        plt.close(fig)
+        names.append(name)
     first = min(FIRST_DAYS, result.dates.size - 1)
     for stem, draw in (("population", plot_population_grid), ("boost_burden", plot_boost_burden_grid)):
         for suffix, days in (("", None), (f"_first_{first}_days", first)):

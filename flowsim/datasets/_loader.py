@@ -124,7 +124,12 @@ def _number(text: str, column: str, where: str, line: int, *, positive: bool = F
 
 def _observation(row: dict, where: str, line: int, hosts) -> Observation:
     host = row["host"]
-    if host not in hosts:
+    if hosts is None:
+        if len(host) != 3 or not host.isascii() or not host.isalpha() or not host.isupper():
+            fix = did_you_mean(host.upper(), REFERENCE_HOSTS)
+            raise ObservationError(f"{where}, line {line}: host {host!r} is not a host code (three capital "
+                                   f"letters, ISO 3166 alpha-3, e.g. KAZ or POL).{fix}")
+    elif host not in hosts:
         fix = did_you_mean(host.upper(), hosts)
         raise ObservationError(
             f"{where}, line {line}: unknown host {host!r}; allowed: {', '.join(hosts)}.{fix}"
@@ -163,14 +168,19 @@ def _observation(row: dict, where: str, line: int, hosts) -> Observation:
     )
 
 
-def parse_observations(text: str, where: str, hosts=REFERENCE_HOSTS) -> ObservationTable:
-    """Observations from CSV text; ``where`` names the file in error messages."""
+def parse_observations(text: str, where: str, hosts=None) -> ObservationTable:
+    """Observations from CSV text; ``where`` names the file in error messages.
+
+    ``hosts``: the allowed host codes, or None for any code (the scenario a
+    fit uses then refuses figures of hosts it does not have).
+    """
     rows = _read_rows(text.lstrip("\ufeff"), where, REQUIRED_OBSERVATION_COLUMNS, OBSERVATION_COLUMNS)
-    records = tuple(_observation(row, where, line, tuple(hosts)) for line, row in rows)
+    hosts = None if hosts is None else tuple(hosts)
+    records = tuple(_observation(row, where, line, hosts) for line, row in rows)
     return ObservationTable(records, title=f"observations from {where}")
 
 
-def load_observations(path, *, hosts=REFERENCE_HOSTS) -> ObservationTable:
+def load_observations(path, *, hosts=None) -> ObservationTable:
     """Read a file of observations in the columns of ``observations_2022.csv``.
 
     Parameters
@@ -182,8 +192,9 @@ def load_observations(path, *, hosts=REFERENCE_HOSTS) -> ObservationTable:
         ``qualifier``, ``note``, sources, and a ``weight`` or relative
         ``sigma`` per row). Numbers without thousands separators; dates as
         ``YYYY-MM-DD``; a figure for one day has ``date_start = date_end``.
-    hosts : sequence of str
-        Host codes accepted (default the reference hosts).
+    hosts : sequence of str, optional
+        Host codes accepted; default any code of three capital letters (a
+        fit refuses figures of hosts its scenario does not have).
 
     Returns
     -------

@@ -6,7 +6,8 @@ import math
 
 from ..hosts import HOST_NAMES
 
-__all__ = ["pyplot", "date_axis", "host_title", "grid_axes", "as_datetimes", "mark_empty", "style_host_panel"]
+__all__ = ["pyplot", "date_axis", "host_title", "names_of", "grid_axes", "as_datetimes", "mark_empty",
+           "style_host_panel"]
 
 
 def pyplot():
@@ -30,15 +31,23 @@ def date_axis(ax):
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def host_title(host: str) -> str:
-    name = HOST_NAMES.get(host)
-    return f"{name} ({host})" if name else host
+def host_title(host: str, names=None) -> str:
+    """``"Poland (POL)"``: the scenario's name of the host (``names``), else the built-in one, else the code."""
+    name = (names or {}).get(host) or HOST_NAMES.get(host)
+    return f"{name} ({host})" if name and name != host else host
+
+
+def names_of(obj) -> dict:
+    """Display names of the hosts of a result, an ensemble or a scenario (``{}`` when unknown)."""
+    sc = getattr(obj, "scenario", obj)
+    params = getattr(sc, "params", None)
+    return dict(getattr(params, "names", {}) or {})
 
 
 def grid_axes(n: int, *, fig=None, width: float = 4.2, height: float = 3.0):
-    """A figure with ``n`` panels in up to 4 columns; unused panels hidden."""
+    """A figure with ``n`` panels in up to 4 columns (5 beyond 16 panels, 6 beyond 25); unused panels hidden."""
     plt = pyplot()
-    cols = min(4, n)
+    cols = min(4 if n <= 16 else 5 if n <= 25 else 6, n)
     rows = math.ceil(n / cols)
     if fig is None:
         fig = plt.figure(figsize=(width * cols, height * rows + 0.8), layout="constrained")
@@ -58,12 +67,13 @@ def mark_empty(ax, result, host: str, member: int = 0) -> None:
             bbox={"facecolor": "white", "edgecolor": "lightgrey"})
 
 
-def style_host_panel(ax, x, host: str, ylabel: str, legend: bool, *, legend_loc: str = "upper right") -> None:
+def style_host_panel(ax, x, host: str, ylabel: str, legend: bool, *, legend_loc: str = "upper right",
+                     names=None) -> None:
     """Title, axis labels, date ticks, grid and (optionally) legend of one host's time panel.
 
     The x axis spans ``x[0]`` to ``x[-1]`` exactly (no margins); ``x`` None keeps it as drawn.
     """
-    ax.set_title(host_title(host))
+    ax.set_title(host_title(host, names))
     ax.set_ylabel(ylabel)
     ax.set_xlabel("date")
     if x is not None and len(x):

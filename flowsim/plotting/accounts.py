@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, host_title, pyplot
+from ._common import as_datetimes, date_axis, host_title, names_of, pyplot
 
-__all__ = ["ACCOUNT_PANELS", "plot_account", "plot_accounts_grid"]
+__all__ = ["ACCOUNT_PANELS", "HOSTS_PER_PAGE", "plot_account", "plot_accounts_grid"]
 
 #: Balances drawn by :func:`plot_accounts_grid`, with their column titles and colours.
 ACCOUNT_PANELS = {
@@ -71,8 +71,12 @@ def plot_account(result, host: str, balance: str, *, member: int = 0, ax=None, d
     return out
 
 
+#: Hosts per page of the accounts figure (``flowsim run`` writes accounts.png, accounts_2.png...).
+HOSTS_PER_PAGE = 8
+
+
 def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = None,
-                       balances=tuple(ACCOUNT_PANELS)):
+                       balances=tuple(ACCOUNT_PANELS), hosts=None):
     """Every host (rows) against each account (columns), USD million per day, crossovers marked.
 
     Each panel has its own vertical scale: the accounts differ by orders of
@@ -87,6 +91,9 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
         Only the first ``days`` days.
     balances : sequence of str
         Columns (default ``inflow, value_added, fiscal, residents``).
+    hosts : sequence of str, optional
+        Rows (default every host; with many hosts draw them in pages of
+        :data:`HOSTS_PER_PAGE`).
 
     Returns
     -------
@@ -94,7 +101,7 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
         Axes of shape (hosts, balances).
     """
     plt = pyplot()
-    hosts = result.hosts
+    hosts = tuple(result.hosts if hosts is None else hosts)
     nrow, ncol = len(hosts), len(balances)
     if fig is None:
         fig = plt.figure(figsize=(3.6 * ncol + 0.6, 1.9 * nrow + 1.3), layout="constrained")
@@ -106,7 +113,7 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
             if i == 0:
                 ax.set_title(f"{ACCOUNT_PANELS.get(balance, (balance,))[0]}\nUSD million per day", fontsize="medium")
             if j == 0:
-                ax.set_ylabel(host_title(host), fontsize="medium")
+                ax.set_ylabel(host_title(host, names_of(result)), fontsize="medium")
             if result.series("N", host, member).max() == 0:
                 ax.text(0.5, 0.5, "no arrivals", transform=ax.transAxes, ha="center", va="center",
                         color="dimgrey")
@@ -118,6 +125,6 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
                                                                  f"{int(result.params[member].get('D_x'))} days)")]
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
     span = "" if days is None else f", first {days} days"
-    fig.suptitle(f"Accounts per host (views of the same flows: never add them), scenario "
-                 f"'{result.scenario.name}'{span}")
+    fig.suptitle(f"Accounts per host of the arrivals from {result.scenario.origin} (views of the same flows: "
+                 f"never add them), scenario '{result.scenario.name}'{span}")
     return fig, axes

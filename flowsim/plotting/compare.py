@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, pyplot, style_host_panel
+from ._common import as_datetimes, grid_axes, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
 
@@ -55,7 +55,7 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
     name = variable.replace("_", " ")
     style_host_panel(ax, [min(ends), max(ends)] if ends else None, host,
                      f"cumulative {name}, USD million" if cumulative else f"{name}, USD million per day",
-                     legend, legend_loc="best")
+                     legend, legend_loc="best", names=names_of(results[0]) if results else None)
     return lines
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, mark_empty, pyplot, style_host_panel
+from ._common import as_datetimes, grid_axes, mark_empty, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_boost_burden", "plot_boost_burden_grid"]
 
@@ -48,7 +48,7 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     if cross is not None and (days is None or (cross - result.date_of(0)).days <= days):
         out["crossover"] = ax.axvline(cross, color="tab:purple", lw=1.2, ls=":",
                                       label=f"crossover {cross.isoformat()}")
-    style_host_panel(ax, x, host, "USD million per day", legend)
+    style_host_panel(ax, x, host, "USD million per day", legend, names=names_of(result))
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, mark_empty, pyplot, style_host_panel
+from ._common import as_datetimes, grid_axes, mark_empty, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_population", "plot_population_grid"]
 
@@ -41,7 +41,7 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
     x = as_datetimes(result.dates[window])
     ys = [result.series(v, host, member)[window] / 1000.0 for _, v in _STACK]
     artists = ax.stackplot(x, *ys, labels=[label for label, _ in _STACK], alpha=0.85)
-    style_host_panel(ax, x, host, "people present (thousands)", legend)
+    style_host_panel(ax, x, host, "people present (thousands)", legend, names=names_of(result))
     ax.set_ylim(bottom=0)
     return artists
 
@@ -62,5 +62,6 @@ def plot_population_grid(result, *, member: int = 0, fig=None, days: int | None 
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     span = "" if days is None else f", first {days} days"
-    fig.suptitle(f"Present population by compartment, scenario '{result.scenario.name}'{span}")
+    fig.suptitle(f"People from {result.scenario.origin} present, by compartment, scenario "
+                 f"'{result.scenario.name}'{span}")
     return fig, axes

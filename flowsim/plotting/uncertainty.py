@@ -6,7 +6,7 @@ import numpy as np
 
 from ..analysis.economy import ECONOMY_VARIABLES
 from ..scenario.specs import PARAMETER_SPECS
-from ._common import as_datetimes, date_axis, grid_axes, host_title, pyplot, style_host_panel
+from ._common import as_datetimes, date_axis, grid_axes, host_title, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_fan", "plot_fan_grid", "plot_crossover_histogram", "plot_sobol", "plot_tornado"]
 
@@ -61,7 +61,7 @@ def plot_fan(ens, variable: str = "N", host: str = "KAZ", *, ax=None, legend: bo
     }
     if variable in ECONOMY_VARIABLES:
         ax.axhline(0.0, color="grey", lw=0.6)
-    style_host_panel(ax, x, host, ylabel, legend)
+    style_host_panel(ax, x, host, ylabel, legend, names=names_of(ens))
     return out
 
 
@@ -137,7 +137,7 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30, balan
         ax.set_xlim(lo, hi)
         ax.xaxis_date()
         date_axis(ax)
-        ax.set_title(host_title(host))
+        ax.set_title(host_title(host, names_of(ens)))
         ax.set_xlabel("sustained crossover date" if sustained else "crossover date")
         ax.set_ylabel(f"% of members per {(hi - lo) / bins:.0f}-day bin")
         ax.grid(alpha=0.3)

@@ -2,6 +2,7 @@
 
 from .defaults import reference_parameters
 from .files import read_scenario, scenario_from_resolved, scenario_from_toml
+from .host import Host
 from .library import SCENARIOS, list_scenarios, load_scenario
 from .parameters import Parameter, ParameterSet
 from .policies import Policy
@@ -10,7 +11,7 @@ from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
 from .specs import PARAMETER_SPECS, ParameterSpec
 
 __all__ = [
-    "reference_parameters", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
+    "reference_parameters", "Host", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
     "ParameterSet", "Policy", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
     "PARAMETER_SPECS", "ParameterSpec", "read_scenario", "scenario_from_toml", "scenario_from_resolved",
 ]

@@ -86,7 +86,8 @@ def reference_parameters(hosts=REFERENCE_HOSTS) -> ParameterSet:
     >>> p.P.shape
     (2, 3)
     """
-    hosts = check_host_codes(hosts)
+    hosts = check_host_codes(hosts, known=REFERENCE_HOSTS, where="reference_parameters (the built-in library of "
+                                                                  "reference hosts)")
     values_t, ranges_t, sources_t, onward_t = _reference_tables()
     values, ranges, sources = {}, {}, {}
     for name, sp in PARAMETER_SPECS.items():

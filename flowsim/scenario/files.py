@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import ScenarioError
+from ..hosts import REFERENCE_HOSTS
 from .keypaths import Origin, Reader, display_path
 from .scenario import Scenario
 from .schema import build_scenario
@@ -35,7 +36,7 @@ SCENARIO_SUFFIXES = (".toml", ".json")
 #: Keys of ``resolved.json`` besides the parameter symbols.
 RESOLVED_KEYS = (
     "name", "description", "start", "horizon_days", "hosts", "arrival_schedules", "closures", "initial",
-    "policies", "diversion", "arrivals", "ranges", "sources", "flowsim_version", "solver",
+    "policies", "diversion", "arrivals", "ranges", "sources", "flowsim_version", "solver", "names", "origin",
 )
 
 
@@ -209,8 +210,15 @@ def scenario_from_resolved(data: Mapping, *, origin: str = "resolved.json", defa
             rd.fail((name,), f"needs one value for each host ({', '.join(hosts)}); missing: {', '.join(missing)}.")
         params[name] = {h: _detail(per_host[h], _get(ranges, name, h), _get(sources, name, h)) for h in hosts}
     spec = {k: data[k] for k in ("name", "description", "start", "horizon_days", "hosts", "closures", "initial",
-                                 "policies", "diversion") if k in data}
+                                 "policies", "diversion", "origin") if k in data}
     spec["parameters"] = params
+    names = rd.table(data.get("names", {}), ("names",), "a table {host: name}")
+    new = [h for h in hosts if h not in REFERENCE_HOSTS]
+    if new:                                      # hosts outside the built-in library: every value is here
+        spec["host"] = {h: {"name": names.get(h, h),
+                            "parameters": {n: params[n][h] for n, sp in PARAMETER_SPECS.items() if sp.scope == "host"},
+                            "onward": data["P"].get(h, {"W": 1.0}) if isinstance(data["P"], Mapping) else {"W": 1.0}}
+                        for h in new}
     spec["arrivals"] = data.get("arrival_schedules", {})
     scenario = build_scenario(spec, Origin(origin, display=_resolved_display), default_name=default_name)
     if "arrivals" in data:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from .._validation import did_you_mean
 from ..exceptions import FlowsimError, ScenarioError
-from ..hosts import REFERENCE_HOSTS
 
 __all__ = ["Origin", "Reader", "display_path"]
 
@@ -127,8 +126,8 @@ class Reader:
     def host(self, code, hosts, path):
         if code not in hosts:
             fix = did_you_mean(str(code), hosts)
-            what = "unknown host code" if code not in REFERENCE_HOSTS else "host not in this scenario:"
-            self.fail(path, f"{what} {code!r}; this scenario's hosts: {', '.join(hosts)}.{fix}")
+            self.fail(path, f"host {code!r} is not in this scenario; its hosts: {', '.join(hosts)}.{fix} "
+                            "A new host is defined in a [host.CODE] table and listed in `hosts`.")
         return code
 
     def wrapped(self, path, build, *args, **kwargs):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import FlowsimDeprecationWarning, ParameterError
-from ..hosts import WORLD
+from ..hosts import COUNTRY_NAMES, HOST_NAMES, WORLD, check_host_codes
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
 
 __all__ = ["Parameter", "ParameterSet"]
@@ -98,6 +98,9 @@ class ParameterSet:
         ``(low, high)``; defaults to the value itself.
     sources : mapping, optional
         ``name -> tuple of str`` (one per host, or one for a global).
+    names : mapping, optional
+        ``host -> display name`` (``"Poland"``); default the built-in name of
+        a reference host, else the code itself.
 
     Raises
     ------
@@ -111,11 +114,20 @@ class ParameterSet:
     P: np.ndarray
     ranges: Mapping[str, np.ndarray] = field(default_factory=dict)
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        hosts = tuple(self.hosts)
+        hosts = check_host_codes(self.hosts, where="ParameterSet hosts")
         object.__setattr__(self, "hosts", hosts)
         nh = len(hosts)
+        given = dict(self.names or {})
+        for code, text in given.items():
+            if code not in hosts:
+                raise ParameterError(f"names: host {code!r} is not among the hosts ({', '.join(hosts)}).")
+            if not isinstance(text, str) or not text.strip():
+                raise ParameterError(f"names: the name of host {code} must be non-empty text; got {text!r}.")
+        object.__setattr__(self, "names", {h: given.get(h) or HOST_NAMES.get(h) or COUNTRY_NAMES.get(h, h)
+                                           for h in hosts})
         if LEGACY_RENT in self.values:
             object.__setattr__(self, "values", self._legacy_values(self.values, hosts))
         unknown = set(self.values) - set(PARAMETER_SPECS)
@@ -329,8 +341,22 @@ class ParameterSet:
             ranges[name] = np.stack([np.minimum(rng[:, 0], v), np.maximum(rng[:, 1], v)], axis=-1)
         return ParameterSet(
             hosts=self.hosts, values=values, P=P, ranges=ranges,
-            sources={n: tuple(s) for n, s in sources.items()},
+            sources={n: tuple(s) for n, s in sources.items()}, names=self.names,
         )
+
+    def with_hosts(self, *hosts) -> ParameterSet:
+        """A copy with new hosts appended (:class:`~flowsim.scenario.host.Host`; see :func:`add_hosts`).
+
+        Examples
+        --------
+        >>> from flowsim import Host, reference_parameters
+        >>> p = reference_parameters(["KAZ"]).with_hosts(Host("POL", "Poland", like="KAZ"))
+        >>> p.hosts, p.onward("POL")
+        (('KAZ', 'POL'), {'KAZ': 0.0, 'W': 1.0})
+        """
+        from .host import add_hosts
+
+        return add_hosts(self, hosts)
 
     def _legacy_update(self, updates: dict) -> dict:
         """``updates`` with ``L`` replaced by ``rd = L / Hs`` (``Hs`` from the same call, else this set's)."""
@@ -421,6 +447,7 @@ class ParameterSet:
             else:
                 out[name] = {h: float(x) for h, x in zip(self.hosts, v)}
         out["P"] = {h: self.onward(h) for h in self.hosts}
+        out["names"] = dict(self.names)
         if provenance:
             ranges, sources = {}, {}
             for name, sp in PARAMETER_SPECS.items():
@@ -454,7 +481,7 @@ class ParameterSet:
             raise ParameterError("a parameter record needs a mapping with an onward matrix `P` {host: {dest: share}}.")
         hosts = tuple(data["P"]) if hosts is None else tuple(hosts)
         dest = [*hosts, WORLD]
-        unknown = set(data) - set(PARAMETER_SPECS) - {"P", "ranges", "sources"}
+        unknown = set(data) - set(PARAMETER_SPECS) - {"P", "ranges", "sources", "names"}
         for name in sorted(unknown):
             spec(name)
         values, ranges, sources = {}, {}, {}
@@ -486,7 +513,11 @@ class ParameterSet:
                     fix = did_you_mean(str(d), [x for x in dest if x != h])
                     raise ParameterError(f"Parameter `P` for host {h}: unknown destination {d!r}.{fix}")
                 P[i, dest.index(d)] = share
-        return cls(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources)
+        names = data.get("names") or {}
+        if not isinstance(names, Mapping):
+            raise ParameterError(f"a parameter record's `names` must be a mapping {{host: name}}; got {names!r}.")
+        return cls(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources,
+                   names={h: n for h, n in names.items() if h in hosts})
 
     def select(self, hosts) -> ParameterSet:
         """The same values for a subset of the hosts (or another order).
@@ -513,7 +544,8 @@ class ParameterSet:
         for a, i in enumerate(idx):
             P[a, :-1] = self.P[i, idx]
             P[a, -1] = self.P[i, -1] + self.P[i, dropped].sum()
-        return ParameterSet(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources)
+        return ParameterSet(hosts=hosts, values=values, P=P, ranges=ranges, sources=sources,
+                            names={h: self.names[h] for h in hosts})
 
     def __repr__(self) -> str:
         from .._formatting import parameter_table_text
@@ -532,6 +564,7 @@ class ParameterSet:
             self.hosts == other.hosts
             and all(np.array_equal(self.values[n], other.values[n]) for n in PARAMETER_SPECS)
             and np.array_equal(self.P, other.P)
+            and dict(self.names) == dict(other.names)
         )
 
     __hash__ = None  # mutable-looking arrays inside: not hashable

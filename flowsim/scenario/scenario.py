@@ -12,7 +12,7 @@ import numpy as np
 
 from .._validation import check_in_bounds, did_you_mean, to_date
 from ..exceptions import ParameterError, ScenarioError, ScheduleError
-from ..hosts import WORLD, check_host_codes
+from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
 from .parameters import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
@@ -78,6 +78,9 @@ class Scenario:
         Short identifier.
     description : str
         What the scenario stands for and where its numbers come from.
+    origin : str
+        The country people leave (default ``"Russia"``), shown in figures and
+        tables; returns go back to it.
 
     Raises
     ------
@@ -95,6 +98,7 @@ class Scenario:
     diversion: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     name: str = "custom"
     description: str = ""
+    origin: str = DEFAULT_ORIGIN
 
     def __post_init__(self):
         if not isinstance(self.params, ParameterSet):
@@ -105,6 +109,8 @@ class Scenario:
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ScenarioError(f"Scenario.horizon_days must be a whole number of days >= 1; got {horizon!r}.")
         object.__setattr__(self, "horizon_days", int(horizon))
+        if not isinstance(self.origin, str) or not self.origin.strip():
+            raise ScenarioError(f"Scenario.origin must be the name of a country (text); got {self.origin!r}.")
         hosts = self.params.hosts
         check_host_codes(hosts, where="Scenario hosts")
         arrivals = {}
@@ -301,6 +307,32 @@ class Scenario:
         return y0
 
     # -------------------------------------------------------------- variants
+    def with_hosts(self, *hosts, arrivals=None, initial=None) -> Scenario:
+        """A copy with new hosts (:class:`~flowsim.Host`), optionally their arrivals and initial stocks.
+
+        Parameters
+        ----------
+        *hosts : Host
+            Appended in order; a host starts from another's values with
+            ``like`` (copied sources read ``"copied from KAZ: ..."``).
+        arrivals : mapping, optional
+            ``{host: Schedule or [Schedule]}`` for the new hosts (or any host:
+            replaces its schedules).
+        initial : mapping, optional
+            ``{host: {compartment: people}}`` for the new hosts.
+
+        Examples
+        --------
+        >>> import flowsim
+        >>> cze = flowsim.Host("CZE", "Czechia", like="GEO", onward={"W": 1.0})
+        >>> sc = flowsim.load_scenario("kazakhstan-2022").with_hosts(cze, initial={"CZE": {"R": 1000}})
+        >>> float(flowsim.run(sc.replace(horizon_days=10)).series("N", "CZE")[0])
+        1000.0
+        """
+        params = self.params.with_hosts(*hosts)
+        return dataclasses.replace(self, params=params, arrivals={**self.arrivals, **dict(arrivals or {})},
+                                   initial={**self.initial, **dict(initial or {})})
+
     def with_params(self, **updates) -> Scenario:
         """A copy with parameters changed (see :meth:`ParameterSet.with_params`)."""
         return dataclasses.replace(self, params=self.params.with_params(**updates))
@@ -320,6 +352,7 @@ class Scenario:
             "description": self.description,
             "start": self.start.isoformat(),
             "horizon_days": self.horizon_days,
+            "origin": self.origin,
             "hosts": list(self.hosts),
         }
         out.update(self.params.to_dict(provenance=True))

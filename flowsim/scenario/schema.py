@@ -11,7 +11,8 @@ Top-level keys
 --------------
 ``name``, ``summary``, ``description`` (text); ``base`` (a built-in name or a
 file; resolved by :mod:`flowsim.scenario.files`); ``start`` (date);
-``horizon_days`` (integer); ``hosts`` (array of codes); ``clear`` (inherited
+``horizon_days`` (integer); ``hosts`` (array of codes); ``origin`` (text);
+``host`` (new hosts, ``{CODE: {name, like, onward, parameters}}``); ``clear`` (inherited
 sections to drop); ``parameters``; ``arrivals`` and ``extra_arrivals``
 (``{host: schedule or [schedules]}``); ``closures`` (``{host: window or
 [windows]}``); ``diversion`` (``{closed host: {host: share}}``); ``initial``
@@ -23,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._validation import did_you_mean
-from ..hosts import REFERENCE_HOSTS, check_host_codes
+from ..exceptions import ParameterError
+from ..hosts import REFERENCE_HOSTS, check_host_code, check_host_codes
 from .defaults import reference_parameters
+from .host import Host, add_hosts
 from .keypaths import Origin, Reader
 from .parameters import SHARE_TOL, ParameterSet, _checked_number
 from .policies import Policy
@@ -43,7 +46,9 @@ TOP_KEYS = {
     "base": "built-in scenario or file this one starts from",
     "start": "day 0 (date)",
     "horizon_days": "days simulated after the start",
-    "hosts": "host codes (ISO 3166 alpha-3)",
+    "hosts": "host codes (ISO 3166 alpha-3), in order",
+    "origin": "the country people leave (default Russia)",
+    "host": "new hosts: {CODE: {name, like, onward, parameters}}",
     "clear": "inherited sections to drop before applying this file",
     "parameters": "parameter values, ranges and sources",
     "arrivals": "direct arrival schedules per host (replace the base's for that host)",
@@ -108,6 +113,10 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
             fields[key] = rd.text(spec[key], (key,))
     if "summary" in spec:
         rd.text(spec["summary"], ("summary",))
+    if "origin" in spec:
+        fields["origin"] = rd.text(spec["origin"], ("origin",))
+    elif base is not None:
+        fields["origin"] = base.origin
     if "start" in spec:
         fields["start"] = rd.date(spec["start"], ("start",))
     elif base is not None:
@@ -143,28 +152,72 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
         name=fields.get("name", default_name),
         description=fields.get("description", f"Variant of {base.name}." if base is not None else ""),
         **({"start": fields["start"]} if "start" in fields else {}),
+        **({"origin": fields["origin"]} if "origin" in fields else {}),
     )
 
 
+_HOST_KEYS = ("name", "like", "onward", "parameters")
+
+
+def _defined_hosts(rd, spec) -> dict:
+    """The ``[host.CODE]`` tables as :class:`Host` objects, by code (in file order)."""
+    out = {}
+    for code, table in rd.table(spec.get("host", {}), ("host",), "a table {CODE: {name, like, ...}}").items():
+        path = ("host", code)
+        rd.wrapped(path, check_host_code, code, where="host")
+        rd.table(table, path, "a table with name, like, onward, parameters")
+        rd.keys(table, _HOST_KEYS, path, "key of a host table")
+        name = rd.text(table["name"], (*path, "name")) if "name" in table else ""
+        like = rd.text(table["like"], (*path, "like")) if "like" in table else None
+        onward = None
+        if "onward" in table:
+            onward = {d: rd.number(v, (*path, "onward", d), "a share in [0, 1]")
+                      for d, v in rd.table(table["onward"], (*path, "onward"), "a table {destination: share}").items()}
+            total = sum(onward.values())
+            if abs(total - 1.0) > SHARE_TOL:
+                rd.fail((*path, "onward"), f"onward shares of host {code} must sum to 1 (give W, the rest of the "
+                                           f"world, explicitly); got {total:.12g}.", ParameterError)
+        values = dict(rd.table(table.get("parameters", {}), (*path, "parameters"), "a table {parameter: value}"))
+        out[code] = (rd.wrapped(path, Host, code=code, name=name, like=like, values=values, onward=onward), path)
+    return out
+
+
 def _hosts_and_params(rd, spec, base):
-    if "hosts" not in spec:
-        if base is not None:
-            return base.hosts, base.params
-        return REFERENCE_HOSTS, reference_parameters(REFERENCE_HOSTS)
-    codes = rd.array(spec["hosts"], ("hosts",), "an array of host codes such as [\"KAZ\", \"UZB\"]")
-    for i, code in enumerate(codes):
-        if rd.text(code, ("hosts", i)) not in REFERENCE_HOSTS:
-            fix = did_you_mean(code, REFERENCE_HOSTS)
-            rd.fail(("hosts", i), f"unknown host code {code!r}; allowed: {', '.join(REFERENCE_HOSTS)}.{fix}")
-    hosts = rd.wrapped(("hosts",), check_host_codes, codes, where="hosts")
-    if base is None:
-        return hosts, reference_parameters(hosts)
+    defined = _defined_hosts(rd, spec)
+    if "hosts" in spec:
+        codes = rd.array(spec["hosts"], ("hosts",), "an array of host codes such as [\"KAZ\", \"UZB\"]")
+        for i, code in enumerate(codes):
+            rd.text(code, ("hosts", i))
+        hosts = rd.wrapped(("hosts",), check_host_codes, codes, where="hosts")
+    elif base is not None:
+        hosts = (*base.hosts, *[c for c in defined if c not in base.hosts])
+    else:
+        hosts = tuple(defined) if defined else REFERENCE_HOSTS
+    known = set(base.hosts if base is not None else REFERENCE_HOSTS) | set(defined)
     for i, code in enumerate(hosts):
-        if code not in base.hosts:
-            rd.fail(("hosts", i), f"host {code!r} is not in the base scenario {base.name!r} "
-                                  f"({', '.join(base.hosts)}); a file can keep a subset of its base's hosts. "
-                                  "Drop `base` to start from the reference defaults of any hosts.")
-    return hosts, base.params.select(hosts)
+        if code not in known:
+            listed = ", ".join(base.hosts) if base is not None else ", ".join(REFERENCE_HOSTS)
+            where = f"the base scenario {base.name!r}" if base is not None else "the built-in library"
+            fix = did_you_mean(code, sorted(known))
+            rd.fail(("hosts", i) if "hosts" in spec else (), f"host {code!r} is neither in {where} ({listed}) nor "
+                    f"defined in this file; define it with a [host.{code}] table (name, like, parameters).{fix}")
+    for code, (_, path) in defined.items():
+        if code not in hosts:
+            rd.fail(path, f"host {code} is defined but not listed in `hosts` ({', '.join(hosts)}); add it there.")
+        if base is not None and code in base.hosts:
+            rd.fail(path, f"host {code} is already in the base scenario {base.name!r}; change its values under "
+                          f"[parameters.{code}] instead of defining it again.")
+    old = [c for c in hosts if c not in defined]
+    if base is not None:
+        params = base.params.select(old) if old else None
+    else:
+        params = reference_parameters(old) if old else None
+    new = [h for h, _ in defined.values()]
+    if new:
+        seed = params if params is not None else reference_parameters(["KAZ"])   # a column dropped by select
+        params = rd.wrapped(next(iter(defined.values()))[1], add_hosts, seed, new,
+                            default_source=f"{rd.origin.name} (no source given)", listed=hosts)
+    return hosts, params.select(hosts)
 
 
 def _inherited(rd, spec, base, hosts) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
-from ..hosts import REFERENCE_HOSTS, WORLD
+from ..hosts import WORLD
 from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, warn_legacy_rent
 from .specs import PARAMETER_SPECS
 
@@ -67,7 +67,7 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
             else:
                 for host in hosts:
                     state.set(rd, key, host, value, path)
-        elif key in hosts or key in REFERENCE_HOSTS:
+        elif key in hosts or (isinstance(key, str) and len(key) == 3 and key.isupper()):
             rd.host(key, hosts, path)
             names = (*[n for n, s in PARAMETER_SPECS.items() if s.scope == "host"], "P", LEGACY_RENT)
             for name, v in rd.table(value, path, "a table {parameter: value}").items():
@@ -115,6 +115,7 @@ class _ParamState:
         self.ranges = {n: np.array(r, dtype=float) for n, r in params.ranges.items()}
         self.sources = {n: list(s) for n, s in params.sources.items()}
         self.P = np.array(params.P)
+        self.names = dict(params.names)
         self.default_source = default_source
 
     def set(self, rd, name, host, value, path):
@@ -175,5 +176,5 @@ class _ParamState:
         return ParameterSet(
             hosts=self.hosts, P=self.P,
             values={n: (float(v) if v.ndim == 0 else v) for n, v in self.values.items()},
-            ranges=self.ranges, sources={n: tuple(s) for n, s in self.sources.items()},
+            ranges=self.ranges, sources={n: tuple(s) for n, s in self.sources.items()}, names=self.names,
         )
