@@ -15,3 +15,14 @@ def test_benchmark_script_smoke(capsys):
     assert len(rows) == 2 and "ensemble" in out and "max dev N" in out
     for row in rows:                                  # deviation from each loop, relative to the series' peak
         assert float(row[-2]) < 1e-4 and float(row[-1]) < 1e-4
+
+
+def test_hosts_benchmark_smoke(capsys):
+    """benchmarks/bench_hosts.py runs and prints one row per number of hosts (costs are not asserted)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_hosts.py"
+    spec = importlib.util.spec_from_file_location("bench_hosts", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--hosts", "2", "3", "--n", "4"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [r[0] for r in rows] == ["2", "3"] and rows[0][-1] == "1.00"

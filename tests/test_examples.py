@@ -31,3 +31,19 @@ def test_kazakhstan_2022_example(tmp_path, monkeypatch, capsys):
 def test_every_example_is_covered(path):
     tests = Path(__file__).read_text()
     assert path.stem in tests, f"examples/{path.name} has no test"
+
+
+def test_your_own_event_example(tmp_path, monkeypatch, capsys):
+    """examples/your_own_event.py: files -> scenario -> accounts -> calibration that finds the synthetic truth."""
+    matplotlib.use("Agg")
+    monkeypatch.setattr(sys, "argv", ["your_own_event.py", str(tmp_path / "out")])
+    runpy.run_path(str(EXAMPLES / "your_own_event.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "ALP" in out and "BRV" in out and "resid. PV" in out
+    for name in ("tau_T[ALP]", "q_ret[ALP]", "g_pub[BRV]"):
+        line = next(x for x in out.splitlines() if x.startswith(f"{name}: true"))
+        true, fitted = float(line.split("true ")[1].split(",")[0]), float(line.split("fitted ")[1].split(" ")[0])
+        assert abs(fitted - true) <= 1e-3 * true and "identified by the figures" in line
+    assert sorted(p.name for p in (tmp_path / "out" / "inputs").glob("*.csv")) == ["arrivals.csv", "hosts.csv",
+                                                                                   "onward.csv"]
+    assert (tmp_path / "out" / "accounts.png").stat().st_size > 10_000

@@ -153,3 +153,26 @@ def test_init_writes_a_new_event_that_runs(tmp_path):
     assert 'origin = "Ukraine"' in text and "[host.POL]" in text and 'name = "Poland"' in text
     sc = flowsim.load_scenario(path)
     assert sc.origin == "Ukraine" and sc.hosts == ("POL", "CZE") and str(sc.start) == "2022-02-24"
+
+
+def test_ukraine_2022_reproduces_its_daily_arrivals():
+    """ukraine-2022: the run's cumulative direct arrivals are the data's daily entries summed, day by day."""
+    import csv
+    from importlib import resources
+
+    sc = flowsim.load_scenario("ukraine-2022")
+    assert sc.origin == "Ukraine" and sc.hosts == ("POL", "MDA", "ROU", "SVK", "HUN", "CZE", "DEU")
+    assert sc.params.names["POL"] == "Poland" and str(sc.start) == "2022-02-24"
+    text = resources.files("flowsim.data").joinpath("ukraine_2022_arrivals.csv").read_text(encoding="utf-8")
+    daily: dict = {}
+    for row in csv.DictReader(text.splitlines()):
+        daily.setdefault(row["host"], []).append(float(row["entries"]))
+    res = flowsim.run(sc.replace(horizon_days=400))
+    assert res.conservation_error() < 1e-6 and res.min_relative_stock() > -1e-9
+    for i, host in enumerate(sc.hosts):
+        want = np.concatenate([[0.0], np.cumsum(daily[host])])
+        np.testing.assert_allclose(res.cumulative_arrivals[: want.size, i], want, rtol=1e-12, atol=1e-6)
+    # the transit countries pass most people on; Czechia and Germany receive onward movers only
+    for host in ("MDA", "ROU", "HUN"):
+        assert sc.params.get("q_on", host) >= 0.5
+    assert not any(daily["CZE"]) and res.series("In", "CZE")[-1] > 1e5

@@ -384,3 +384,17 @@ def _sole_traders(view, d0, d1):
                    maps_to="E at the end of date_end (permits where the origin's citizens need one: a lower bound)")
 def _work_permits(view, d0, d1):
     return view.stock("E", d1)
+
+
+@register_quantity("fiscal_cost", unit="USD",
+                   maps_to="integral of fiscal_cost (public services g_pub N and support b_U U) over the window")
+def _fiscal_cost(view, d0, d1):
+    """Public spending on the arrivals over the window (MODEL.md v2, ``fiscal_cost``)."""
+    return view.integral("fiscal_cost", d0, d1)
+
+
+@register_quantity("fiscal_revenue", unit="USD",
+                   maps_to="integral of fiscal_revenue (indirect, wage and remote workers' taxes) over the window")
+def _fiscal_revenue(view, d0, d1):
+    """Taxes the arrivals pay over the window (MODEL.md v2, ``fiscal_revenue``)."""
+    return view.integral("fiscal_revenue", d0, d1)

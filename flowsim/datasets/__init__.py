@@ -34,6 +34,8 @@ from ._loader import (
     money_2022,
     observations_2022,
     parse_period,
+    ukraine_2022,
+    ukraine_observations_2022,
 )
 from ._records import EconomyRecord, Observation, ObservationTable, RecordTable, as_observation_table
 
@@ -42,6 +44,8 @@ __all__ = [
     "economy_context_2022",
     "money_2022",
     "economy_observations_2022",
+    "ukraine_2022",
+    "ukraine_observations_2022",
     "load_observations",
     "Observation",
     "EconomyRecord",

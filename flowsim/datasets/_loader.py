@@ -401,3 +401,40 @@ def economy_observations_2022() -> ObservationTable:
     name = "economy_observations_2022.csv"
     table = parse_observations(_shipped(name), f"flowsim/data/{name}")
     return ObservationTable(table.records, title=f"economy_observations_2022 (flowsim/data/{name})")
+
+
+@lru_cache(maxsize=1)
+def ukraine_2022() -> tuple:
+    """The 2022 record of the refugees from Ukraine, shipped with flowsim (no network).
+
+    A copy of ``shared/data/ukraine_2022.csv`` (314 rows; hosts POL, MDA,
+    ROU, SVK, HUN, CZE, DEU and ``ALL`` for region-wide figures), as one
+    dict per row with its columns unchanged: the sources' own quantities
+    (gross crossings, registrations, costs in local currencies).
+    :func:`ukraine_observations_2022` holds the figures a fit uses.
+
+    Returns
+    -------
+    tuple of dict
+    """
+    text = _shipped("ukraine_2022.csv")
+    reader = csv.DictReader(io.StringIO(text))
+    return tuple(dict(row) for row in reader)
+
+
+@lru_cache(maxsize=1)
+def ukraine_observations_2022() -> ObservationTable:
+    """Figures of the 2022 refugee outflow from Ukraine for calibration (no network).
+
+    Derived from :func:`ukraine_2022` (``docs/ukraine-2022.md`` says how):
+    stocks present (``stock_present``), registrations (``registered_arrivals``,
+    loose lower bounds: they lag arrivals and are not cancelled when people
+    leave), people employed or insured (``employed_registered``, lower
+    bounds), public costs and revenues in USD at 2022 rates (``fiscal_cost``,
+    ``fiscal_revenue``; partial costs are lower bounds) and deflated rent log
+    changes (``rent_log_change``). Gross border crossings are left out:
+    crossings are not people. Conflicting or weak figures carry weight 0.5.
+    """
+    name = "ukraine_observations_2022.csv"
+    table = parse_observations(_shipped(name), f"flowsim/data/{name}")
+    return ObservationTable(table.records, title=f"ukraine_observations_2022 (flowsim/data/{name})")

@@ -153,4 +153,54 @@ def kazakhstan_2022() -> Scenario:
     )
 
 
+#: Hosts of the built-in event ``ukraine-2022``, in order.
+UKRAINE_HOSTS = ("POL", "MDA", "ROU", "SVK", "HUN", "CZE", "DEU")
+
+
+def _data_path(name: str):
+    return resources.files("flowsim.data").joinpath(name)
+
+
+@register_scenario(
+    "ukraine-2022",
+    "Refugees from Ukraine from 24 Feb 2022 into POL, MDA, ROU, SVK, HUN, CZE, DEU: daily arrivals from data.",
+)
+def ukraine_2022() -> Scenario:
+    """The second built-in event: refugees from Ukraine after 24 February 2022, five years.
+
+    Hosts, values and onward shares from ``flowsim/data/ukraine_2022_hosts.csv``
+    and ``ukraine_2022_onward.csv``; direct arrivals as daily data from
+    ``ukraine_2022_arrivals.csv`` (gross crossings from Ukraine corrected for
+    repeat crossings; ``docs/ukraine-2022.md``).
+    """
+    from .host import add_hosts
+    from .tables import daily_arrivals_from_csv, hosts_from_csv
+
+    with resources.as_file(_data_path("ukraine_2022_hosts.csv")) as hosts_csv, \
+            resources.as_file(_data_path("ukraine_2022_onward.csv")) as onward_csv, \
+            resources.as_file(_data_path("ukraine_2022_arrivals.csv")) as arrivals_csv:
+        hosts = hosts_from_csv(hosts_csv, onward=onward_csv)
+        arrivals = daily_arrivals_from_csv(arrivals_csv)
+    seed = reference_parameters(("KAZ",))                         # a column the new hosts are added to, then dropped
+    params = add_hosts(seed, hosts, listed=UKRAINE_HOSTS).select(UKRAINE_HOSTS)
+    return Scenario(
+        name="ukraine-2022",
+        origin="Ukraine",
+        description=(
+            "Refugees from Ukraine after Russia's invasion of 24 Feb 2022, into Poland, Moldova, Romania, "
+            "Slovakia, Hungary, Czechia and Germany (and the rest of the world W), five years. Direct "
+            "arrivals are the published daily and cumulative border entries from Ukraine (ukraine_2022.csv) "
+            "as daily data, corrected for repeat and circular crossings; Moldova, Romania, Hungary and "
+            "Slovakia are mostly transit countries (high q_on), Czechia and Germany receive onward movers "
+            "only. Compartments read for refugees: S = supported, not yet working (tau_S: until support thins "
+            "out; g_pub and b_U: services and benefits), R = with an income from Ukraine or abroad, E = "
+            "employed, U = no longer supported and not employed. Every value's source is in "
+            "flowsim/data/ukraine_2022_hosts.csv; docs/ukraine-2022.md tells the story."
+        ),
+        params=params,
+        start=_dt.date(2022, 2, 24),
+        arrivals={h: (v,) for h, v in arrivals.items() if any(v.counts)},
+    )
+
+
 _register_files()
