@@ -12,7 +12,8 @@ from .specs import PARAMETER_SPECS, ParameterSpec
 from .tables import daily_arrivals_from_csv, hosts_from_csv
 
 __all__ = [
-    "reference_parameters", "Host", "hosts_from_csv", "daily_arrivals_from_csv", "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
+    "reference_parameters", "Host", "hosts_from_csv", "daily_arrivals_from_csv",
+    "SCENARIOS", "list_scenarios", "load_scenario", "Parameter",
     "ParameterSet", "Policy", "Scenario", "Closure", "DailyCounts", "PiecewiseLinear", "Pulse",
     "PARAMETER_SPECS", "ParameterSpec", "read_scenario", "scenario_from_toml", "scenario_from_resolved",
 ]
