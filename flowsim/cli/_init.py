@@ -5,10 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .._atomic import atomic_write_text
 from ..exceptions import OutputError
-from ..scenario.files import scenario_from_toml
-from ..scenario.library import load_scenario
 
 TEMPLATE = "scenario_template.toml"
 
@@ -34,6 +31,10 @@ def template_text(path: Path, base: str) -> str:
 
 
 def _cmd_init(args) -> int:
+    from .._atomic import atomic_write_text
+    from ..scenario.files import scenario_from_toml
+    from ..scenario.library import load_scenario
+
     path = Path(args.file)
     if path.suffix != ".toml":
         raise OutputError(f"{path}: a scenario file must end in .toml.")

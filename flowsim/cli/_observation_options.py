@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from ..datasets import load_observations, observations_2022
 from ..exceptions import CalibrationError
-from ..hosts import REFERENCE_HOSTS
 
 __all__ = ["add_observation_options", "observations_from"]
 
@@ -26,6 +24,9 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
+    from ..datasets import load_observations, observations_2022
+    from ..hosts import REFERENCE_HOSTS
+
     observations = observations_2022() if args.observations is None else load_observations(args.observations)
     if args.hosts:
         unknown = [h for h in args.hosts if h not in REFERENCE_HOSTS]

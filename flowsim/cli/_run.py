@@ -10,10 +10,6 @@ import json
 import time
 from pathlib import Path
 
-from .. import io as fio
-from ..runner import run as run_scenario
-from ..scenario.library import load_scenario
-
 #: The close-up figures show the arrival phase: the first this many days.
 FIRST_DAYS = 120
 
@@ -37,6 +33,10 @@ def register(sub) -> None:
 
 
 def _cmd_run(args) -> int:
+    from .. import io as fio
+    from ..runner import run as run_scenario
+    from ..scenario.library import load_scenario
+
     scenario = load_scenario(args.scenario)
     options = recorded_solver_options(args.scenario)
     options.update({k: v for k, v in (("method", args.method), ("rtol", args.rtol)) if v is not None})
