@@ -142,12 +142,22 @@ def timeseries_csv_text(result, member: int = 0) -> str:
     economy channel, ``boost``, ``burden``, ``net`` and ``net_share_gdp``.
     """
     dates = [str(d) for d in result.dates]
-    rows = []
+    names = timeseries_variables(result)
+    if any(set(x) & set(',"\r\n') for x in (*result.hosts, *names)):      # cells to quote: the csv module
+        rows = []
+        for host in result.hosts:
+            for name in names:
+                values = result.series(name, host, member)
+                rows.extend(zip(dates, [host] * len(dates), [name] * len(dates), map(repr, values.tolist())))
+        return _csv_text(("date", "host", "variable", "value"), rows)
+    # nothing to quote: the same text as the csv module writes, joined directly (a few times faster)
+    parts = ["date,host,variable,value\n"]
     for host in result.hosts:
-        for name in timeseries_variables(result):
-            values = result.series(name, host, member)
-            rows.extend(zip(dates, [host] * len(dates), [name] * len(dates), map(repr, values.tolist())))
-    return _csv_text(("date", "host", "variable", "value"), rows)
+        for name in names:
+            middle = f",{host},{name},"
+            values = map(repr, result.series(name, host, member).tolist())
+            parts.append("".join([f"{d}{middle}{v}\n" for d, v in zip(dates, values)]))
+    return "".join(parts)
 
 
 def resolved_json_text(result, member: int = 0) -> str:

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import time
 
-from .. import io as fio
-from .._validation import check_whole_number
-from ..analysis.background import BackgroundTraffic
-from ..calibration import calibrate, default_fit_parameters
 from ..exceptions import CalibrationError
-from ..scenario.library import load_scenario
 from ._observation_options import add_observation_options, observations_from, priors_from
 from ._sweep import SWEEP_SERIES, write_ensemble_figures
 
@@ -52,6 +47,8 @@ def register(sub) -> None:
 
 
 def _check(args) -> None:
+    from .._validation import check_whole_number
+
     check_whole_number(args.mcmc_steps, "--mcmc-steps", 0, error=CalibrationError)
     check_whole_number(args.members, "--members", 0, error=CalibrationError)
     if args.members and not args.mcmc_steps:
@@ -61,6 +58,11 @@ def _check(args) -> None:
 
 
 def _cmd_calibrate(args) -> int:
+    from .. import io as fio
+    from ..analysis.background import BackgroundTraffic
+    from ..calibration import calibrate, default_fit_parameters
+    from ..scenario.library import load_scenario
+
     _check(args)
     scenario = load_scenario(args.scenario)
     observations = observations_from(args, scenario)
@@ -111,6 +113,8 @@ def _savefig(fig, path) -> None:
 
 
 def _write_fit(fit, stage, *, figures: bool) -> list[str]:
+    from .. import io as fio
+
     fio.atomic_write_text(stage.file("estimates.csv"), fio.estimates_csv_text(fit))
     fio.atomic_write_text(stage.file("residuals.csv"), fio.residuals_csv_text(fit))
     fio.atomic_write_text(stage.file("calibrated.json"), fio.scenario_json_text(fit.scenario))
@@ -135,6 +139,8 @@ def _write_fit(fit, stage, *, figures: bool) -> list[str]:
 
 
 def _write_posterior(post, stage, *, figures: bool) -> list[str]:
+    from .. import io as fio
+
     fio.atomic_write_text(stage.file("posterior.csv"), fio.posterior_csv_text(post))
     fio.atomic_write_text(stage.file("posterior_summary.csv"), fio.posterior_summary_csv_text(post))
     written = ["posterior.csv", "posterior_summary.csv"]

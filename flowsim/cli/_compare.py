@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from .. import io as fio
-from .._formatting import comparison_text
-from ..analysis.compare import compare_results
 from ..exceptions import ScenarioError
-from ..runner import run as run_scenario
-from ..scenario.library import load_scenario
 
 #: The close-up overlay shows the arrival phase: the first this many days.
 FIRST_DAYS = 120
@@ -40,6 +35,12 @@ def _labels(scenarios) -> list[str]:
 
 
 def _cmd_compare(args) -> int:
+    from .. import io as fio
+    from .._formatting import comparison_text
+    from ..analysis.compare import compare_results
+    from ..runner import run as run_scenario
+    from ..scenario.library import load_scenario
+
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenarios (the first is the reference); "
                             f"got {len(args.scenarios)}.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..scenario.library import list_scenarios
-
 
 def register(sub) -> None:
     p = sub.add_parser("list", help="list the built-in scenarios",
@@ -12,6 +10,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..scenario.library import list_scenarios
+
     for name, summary in list_scenarios().items():
         print(f"{name:28s} {summary}")
     return 0

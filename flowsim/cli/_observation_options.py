@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from .._validation import did_you_mean
-from ..datasets import economy_observations_2022, load_observations, observations_2022
 from ..exceptions import CalibrationError
 
 __all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
 
-#: Observation sets shipped with flowsim, by the name --observations takes.
-SHIPPED = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022}
+#: Observation sets shipped with flowsim, by the name --observations takes (loaded on use).
+SHIPPED = ("observations-2022", "economy-2022")
 
 
 def add_observation_options(parser) -> None:
@@ -35,8 +34,11 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
+    from ..datasets import economy_observations_2022, load_observations, observations_2022
+
+    shipped = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022}
     name = "observations-2022" if args.observations is None else args.observations
-    observations = SHIPPED[name]() if name in SHIPPED else load_observations(name)
+    observations = shipped[name]() if name in shipped else load_observations(name)
     if args.hosts:
         unknown = [h for h in args.hosts if h not in scenario.hosts]
         if unknown:

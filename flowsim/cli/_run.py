@@ -10,10 +10,6 @@ import json
 import time
 from pathlib import Path
 
-from .. import io as fio
-from ..runner import run as run_scenario
-from ..scenario.library import load_scenario
-
 #: The close-up figures show the arrival phase: the first this many days.
 FIRST_DAYS = 120
 
@@ -38,13 +34,20 @@ def register(sub) -> None:
 
 
 def _cmd_run(args) -> int:
+    from .. import io as fio
+    from ..runner import run as run_scenario
+    from ..scenario.library import load_scenario
+    from ._figures import FigureWorker, draw_figures
+
     scenario = load_scenario(args.scenario)
     options = recorded_solver_options(args.scenario)
     options.update({k: v for k, v in (("method", args.method), ("rtol", args.rtol)) if v is not None})
-    with fio.OutputStage(args.out) as stage:
+    with fio.OutputStage(args.out) as stage, FigureWorker(enabled=not args.no_figures) as worker:
         t0 = time.perf_counter()
         result = run_scenario(scenario, **options)
         elapsed = time.perf_counter() - t0
+        jobs = [] if args.no_figures else figure_jobs(result, stage)
+        worker.submit(result, jobs[:-1])                   # drawn in a worker while the tables are written
         fio.atomic_write_text(stage.file("summary.csv"), fio.summary_csv_text(result))
         fio.atomic_write_text(stage.file("timeseries.csv"), fio.timeseries_csv_text(result))
         fio.atomic_write_text(stage.file("resolved.json"), fio.resolved_json_text(result))
@@ -52,7 +55,9 @@ def _cmd_run(args) -> int:
         if args.save_result:
             result.save(stage.file("result.npz"))
             written.append("result.npz")
-        written += [] if args.no_figures else _write_figures(result, stage)
+        draw_figures(result, jobs[-1:])
+        worker.wait()
+        written += [path.name for path, _, _ in jobs]
     print(result)
     print(f"\nsolved in {elapsed:.2f} s; wrote {', '.join(written)} to {args.out}")
     return 0
@@ -69,29 +74,18 @@ def recorded_solver_options(name) -> dict:
     return {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
 
 
-def _write_figures(result, stage) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def figure_jobs(result, stage) -> list:
+    """The figures of a run, ``(path, draw, kwargs)`` each: the accounts (in pages of
+    :data:`~flowsim.plotting.accounts.HOSTS_PER_PAGE` hosts), population and boost-burden grids, whole and
+    close-up."""
     from ..plotting import plot_accounts_grid, plot_boost_burden_grid, plot_population_grid
     from ..plotting.accounts import HOSTS_PER_PAGE
 
-    names = []
-    for page, lo in enumerate(range(0, len(result.hosts), HOSTS_PER_PAGE), start=1):
-        hosts = result.hosts[lo:lo + HOSTS_PER_PAGE]
-        fig, _ = plot_accounts_grid(result, hosts=hosts)
-        name = "accounts.png" if page == 1 else f"accounts_{page}.png"
-        fig.savefig(stage.file(name), dpi=100)
-        plt.close(fig)
-        names.append(name)
+    pages = [result.hosts[lo:lo + HOSTS_PER_PAGE] for lo in range(0, len(result.hosts), HOSTS_PER_PAGE)]
+    accounts = [(stage.file("accounts.png" if i == 0 else f"accounts_{i + 1}.png"), plot_accounts_grid,
+                 {"hosts": hosts}) for i, hosts in enumerate(pages)]
     first = min(FIRST_DAYS, result.dates.size - 1)
-    for stem, draw in (("population", plot_population_grid), ("boost_burden", plot_boost_burden_grid)):
-        for suffix, days in (("", None), (f"_first_{first}_days", first)):
-            fig, _ = draw(result, days=days)
-            fig.savefig(stage.file(f"{stem}{suffix}.png"), dpi=110)
-            plt.close(fig)
-            names.append(f"{stem}{suffix}.png")
-    return names
-
+    return accounts + [(stage.file(f"{stem}{suffix}.png"), draw, {"days": days})
+                       for stem, draw in (("population", plot_population_grid),
+                                          ("boost_burden", plot_boost_burden_grid))
+                       for suffix, days in (("", None), (f"_first_{first}_days", first))]

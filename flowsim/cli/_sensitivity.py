@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import time
 
-from .. import io as fio
-from ..scenario.library import load_scenario
-from ..uncertainty.runner import DEFAULT_CHUNK
-from ..uncertainty.sensitivity import sensitivity
 from ._uncertainty_options import add_executor, add_vary, executor_from, parse_vary_options
 
 
@@ -38,6 +34,11 @@ def register(sub) -> None:
 
 
 def _cmd_sensitivity(args) -> int:
+    from .. import io as fio
+    from ..scenario.library import load_scenario
+    from ..uncertainty.runner import DEFAULT_CHUNK
+    from ..uncertainty.sensitivity import sensitivity
+
     scenario = load_scenario(args.scenario)
     t0 = time.perf_counter()
     with executor_from(args) as executor:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from .._formatting import scenario_text
-from ..scenario.library import load_scenario
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -20,6 +17,9 @@ def register(sub) -> None:
 
 
 def _cmd_show(args) -> int:
+    from .._formatting import scenario_text
+    from ..scenario.library import load_scenario
+
     scenario = load_scenario(args.scenario)
     for host in args.host or ():
         scenario.params.host_index(host)  # unknown host: error with a suggestion

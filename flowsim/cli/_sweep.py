@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import time
 
-from .. import io as fio
-from ..scenario.library import load_scenario
-from ..scenario.sampling import SAMPLERS
-from ..uncertainty.runner import DEFAULT_CHUNK, ensemble
 from ._uncertainty_options import add_executor, add_vary, executor_from, parse_vary_options
 
 #: Series written to quantiles.csv and drawn as fan charts by default.
 SWEEP_SERIES = ("N", "residents", "fiscal", "net")
 #: Balances whose sustained crossovers are drawn as histograms.
 HISTOGRAM_BALANCES = ("residents", "fiscal")
+#: The samplers of :data:`flowsim.scenario.sampling.SAMPLERS`, written out so that ``flowsim --help`` imports no
+#: numerical code (a test checks they agree).
+SAMPLERS = ("lhs", "sobol", "random")
 
 
 def register(sub) -> None:
@@ -44,6 +43,10 @@ def register(sub) -> None:
 
 
 def _cmd_sweep(args) -> int:
+    from .. import io as fio
+    from ..scenario.library import load_scenario
+    from ..uncertainty.runner import DEFAULT_CHUNK, ensemble
+
     scenario = load_scenario(args.scenario)
     vary = parse_vary_options(args.vary)
     t0 = time.perf_counter()

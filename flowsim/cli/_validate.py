@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import time
 
-from .. import io as fio
-from ..calibration import validate
-from ..scenario.library import load_scenario
 from ._observation_options import add_observation_options, observations_from, priors_from
 
 
@@ -28,6 +25,10 @@ def register(sub) -> None:
 
 
 def _cmd_validate(args) -> int:
+    from .. import io as fio
+    from ..calibration import validate
+    from ..scenario.library import load_scenario
+
     scenario = load_scenario(args.scenario)
     observations = observations_from(args, scenario)
     t0 = time.perf_counter()

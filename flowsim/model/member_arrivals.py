@@ -16,13 +16,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import special
 
 from ..exceptions import ScheduleError
 from ..scenario.schedules import Pulse
 from .arrivals import CompiledArrivals, _complement, _intersect
 
 __all__ = ["MemberArrivals", "compile_arrivals"]
+
+
+def _special():
+    """:mod:`scipy.special`, imported on first use (not by ``import flowsim``)."""
+    from scipy import special
+
+    return special
 
 
 class _Shared:
@@ -47,7 +53,7 @@ class _PulseStack:
 
     def __init__(self, total, shape, scale, t0):
         self.total, self.shape, self.scale, self.t0 = (np.asarray(a, float) for a in (total, shape, scale, t0))
-        self._log_norm = -special.gammaln(self.shape) - np.log(self.scale)
+        self._log_norm = -_special().gammaln(self.shape) - np.log(self.scale)
         self.breakpoints = tuple(sorted(set(self.t0.tolist())))
 
     def rate(self, t: float) -> np.ndarray:
@@ -62,7 +68,7 @@ class _PulseStack:
 
     def cumulative(self, t: np.ndarray) -> np.ndarray:
         x = np.maximum((np.asarray(t, float)[:, None] - self.t0) / self.scale, 0.0)
-        return self.total * special.gammainc(self.shape, x)                  # (D, M)
+        return self.total * _special().gammainc(self.shape, x)                  # (D, M)
 
     def select(self, idx) -> _PulseStack:
         return _PulseStack(self.total[idx], self.shape[idx], self.scale[idx], self.t0[idx])

@@ -119,7 +119,8 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
                         color="dimgrey")
     for ax in axes[-1]:
         ax.set_xlabel("date")
-        date_axis(ax)
+        window = result.dates if days is None else result.dates[: days + 1]
+        date_axis(ax, (window[0], window[-1]))                     # fixed ticks: cheaper than automatic ones
     handles = [plt.Line2D([], [], marker="o", mfc="white", mec="black", ls="none", label="crossover (first day < 0)"),
                plt.Line2D([], [], color="black", ls=":", label=f"sustained crossover (< 0 for "
                                                                  f"{int(result.params[member].get('D_x'))} days)")]

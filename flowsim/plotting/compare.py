@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, names_of, pyplot, style_host_panel
+from ._common import date_numbers, finish_grid, grid_axes, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
-
 
 _TITLES = {"net": "Net impact indicator (v1)", "residents": "Residents' balance", "fiscal": "Public budget balance",
            "value_added": "Value added", "inflow": "Money brought in"}
@@ -46,7 +45,7 @@ def plot_net_overlay(results, host: str, *, labels=None, member: int = 0, ax=Non
         window = slice(None if days is None else days + 1)
         y = res.series(variable, host, member)
         y = (y.cumsum() if cumulative else y)[window] * 1e-6
-        x = as_datetimes(res.dates[window])
+        x = date_numbers(res.dates[window])
         style = {"color": "black", "lw": 1.6} if i == 0 else {"color": f"C{(i - 1) % 10}", "lw": 1.2, "ls": "--"}
         lines.append(ax.plot(x, y, label=label, **style)[0])
         ends += [x[0], x[-1]]
@@ -78,9 +77,9 @@ def plot_net_overlay_grid(results, *, labels=None, member: int = 0, fig=None, da
             ax.text(0.5, 0.7, "no arrivals in any run", transform=ax.transAxes, ha="center", color="dimgrey",
                     bbox={"facecolor": "white", "edgecolor": "lightgrey"})
     handles = axes[0].lines[: len(results)]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=min(len(results), 4))
     what = _TITLES.get(variable, variable.replace("_", " "))
     what = f"Cumulative {what[0].lower() + what[1:]}" if cumulative else what
     span = "" if days is None else f", first {days} days"
-    fig.suptitle(f"{what} per host: {', '.join(labels or [r.scenario.name for r in results])}{span}")
+    finish_grid(fig, axes, f"{what} per host: {', '.join(labels or [r.scenario.name for r in results])}{span}",
+                handles, [h.get_label() for h in handles], ncols=min(len(results), 4))
     return fig, axes

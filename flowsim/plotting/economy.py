@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, mark_empty, names_of, pyplot, style_host_panel
+import numpy as np
+
+from ._common import date_numbers, finish_grid, grid_axes, mark_empty, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_boost_burden", "plot_boost_burden_grid"]
 
@@ -32,7 +34,7 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
     window = slice(None if days is None else days + 1)
-    x = as_datetimes(result.dates[window])
+    x = date_numbers(result.dates[window])
 
     def usd_million(name):
         return result.series(name, host, member)[window] * 1e-6
@@ -46,8 +48,8 @@ def plot_boost_burden(result, host: str, *, member: int = 0, ax=None, legend: bo
     ax.axhline(0.0, color="grey", lw=0.6)
     cross = result.summary("net", member)[host]["crossover_date"]
     if cross is not None and (days is None or (cross - result.date_of(0)).days <= days):
-        out["crossover"] = ax.axvline(cross, color="tab:purple", lw=1.2, ls=":",
-                                      label=f"crossover {cross.isoformat()}")
+        at = date_numbers(np.array([cross], dtype="datetime64[D]"))[0]
+        out["crossover"] = ax.axvline(at, color="tab:purple", lw=1.2, ls=":", label=f"crossover {cross.isoformat()}")
     style_host_panel(ax, x, host, "USD million per day", legend, names=names_of(result))
     return out
 
@@ -68,7 +70,7 @@ def plot_boost_burden_grid(result, *, member: int = 0, fig=None, days: int | Non
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
         mark_empty(ax, result, host, member)
     handles = [axes[0].lines[i] for i in range(3)]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=3)
     span = "" if days is None else f", first {days} days"
-    fig.suptitle(f"Boost vs burden per host (crossover dotted), scenario '{result.scenario.name}'{span}")
+    finish_grid(fig, axes, f"Boost vs burden per host (crossover dotted), scenario '{result.scenario.name}'{span}",
+                handles, [h.get_label() for h in handles])
     return fig, axes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, grid_axes, mark_empty, names_of, pyplot, style_host_panel
+from ._common import date_numbers, finish_grid, grid_axes, mark_empty, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_population", "plot_population_grid"]
 
@@ -38,7 +38,7 @@ def plot_population(result, host: str, *, member: int = 0, ax=None, legend: bool
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
     window = slice(None if days is None else days + 1)
-    x = as_datetimes(result.dates[window])
+    x = date_numbers(result.dates[window])
     ys = [result.series(v, host, member)[window] / 1000.0 for _, v in _STACK]
     artists = ax.stackplot(x, *ys, labels=[label for label, _ in _STACK], alpha=0.85)
     style_host_panel(ax, x, host, "people present (thousands)", legend, names=names_of(result))
@@ -60,8 +60,8 @@ def plot_population_grid(result, *, member: int = 0, fig=None, days: int | None 
         plot_population(result, host, member=member, ax=ax, legend=False, days=days)
         mark_empty(ax, result, host, member)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     span = "" if days is None else f", first {days} days"
-    fig.suptitle(f"People from {result.scenario.origin} present, by compartment, scenario "
-                 f"'{result.scenario.name}'{span}")
+    finish_grid(fig, axes, f"People from {result.scenario.origin} present, by compartment, scenario "
+                           f"'{result.scenario.name}'{span}",
+                handles, labels)
     return fig, axes

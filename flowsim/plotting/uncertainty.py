@@ -6,7 +6,17 @@ import numpy as np
 
 from ..analysis.economy import ECONOMY_VARIABLES
 from ..scenario.specs import PARAMETER_SPECS
-from ._common import as_datetimes, date_axis, grid_axes, host_title, names_of, pyplot, style_host_panel
+from ._common import (
+    as_datetimes,
+    date_axis,
+    date_numbers,
+    finish_grid,
+    grid_axes,
+    host_title,
+    names_of,
+    pyplot,
+    style_host_panel,
+)
 
 __all__ = ["plot_fan", "plot_fan_grid", "plot_crossover_histogram", "plot_sobol", "plot_tornado"]
 
@@ -53,7 +63,7 @@ def plot_fan(ens, variable: str = "N", host: str = "KAZ", *, ax=None, legend: bo
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
     div, ylabel, _ = _scale(variable)
     q = ens.quantiles(variable, FAN_LEVELS, host=host) / div
-    x = as_datetimes(ens.dates)
+    x = date_numbers(ens.dates)
     out = {
         "band90": ax.fill_between(x, q[0], q[4], color=color, alpha=0.18, lw=0, label="90% of members (5-95%)"),
         "band50": ax.fill_between(x, q[1], q[3], color=color, alpha=0.40, lw=0, label="50% of members (25-75%)"),
@@ -81,10 +91,9 @@ def plot_fan_grid(ens, variable: str = "N", *, fig=None):
                     ha="center", va="center", color="dimgrey",
                     bbox={"facecolor": "white", "edgecolor": "lightgrey"})
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     _, _, name = _scale(variable)
-    fig.suptitle(f"{name[0].upper() + name[1:]}: median and bands over {ens.n_members} members, scenario "
-                 f"'{ens.scenario.name}'")
+    finish_grid(fig, axes, f"{name[0].upper() + name[1:]}: median and bands over {ens.n_members} members, "
+                f"scenario '{ens.scenario.name}'", handles, labels)
     return fig, axes
 
 
@@ -136,16 +145,16 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30, balan
                 bbox={"facecolor": "white", "edgecolor": "lightgrey", "alpha": 0.9})
         ax.set_xlim(lo, hi)
         ax.xaxis_date()
-        date_axis(ax)
+        date_axis(ax, ens.dates[[0, -1]])
         ax.set_title(host_title(host, names_of(ens)))
         ax.set_xlabel("sustained crossover date" if sustained else "crossover date")
         ax.set_ylabel(f"% of members per {(hi - lo) / bins:.0f}-day bin")
         ax.grid(alpha=0.3)
     what = {"net": "the net impact indicator (v1)", "residents": "the residents' balance",
             "fiscal": "the public budget", "value_added": "value added", "inflow": "the money brought in"}[balance]
-    kind = "Sustained crossovers" if sustained else "Crossovers"
-    fig.suptitle(f"When {what} turns from gain to loss: {kind.lower()} over {ens.n_members} members, "
-                 f"scenario '{ens.scenario.name}'")
+    kind = "sustained crossovers" if sustained else "crossovers"
+    finish_grid(fig, axes, f"When {what} turns from gain to loss: {kind} over {ens.n_members} members, "
+                f"scenario '{ens.scenario.name}'")
     return fig, axes
 
 

@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .._validation import check_in_bounds, to_date
 from ..exceptions import ScheduleError
@@ -35,6 +34,13 @@ __all__ = [
     "Closure",
     "CompiledSchedule",
 ]
+
+
+def _special():
+    """:mod:`scipy.special`, imported on first use (not by ``import flowsim``)."""
+    from scipy import special
+
+    return special
 
 
 def _days(date: _dt.date, start: _dt.date) -> float:
@@ -129,7 +135,7 @@ class Pulse(Schedule):
 class _CompiledPulse(CompiledSchedule):
     def __init__(self, total, shape, scale, t0):
         self.total, self.shape, self.scale, self.t0 = total, shape, scale, t0
-        self._log_norm = -special.gammaln(shape) - math.log(scale)
+        self._log_norm = -_special().gammaln(shape) - math.log(scale)
         self.breakpoints = (t0,)
 
     def rate(self, t):
@@ -142,7 +148,7 @@ class _CompiledPulse(CompiledSchedule):
 
     def cumulative(self, t):
         x = np.maximum((np.asarray(t, dtype=float) - self.t0) / self.scale, 0.0)
-        return self.total * special.gammainc(self.shape, x)
+        return self.total * _special().gammainc(self.shape, x)
 
 
 # ------------------------------------------------------------------ piecewise linear

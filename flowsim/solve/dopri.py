@@ -16,7 +16,6 @@ numbers depend only on its parameters and the steps.
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import RK45
 
 from ..exceptions import SolverError
 from ..model.rhs import FlowRHS
@@ -24,9 +23,31 @@ from .ivp import enter_segment, segment_edges
 
 __all__ = ["march", "dense", "Stepper"]
 
-# The RK45 (Dormand-Prince 5(4)) tableau and controller constants of scipy's solve_ivp.
-A, B, C, E, P = RK45.A, RK45.B, RK45.C, RK45.E, RK45.P
-EXPONENT = -1.0 / (RK45.error_estimator_order + 1)
+# The RK45 (Dormand-Prince 5(4)) tableau and controller constants of scipy's solve_ivp, written out as in
+# scipy/integrate/_ivp/rk.py (the same expressions, so the same floats; a test checks they equal
+# scipy.integrate.RK45's): importing scipy.integrate costs a quarter of a second that `import flowsim` skips.
+C = np.array([0, 1/5, 3/10, 4/5, 8/9, 1])
+A = np.array([
+    [0, 0, 0, 0, 0],
+    [1/5, 0, 0, 0, 0],
+    [3/40, 9/40, 0, 0, 0],
+    [44/45, -56/15, 32/9, 0, 0],
+    [19372/6561, -25360/2187, 64448/6561, -212/729, 0],
+    [9017/3168, -355/33, 46732/5247, 49/176, -5103/18656],
+])
+B = np.array([35/384, 0, 500/1113, 125/192, -2187/6784, 11/84])
+E = np.array([-71/57600, 0, 71/16695, -71/1920, 17253/339200, -22/525, 1/40])
+P = np.array([
+    [1, -8048581381/2820520608, 8663915743/2820520608, -12715105075/11282082432],
+    [0, 0, 0, 0],
+    [0, 131558114200/32700410799, -68118460800/10900136933, 87487479700/32700410799],
+    [0, -1754552775/470086768, 14199869525/1410260304, -10690763975/1880347072],
+    [0, 127303824393/49829197408, -318862633887/49829197408, 701980252875 / 199316789632],
+    [0, -282668133/205662961, 2019193451/616988883, -1453857185/822651844],
+    [0, 40617522/29380423, -110615467/29380423, 69997945/29380423],
+])
+ERROR_ESTIMATOR_ORDER = 4
+EXPONENT = -1.0 / (ERROR_ESTIMATOR_ORDER + 1)
 SAFETY, MIN_FACTOR, MAX_FACTOR = 0.9, 0.2, 10.0
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .._validation import check_in_bounds
 from ..exceptions import SolverError
@@ -82,6 +81,8 @@ class IvpSolver(Solver):
         self.max_step = float(max_step)
 
     def solve(self, batch, horizon: int) -> Trajectories:
+        from scipy.integrate import solve_ivp  # a quarter of a second: imported when first needed
+
         rhs = FlowRHS(batch)
         edges = segment_edges(batch, horizon)
         grid = np.arange(horizon + 1, dtype=float)

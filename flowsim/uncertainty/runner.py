@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,11 @@ DEFAULT_CHUNK = 250
 _SUMMARY_SERIES = ("N", *BALANCES)
 #: Reductions over the days that make a scalar output of a series (``"peak:U"``).
 SCALAR_STATS = {"peak": lambda x: x.max(axis=-1), "final": lambda x: x[..., -1], "mean": lambda x: x.mean(axis=-1)}
+#: Step plans already made, per scenario (immutable, so a plan made for it stays valid) and per ranges and
+#: solver options: repeated ensembles of one scenario (a notebook's sweeps, a sensitivity's batches) skip
+#: making the plan. A plan is a function of these alone, so members' numbers do not change.
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PLANS_PER_SCENARIO = 8
 #: Direction in which a parameter speeds up the dynamics (for the reference members of the step plan).
 _FASTER = {"tau_T": -1, "tau_S": -1, "K": -1, "f0": 1, "phi_S": 1, "lam_S": 1, "lam_R": 1, "nu_R": 1, "lam_E": 1,
            "lam_U": 1, "q_on": 1, "k": 1}
@@ -280,7 +286,14 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
                     else params.get("k"), k_all.max()))
     if not stochastic:
         key = (k_ref, tuple(sorted(solver.options().items())))
-        cache = {} if plan_cache is None or arrivals is not None else plan_cache
+        if arrivals is not None:
+            cache = {}
+        elif plan_cache is not None:
+            cache = plan_cache
+        else:
+            cache, key = _PLANS.setdefault(scenario, {}), (tuple(dims), *key)
+            if key not in cache and len(cache) >= _PLANS_PER_SCENARIO:
+                cache.pop(next(iter(cache)))
         if key not in cache:
             cache[key] = _plan(scenario, dims, solver, k_ref, arrivals)
         plan = cache[key]

@@ -1,0 +1,144 @@
+"""Draw a command's figures in a worker process while the command computes and writes its tables.
+
+Drawing PNGs is pure Python and single-threaded, like the solve and the CSV
+writing, so on a machine with two cores the fastest ``flowsim run`` forks a
+worker at the start: it imports matplotlib while the parent solves, then
+draws the figures it is sent while the parent writes the tables (and draws
+its own share). Where ``fork`` is not available (Windows, or a parent that
+has threads of its own to protect), everything is drawn in this process, in
+the same order, with the same result.
+
+Usage::
+
+    with FigureWorker(enabled=not args.no_figures) as worker:
+        result = run(...)
+        worker.submit(result, jobs[:3])      # drawn in the worker
+        ...write tables...
+        draw_figures(result, jobs[3:])       # drawn here
+        worker.wait()                        # raises if the worker failed
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+
+from ..exceptions import OutputError
+
+__all__ = ["FigureJob", "FigureWorker", "draw_figures"]
+
+#: One figure: ``(path, draw, kwargs)``; ``draw(result, **kwargs)`` returns ``(Figure, axes)``.
+FigureJob = tuple
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def draw_figures(result, jobs, dpi: int = 110) -> None:
+    """Draw and save each ``(path, draw, kwargs)`` job in this process."""
+    plt = _pyplot()
+    for path, draw, kwargs in jobs:
+        fig, _ = draw(result, **kwargs)
+        fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 3})    # zlib level 3: half the time of 6, +1% size
+        plt.close(fig)
+
+
+def _serve(conn) -> None:                                   # pragma: no cover - runs in the forked worker
+    status = 0
+    try:
+        _pyplot()
+        import flowsim.plotting  # noqa: F401  (the drawing code, imported while the parent solves)
+
+        job = conn.recv()
+        if job is not None:
+            result, jobs = job
+            draw_figures(result, jobs)
+        conn.send("ok")
+    except EOFError:                                        # the parent went away: nothing to draw
+        status = 1
+    except BaseException:
+        status = 1
+        try:
+            conn.send(traceback.format_exc())
+        except OSError:
+            pass
+    finally:
+        conn.close()
+        sys.stdout.flush()
+        os._exit(status)
+
+
+class FigureWorker:
+    """A forked process that draws figures (see the module notes); a no-op when disabled or without fork.
+
+    Parameters
+    ----------
+    enabled : bool
+        False (e.g. ``--no-figures``): no process is started.
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self._proc = self._conn = None
+        self._local: list = []
+        self._result = None
+
+    def __enter__(self) -> FigureWorker:
+        forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        if self.enabled and forkable:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            parent, child = multiprocessing.get_context("fork").Pipe()
+            self._proc = multiprocessing.get_context("fork").Process(target=_serve, args=(child,), daemon=True)
+            self._proc.start()
+            child.close()
+            self._conn = parent
+        return self
+
+    def submit(self, result, jobs) -> None:
+        """Hand ``jobs`` to the worker (drawn here, by :meth:`wait`, when there is none)."""
+        if self._conn is None:
+            self._result, self._local = result, list(jobs)
+            return
+        self._conn.send((result, list(jobs)))
+
+    def wait(self) -> None:
+        """Wait for the worker's figures; raise :class:`OutputError` if it failed."""
+        if self._conn is None:
+            if self._local:
+                draw_figures(self._result, self._local)
+                self._local = []
+            return
+        try:
+            reply = self._conn.recv()
+        except EOFError:
+            reply = "the figure worker process ended without a reply"
+        self._proc.join()
+        self._conn.close()
+        self._conn = None
+        if reply != "ok":
+            raise OutputError(f"drawing the figures failed: {reply.strip().splitlines()[-1]}; rerun with "
+                              "--no-figures to skip them.")
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._conn is not None:                         # an error before wait(): stop the worker
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            self._conn.close()
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join()
+            self._conn = None
+        return False
