@@ -12,6 +12,7 @@ from .model.member_arrivals import compile_arrivals
 from .results import Result
 from .scenario.scenario import Scenario
 from .solve import get_solver
+from .solve.invariants import check_run
 
 __all__ = ["run", "run_batch"]
 
@@ -86,6 +87,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
     realised = traj.arrivals
     if realised is None and compiled.per_member:
         realised = np.ascontiguousarray(np.moveaxis(cumulative, -1, 0))
+    arrived = realised if realised is not None else cumulative[None]
+    check_run(traj.y, batch.layout, scenario.hosts, scenario.dates, arrived, econ, names)
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
     summ = summary_arrays(present, econ[:, :, names.index("boost")], econ[:, :, names.index("net")], r)
     return Result(

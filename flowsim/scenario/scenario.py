@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ from ..hosts import WORLD, check_host_codes
 from .parameters import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
+from .specs import MAX_HORIZON_DAYS, MAX_PEOPLE
 
 __all__ = ["Scenario", "default_horizon", "STOCK_NAMES"]
 
@@ -102,8 +102,10 @@ class Scenario:
         start = to_date(self.start, "Scenario.start", ScenarioError)
         object.__setattr__(self, "start", start)
         horizon = default_horizon(start) if self.horizon_days is None else self.horizon_days
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ScenarioError(f"Scenario.horizon_days must be a whole number of days >= 1; got {horizon!r}.")
+        if (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1
+                or horizon > MAX_HORIZON_DAYS):
+            raise ScenarioError(f"Scenario.horizon_days must be a whole number of days in [1, {MAX_HORIZON_DAYS}] "
+                                f"(at most 100 years); got {horizon!r}.")
         object.__setattr__(self, "horizon_days", int(horizon))
         hosts = self.params.hosts
         check_host_codes(hosts, where="Scenario hosts")
@@ -161,7 +163,7 @@ class Scenario:
                         f"allowed: {', '.join(allowed)}.{fix}"
                     )
                 clean[name] = check_in_bounds(
-                    value, f"initial stock {name} for host {host} (people)", 0.0, math.inf,
+                    value, f"initial stock {name} for host {host} (people)", 0.0, MAX_PEOPLE,
                     upper_open=True, error=ScenarioError,
                 )
             K = self.params.get("K", host)

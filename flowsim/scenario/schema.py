@@ -31,7 +31,7 @@ from .policies import Policy
 from .scenario import STOCK_NAMES, Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
 from .schema_parameters import DETAIL_KEYS, apply_parameters
-from .specs import PARAMETER_SPECS
+from .specs import MAX_HORIZON_DAYS, PARAMETER_SPECS
 
 __all__ = ["Origin", "build_scenario", "TOP_KEYS", "CLEARABLE", "SCHEDULE_KEYS", "DETAIL_KEYS"]
 
@@ -113,8 +113,9 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
     elif base is not None:
         fields["start"] = base.start
     horizon = spec.get("horizon_days", None if base is None else base.horizon_days)
-    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1):
-        rd.wrong(("horizon_days",), "a whole number of days >= 1", horizon)
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
+                                or horizon > MAX_HORIZON_DAYS):
+        rd.wrong(("horizon_days",), f"a whole number of days in [1, {MAX_HORIZON_DAYS}] (at most 100 years)", horizon)
     arrivals = inherited["arrivals"]
     for key, replace in (("arrivals", True), ("extra_arrivals", False)):
         for host, value in rd.table(spec.get(key, {}), (key,)).items():
