@@ -303,12 +303,29 @@ class Scenario:
         return y0
 
     # -------------------------------------------------------------- variants
-    def with_params(self, **updates) -> Scenario:
-        """A copy with parameters changed (see :meth:`ParameterSet.with_params`)."""
-        return dataclasses.replace(self, params=self.params.with_params(**updates))
+    def with_params(self, name: str | None = None, **updates) -> Scenario:
+        """A copy with parameters changed (see :meth:`ParameterSet.with_params`).
+
+        Parameters
+        ----------
+        name : str, optional
+            Name of the copy; default a derived one, ``"kazakhstan-2022 (tau_S, f0)"``, so that
+            legends and comparisons tell the two apart.
+        **updates
+            ``NAME=value`` or ``NAME={HOST: value}``.
+        """
+        params = self.params.with_params(**updates)
+        if name is None:
+            name = f"{self.name} ({', '.join(updates)})" if updates else self.name
+        return dataclasses.replace(self, params=params, name=name)
 
     def replace(self, **changes) -> Scenario:
-        """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...)."""
+        """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...; ``name`` to rename it)."""
+        fields = [f.name for f in dataclasses.fields(self)]
+        for key in changes:
+            if key not in fields:
+                fix = did_you_mean(str(key), fields)
+                raise ScenarioError(f"Scenario.replace: unknown field {key!r}; allowed: {', '.join(fields)}.{fix}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

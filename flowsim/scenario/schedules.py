@@ -348,7 +348,7 @@ def schedule_from_dict(data: dict) -> Schedule:
     kind = data.get("type")
     body = {k: v for k, v in data.items() if k != "type"}
     table = {"pulse": Pulse, "piecewise_linear": PiecewiseLinear, "daily_counts": DailyCounts}
-    if kind not in table:
+    if not isinstance(kind, str) or kind not in table:
         raise ScheduleError(
             f"arrival schedule type must be one of {', '.join(table)}; got {kind!r}."
         )

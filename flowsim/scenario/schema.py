@@ -205,8 +205,8 @@ def _schedules(rd, value, path) -> list:
     out = []
     for p, table in _items(rd, value, path, "arrival schedules"):
         kind = table.get("type")
-        if kind not in SCHEDULE_KEYS:
-            fix = did_you_mean(str(kind), SCHEDULE_KEYS) if kind is not None else ""
+        if not isinstance(kind, str) or kind not in SCHEDULE_KEYS:
+            fix = did_you_mean(kind, SCHEDULE_KEYS) if isinstance(kind, str) else ""
             rd.fail((*p, "type") if kind is not None else p,
                     f"an arrival schedule needs `type` = one of {', '.join(SCHEDULE_KEYS)}; got {kind!r}.{fix}")
         cls, keys = SCHEDULE_KEYS[kind]
