@@ -34,8 +34,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
     from .analysis.background import BackgroundTraffic
     from .analysis.constraints import ObservationModel
     from .analysis.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
-    from .analysis.summary import STATUSES, SUMMARY_FIELDS
     from .analysis.observations import QUANTITIES, register_quantity
+    from .analysis.summary import STATUSES, SUMMARY_FIELDS
     from .calibration import (
         CalibrationResult,
         FitParameter,

@@ -74,6 +74,19 @@ def check_whole_number(value, what: str, low: int, high: int | None = None, *, w
     return int(value)
 
 
+def check_seed(seed, what: str = "seed", error=FlowsimError):
+    """Return ``seed`` if it can seed numpy's generators: None, a whole number >= 0, or a SeedSequence/Generator.
+
+    numpy refuses negative seeds from deep inside; this says so in the template.
+    """
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise error(f"{what} must be a whole number >= 0 (or None for a fresh one); got {seed!r}. "
+                    "Fix: use e.g. 1, or leave it out.")
+    return int(seed)
+
+
 def to_date(value, what: str, error=FlowsimError) -> _dt.date:
     """Convert an ISO string or a date/datetime to :class:`datetime.date`."""
     if isinstance(value, _dt.datetime):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._memory import check_memory
 from .analysis.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
 from .analysis.summary import summary_arrays
 from .exceptions import FlowsimError
 from .model.batch import ModelBatch
 from .model.member_arrivals import compile_arrivals
 from .results import Result
+from .scenario.parameters import ParameterSet
 from .scenario.scenario import Scenario
 from .solve import get_solver
+from .solve.invariants import check_run
 
 __all__ = ["run", "run_batch"]
 
@@ -42,7 +45,24 @@ def run(scenario: Scenario, *, solver: str = "ivp", **options) -> Result:
     >>> res.conservation_error() < 1e-6
     True
     """
+    _check_scenario(scenario, "run")
     return run_batch(scenario, [scenario.params], solver=solver, **options)
+
+
+def _check_scenario(scenario, where: str) -> None:
+    if not isinstance(scenario, Scenario):
+        hint = (f" Load it first: flowsim.{where}(flowsim.load_scenario({scenario!r}))."
+                if isinstance(scenario, str) else "")
+        raise TypeError(f"{where}: `scenario` must be a flowsim.Scenario; got {type(scenario).__name__}.{hint}")
+
+
+def check_run_memory(scenario, members: int) -> None:
+    """Refuse a run whose states and series cannot fit in the memory available, with the figures."""
+    H, D = len(scenario.hosts), scenario.horizon_days + 1
+    C = int(scenario.params.get("k")) + 7
+    needed = 8 * members * H * D * (3 * C + 2 * len(ECONOMY_VARIABLES))
+    check_memory(needed, f"a run of {members:,} members over {D - 1:,} days and {H} hosts",
+                 "fewer members, or a shorter horizon")
 
 
 def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals=None, **options) -> Result:
@@ -69,12 +89,24 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
     Result
         With ``len(params)`` members.
     """
-    params = list(params)
+    _check_scenario(scenario, "run_batch")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"run_batch: `params` must be a list of ParameterSet; got {type(params).__name__}.") from None
+    if not params:
+        raise FlowsimError("run_batch: `params` is empty; give at least one ParameterSet "
+                           "(e.g. [scenario.params]).")
+    for i, p in enumerate(params):
+        if not isinstance(p, ParameterSet):
+            raise TypeError(f"run_batch: params[{i}] must be a ParameterSet (e.g. scenario.params); "
+                            f"got {type(p).__name__}.")
     if arrivals is not None:
         arrivals = list(arrivals)
         if len(arrivals) != len(params):
             raise FlowsimError(f"run_batch: arrivals must hold one mapping per member ({len(params)}); "
                                f"got {len(arrivals)}.")
+    check_run_memory(scenario, len(params))
     compiled = compile_arrivals(scenario, arrivals)
     regimes = [scenario.regimes(p) for p in params]
     batch = ModelBatch.from_regimes(regimes, compiled, scenario.initial_state())
@@ -86,6 +118,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
     realised = traj.arrivals
     if realised is None and compiled.per_member:
         realised = np.ascontiguousarray(np.moveaxis(cumulative, -1, 0))
+    arrived = realised if realised is not None else cumulative[None]
+    check_run(traj.y, batch.layout, scenario.hosts, scenario.dates, arrived, econ, names)
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
     D_x = np.array([[int(p.get("D_x"))] * len(scenario.hosts) for p in params])
     summ = summary_arrays(present, {b: econ[:, :, names.index(b)] for b in BALANCES}, r, D_x)

@@ -35,7 +35,7 @@ def test_show_prints_story_inputs_and_parameter_table(capsys):
     header = next(line for line in out.splitlines() if line.startswith("parameter "))
     assert header.split() == ["parameter", "host", "value", "unit", "range", "bounds", "source"]
     rows = [line.split() for line in out.splitlines() if line.startswith("f0 ")]
-    assert rows == [["f0", "KAZ", "0.011", "1/day", "0.005..0.025", "[0,", "inf)", "assumption:", "~3", "months",
+    assert rows == [["f0", "KAZ", "0.011", "1/day", "0.005..0.025", "[0,", "1000]", "assumption:", "~3", "months",
                      "to", "a", "job", "at", "an", "empty", "market", "(EAEU:", "no", "work", "permit;", "Russian",
                      "widely", "spoken);", "cf.", "observations_2022.csv:", "KAZ", "employed_registered", "~22,500",
                      "by", "2022-10-11", "(Kursiv)"]]

@@ -86,7 +86,7 @@ def test_job_finding_saturates_at_capacity():
 def test_settled_leavers_split_by_q_out():
     """Only savers' leaving, no stages passed (tau_S huge): Out/Ret = q_out/(1-q_out)."""
     lam, q_out = 0.01, 0.3
-    res = flowsim.run(_single(horizon=200, initial={"S1": N0}, tau_S=1e9, f0=0.0, lam_S=lam, q_out=q_out))
+    res = flowsim.run(_single(horizon=200, initial={"S1": N0}, tau_S=1e6, f0=0.0, lam_S=lam, q_out=q_out))
     t = res.t.astype(float)
     gone = N0 * (1 - np.exp(-lam * t))
     np.testing.assert_allclose(res.series("Out", "KAZ"), q_out * gone, rtol=0, atol=TOL)

@@ -17,8 +17,9 @@ def _obs(quantity, d0, d1, value=None, low=None, high=None, host="GEO", qualifie
 
 
 def steady_scenario(share=0.5):
-    """GEO alone with initial stocks that stay put (no leaving, no jobs, endless savings, no arrivals)."""
-    params = make_params(("GEO",), f0=0.0, lam_S=0.0, lam_R=0.0, lam_E=0.0, lam_U=0.0, nu_R=0.0, tau_S=1e9, k=1,
+    """GEO alone with initial stocks that stay put (no leaving, no jobs, no arrivals; savings that last 1e6 days,
+    the longest time constant allowed, so savers spend down by less than 2e-5 in 15 days)."""
+    params = make_params(("GEO",), f0=0.0, lam_S=0.0, lam_R=0.0, lam_E=0.0, lam_U=0.0, nu_R=0.0, tau_S=1e6, k=1,
                          c_S=30.0, c_R=50.0, eps=2.0, hR=0.4, Hs=1e5, transfer_share=share)
     return flowsim.Scenario(params=params, horizon_days=60, initial={"GEO": {"S1": 1000.0, "R": 500.0, "E": 200.0}})
 
@@ -36,7 +37,7 @@ def test_economic_quantities_by_hand():
     ]
     pred = ObservationModel.build(obs).predict(res)
     inflow = 30.0 * 1000 + 50.0 * 500
-    np.testing.assert_allclose(pred[:2], [10 * inflow / 0.5, 15 * inflow / 0.5], rtol=1e-8)   # solver noise 3e-9
+    np.testing.assert_allclose(pred[:2], [10 * inflow / 0.5, 15 * inflow / 0.5], rtol=2e-5)   # savers: -1.5e-5
     rise = 2.0 * 0.4 * 1700 / 1e5
     np.testing.assert_allclose(pred[2:4], [math.log1p(rise)] * 2, rtol=1e-9)
     np.testing.assert_allclose(pred[4:], [500.0, 200.0], rtol=1e-9)
@@ -44,7 +45,7 @@ def test_economic_quantities_by_hand():
 
 def test_transfers_integral_follows_a_changing_inflow():
     """Savers leaving at rate 0.01/day: the integral of c_S * S0 * exp(-0.01 t) over days 0..29 (trapezoid, daily)."""
-    params = make_params(("GEO",), f0=0.0, lam_S=0.01, nu_R=0.0, tau_S=1e9, k=1, c_S=30.0, transfer_share=1.0)
+    params = make_params(("GEO",), f0=0.0, lam_S=0.01, nu_R=0.0, tau_S=1e6, k=1, c_S=30.0, transfer_share=1.0)
     sc = flowsim.Scenario(params=params, horizon_days=40, initial={"GEO": {"S1": 1000.0}})
     pred = ObservationModel.build([_obs("transfers_excess", day(0), day(29), value=1.0)]).predict(flowsim.run(sc))
     exact = 30.0 * 1000 * (1 - math.exp(-0.3)) / 0.01
@@ -62,7 +63,7 @@ def test_range_and_lower_bound_residuals():
         _obs("sole_traders_registered", day(0), day(30), value=1000.0),
     ])
     rel = model.relative_errors(model.predict(res))
-    assert rel[0] == 0.0 and rel[1] == pytest.approx(-0.1 / 1.1)
+    assert rel[0] == 0.0 and rel[1] == pytest.approx(-0.1 / 1.1, rel=1e-4)     # savers spend down by 1e-5
     assert rel[2] == 0.0 and rel[3] == pytest.approx(-0.5)       # 500 remote workers against >= 1,000
 
 

@@ -19,12 +19,21 @@ def ref():
     ("q_on", 1.3, r"Parameter `q_on` for host KAZ must be in \[0, 1\]; got 1.3"),
     ("rho", -0.1, r"Parameter `rho` for host KAZ must be in \[0, 1\]; got -0.1"),
     ("delta", 2.0, r"Parameter `delta` for host KAZ must be in \[0, 1\]"),
-    ("tau_T", 0.0, r"Parameter `tau_T` for host KAZ must be in \(0, inf\) \(days\); got 0"),
-    ("tau_S", -5.0, r"Parameter `tau_S` for host KAZ must be in \(0, inf\) \(days\); got -5"),
-    ("K", 0.0, r"Parameter `K` for host KAZ must be in \(0, inf\) \(people\)"),
-    ("lam_E", -1e-3, r"Parameter `lam_E` for host KAZ must be in \[0, inf\) \(1/day\)"),
-    ("gdp", 0.0, r"Parameter `gdp` for host KAZ must be in \(0, inf\)"),
-    ("f0", math.nan, r"Parameter `f0` for host KAZ must be a number in \[0, inf\); got NaN"),
+    ("tau_T", 0.0, r"Parameter `tau_T` for host KAZ must be in \[0.001, 1e\+06\] \(days\); got 0"),
+    ("tau_S", -5.0, r"Parameter `tau_S` for host KAZ must be in \[0.001, 1e\+06\] \(days\); got -5"),
+    ("K", 0.0, r"Parameter `K` for host KAZ must be in \[1, 1e\+10\) \(people\)"),
+    ("lam_E", -1e-3, r"Parameter `lam_E` for host KAZ must be in \[0, 1000\] \(1/day\)"),
+    ("gdp", 0.0, r"Parameter `gdp` for host KAZ must be in \[1e\+06, 1e\+15\]"),
+    ("f0", math.nan, r"Parameter `f0` for host KAZ must be a number in \[0, 1000\]; got NaN"),
+    # hard bounds that say what the model means (issue 12: these ran for minutes or gave inf)
+    ("tau_T", 1e-6, r"Parameter `tau_T` for host KAZ must be in \[0.001, 1e\+06\] \(days\); got 1e-06"),
+    ("tau_S", 1e-6, r"Parameter `tau_S` for host KAZ must be in \[0.001, 1e\+06\] \(days\); got 1e-06"),
+    ("f0", 1e6, r"Parameter `f0` for host KAZ must be in \[0, 1000\] \(1/day\); got 1e\+06"),
+    ("lam_U", 1e9, r"Parameter `lam_U` for host KAZ must be in \[0, 1000\] \(1/day\); got 1e\+09"),
+    ("gdp", 1e-300, r"Parameter `gdp` for host KAZ must be in \[1e\+06, 1e\+15\]"),
+    ("K", 1e12, r"Parameter `K` for host KAZ must be in \[1, 1e\+10\) \(people\)"),
+    ("Hs", 1e-300, r"Parameter `Hs` for host KAZ must be in \[1, 1e\+10\) \(dwellings\)"),
+    ("w", 1e300, r"Parameter `w` for host KAZ must be in \[0, 1e\+06\] \(USD/day\)"),
     ("w", "25", r"Parameter `w` for host KAZ must be a number in USD/day; got '25'"),
 ])
 def test_per_host_bounds(ref, name, value, pattern):
@@ -43,7 +52,8 @@ def test_q_on_plus_q_ret_at_most_one(ref):
 
 
 @pytest.mark.parametrize("k,pattern", [
-    (0, r"Parameter `k` must be in \[1, inf\)"),
+    (0, r"Parameter `k` must be in \[1, 100\]"),
+    (10**6, r"Parameter `k` must be in \[1, 100\]"),
     (2.5, r"Parameter `k` must be a whole number >= 1; got 2.5"),
     (math.nan, r"Parameter `k` must be a number .*got NaN"),
 ])
@@ -107,26 +117,34 @@ def test_scenario_level_errors():
         flowsim.Scenario(params=p, arrivals={"GEO": flowsim.Pulse(total=1.0)})
     with pytest.raises(ScenarioError, match=r"initial stock E for host KAZ must be <= K = 20000"):
         flowsim.Scenario(params=p, initial={"KAZ": {"E": 25000.0}})
-    with pytest.raises(ScenarioError, match=r"initial stock T for host UZB \(people\) must be in \[0, inf\)"):
+    with pytest.raises(ScenarioError, match=r"initial stock T for host UZB \(people\) must be in \[0, 1e\+10\)"):
         flowsim.Scenario(params=p, initial={"UZB": {"T": -1.0}})
     with pytest.raises(ScenarioError, match=r"unknown compartment 'Employed'"):
         flowsim.Scenario(params=p, initial={"UZB": {"Employed": 1.0}})
-    with pytest.raises(ScenarioError, match=r"horizon_days must be a whole number of days >= 1"):
+    with pytest.raises(ScenarioError, match=r"horizon_days must be a whole number of days in \[1, 36525\]"):
         flowsim.Scenario(params=p, horizon_days=0)
+    with pytest.raises(ScenarioError, match=r"horizon_days .* \(at most 100 years\); got 999999999"):
+        flowsim.Scenario(params=p, horizon_days=999999999)
+    with pytest.raises(ScenarioError, match=r"initial stock R for host UZB .* got 1e\+12"):
+        flowsim.Scenario(params=p, initial={"UZB": {"R": 1e12}})
     with pytest.raises(ScenarioError, match=r"Scenario.start must be a date"):
         flowsim.Scenario(params=p, start="21/09/2022")
 
 
 def test_schedule_errors():
-    with pytest.raises(ScheduleError, match=r"Pulse.total \(people\) must be in \[0, inf\); got -5"):
+    with pytest.raises(ScheduleError, match=r"Pulse.total \(people\) must be in \[0, 1e\+10\); got -5"):
         flowsim.Pulse(total=-5)
-    with pytest.raises(ScheduleError, match=r"Pulse.shape must be in \[1, inf\); got 0.5"):
+    with pytest.raises(ScheduleError, match=r"Pulse.total \(people\) must be in \[0, 1e\+10\); got 1e\+308"):
+        flowsim.Pulse(total=1e308)
+    with pytest.raises(ScheduleError, match=r"Pulse.scale_days \(days\) must be in \[0.001, 1e\+06\]; got 1e-300"):
+        flowsim.Pulse(total=5, scale_days=1e-300)
+    with pytest.raises(ScheduleError, match=r"Pulse.shape must be in \[1, 10000\]; got 0.5"):
         flowsim.Pulse(total=5, shape=0.5)
     with pytest.raises(ScheduleError, match=r"Pulse.total \(people\) must be a finite number; got nan"):
         flowsim.Pulse(total=math.nan)
     with pytest.raises(ScheduleError, match=r"points\[1\] date 2022-09-20 must come after 2022-09-21"):
         flowsim.PiecewiseLinear(points=[("2022-09-21", 1.0), ("2022-09-20", 2.0)])
-    with pytest.raises(ScheduleError, match=r"DailyCounts.counts\[2\] \(people\) must be in \[0, inf\); got -1"):
+    with pytest.raises(ScheduleError, match=r"DailyCounts.counts\[2\] \(people\) must be in \[0, 1e\+10\); got -1"):
         flowsim.DailyCounts(counts=[1, 2, -1])
     with pytest.raises(ScheduleError, match=r"Closure.end \(2022-09-01\) must come after"):
         flowsim.Closure(start="2022-10-01", end="2022-09-01")

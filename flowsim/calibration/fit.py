@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._validation import check_seed
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
@@ -263,7 +264,7 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     ls_options = dict(LEAST_SQUARES_DEFAULTS, **(least_squares_options or {}))
     zlo, zhi = vector.z_bounds()
     z_init = np.clip(vector.to_transformed(vector.x0), zlo, zhi)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, "calibrate: seed", CalibrationError))
     z_starts = [z_init]
     for _ in range(starts - 1):
         z_starts.append(np.clip(vector.to_transformed(vector.draw_start(rng)), zlo, zhi))

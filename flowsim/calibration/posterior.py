@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from .._validation import check_whole_number
+from .._validation import check_seed, check_whole_number
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
@@ -327,7 +327,7 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     options = dict(SOLVER_DEFAULTS, **(solver_options or {}))
     logpost = LogPosterior(vector, model, active, options, prior, temperature)
 
-    root = np.random.SeedSequence(seed)
+    root = np.random.SeedSequence(check_seed(seed, "sample_posterior: seed", CalibrationError))
     ball_seed, move_seed = root.spawn(2)
     rng = np.random.default_rng(ball_seed)
     if fit is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_whole_number
+from .._validation import check_seed, check_whole_number
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 
@@ -128,7 +128,7 @@ class PosteriorSample:
         if n is None:
             return flat.copy()
         n = check_whole_number(n, "draws: n", 1, error=CalibrationError)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed, "draws: seed", CalibrationError))
         return flat[rng.choice(flat.shape[0], n, replace=n > flat.shape[0])]
 
     # ---------------------------------------------------------- summaries
@@ -260,7 +260,7 @@ class PosteriorSample:
         from ..uncertainty.runner import _bytes_per_member, evaluate
 
         sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
-        root = np.random.SeedSequence(seed)
+        root = np.random.SeedSequence(check_seed(seed, "ensemble: seed", CalibrationError))
         draw_seed, vary_seed, noise_seed = root.spawn(3)
         draws = self.draws(n, seed=draw_seed) if n is not None else self.draws()
         dims, values, arrivals = self.member_inputs(draws, sc)

@@ -44,6 +44,10 @@ def main(argv=None) -> int:
     except FlowsimError as exc:
         print(f"flowsim: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("flowsim: error: out of memory: this run needs more memory than the machine has. Fix: fewer "
+              "members (--n), a smaller --chunk-size or a shorter horizon_days.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print("flowsim: interrupted; nothing written.", file=sys.stderr)
         return 130

@@ -44,9 +44,6 @@ def template_text(path: Path, base: str) -> str:
 
 
 def _cmd_init(args) -> int:
-    from .._atomic import atomic_write_text
-    from ..scenario.files import scenario_from_toml
-    from ..scenario.library import load_scenario
 
     path = Path(args.file)
     new_event = any(v is not None for v in (args.origin, args.start, args.hosts))

@@ -43,7 +43,8 @@ def _cmd_sensitivity(args) -> int:
     t0 = time.perf_counter()
     with executor_from(args) as executor:
         res = sensitivity(scenario, args.output, args.host, args.n, vary=parse_vary_options(args.vary),
-                          seed=args.seed, bootstrap=args.bootstrap, chunk_size=args.chunk_size or DEFAULT_CHUNK,
+                          seed=args.seed, bootstrap=args.bootstrap,
+                          chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size,
                           executor=executor, progress=False if args.no_progress else None)
     elapsed = time.perf_counter() - t0
     with fio.OutputStage(args.out) as stage:

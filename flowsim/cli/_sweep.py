@@ -52,7 +52,7 @@ def _cmd_sweep(args) -> int:
     t0 = time.perf_counter()
     with executor_from(args) as executor:
         ens = ensemble(scenario, args.n, vary=vary, sampler=args.sampler, seed=args.seed,
-                       chunk_size=args.chunk_size or DEFAULT_CHUNK, executor=executor,
+                       chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size, executor=executor,
                        progress=False if args.no_progress else None, keep=tuple(args.keep),
                        stochastic=args.stochastic, dt=args.dt)
     elapsed = time.perf_counter() - t0

@@ -7,7 +7,10 @@ import re
 
 from ..exceptions import FlowsimError
 
-__all__ = ["add_vary", "parse_vary_options", "add_executor", "executor_from"]
+__all__ = ["add_vary", "parse_vary_options", "add_executor", "executor_from", "DASK_TIMEOUT"]
+
+#: Seconds to wait for a dask scheduler before saying it cannot be reached.
+DASK_TIMEOUT = 5
 
 _VARY = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*(?P<host>[A-Za-z]+)\s*\])?\s*"
                    r"(=\s*(?P<low>[^:]+):(?P<high>.+))?$")
@@ -80,7 +83,13 @@ def executor_from(args):
         except ImportError:
             raise FlowsimError("--dask needs dask.distributed; install it with `pip install 'flowsim[dask]'`.") \
                 from None
-        with Client(args.dask) as client:
+        try:
+            client = Client(args.dask, timeout=DASK_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise FlowsimError(f"--dask {args.dask}: cannot reach a dask scheduler there within {DASK_TIMEOUT} s "
+                               f"({type(exc).__name__}). Fix: start one (`dask scheduler`) and give its address, "
+                               "e.g. tcp://127.0.0.1:8786, or leave --dask out.") from None
+        with client:
             yield client.get_executor()
         return
     yield None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import did_you_mean
+from .._validation import check_seed, did_you_mean
 from ..exceptions import ParameterError
 from .parameters import SHARE_TOL, ParameterSet
 from .specs import PARAMETER_SPECS, spec
@@ -262,7 +262,7 @@ def unit_sample(n: int, d: int, sampler: str = "lhs", seed=None) -> np.ndarray:
     if sampler not in SAMPLERS:
         fix = did_you_mean(str(sampler), SAMPLERS)
         raise ParameterError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}.{fix}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, "unit_sample: seed", ParameterError))
     if d == 0:
         return np.empty((n, 0))
     from scipy.stats import qmc  # imported on first use: scipy.stats takes 0.4 s to import

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
 from .parameters import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
+from .specs import MAX_HORIZON_DAYS, MAX_PEOPLE
 
 __all__ = ["Scenario", "default_horizon", "STOCK_NAMES"]
 
@@ -106,8 +106,10 @@ class Scenario:
         start = to_date(self.start, "Scenario.start", ScenarioError)
         object.__setattr__(self, "start", start)
         horizon = default_horizon(start) if self.horizon_days is None else self.horizon_days
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ScenarioError(f"Scenario.horizon_days must be a whole number of days >= 1; got {horizon!r}.")
+        if (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1
+                or horizon > MAX_HORIZON_DAYS):
+            raise ScenarioError(f"Scenario.horizon_days must be a whole number of days in [1, {MAX_HORIZON_DAYS}] "
+                                f"(at most 100 years); got {horizon!r}.")
         object.__setattr__(self, "horizon_days", int(horizon))
         if not isinstance(self.origin, str) or not self.origin.strip():
             raise ScenarioError(f"Scenario.origin must be the name of a country (text); got {self.origin!r}.")
@@ -167,7 +169,7 @@ class Scenario:
                         f"allowed: {', '.join(allowed)}.{fix}"
                     )
                 clean[name] = check_in_bounds(
-                    value, f"initial stock {name} for host {host} (people)", 0.0, math.inf,
+                    value, f"initial stock {name} for host {host} (people)", 0.0, MAX_PEOPLE,
                     upper_open=True, error=ScenarioError,
                 )
             K = self.params.get("K", host)
@@ -333,12 +335,29 @@ class Scenario:
         return dataclasses.replace(self, params=params, arrivals={**self.arrivals, **dict(arrivals or {})},
                                    initial={**self.initial, **dict(initial or {})})
 
-    def with_params(self, **updates) -> Scenario:
-        """A copy with parameters changed (see :meth:`ParameterSet.with_params`)."""
-        return dataclasses.replace(self, params=self.params.with_params(**updates))
+    def with_params(self, name: str | None = None, **updates) -> Scenario:
+        """A copy with parameters changed (see :meth:`ParameterSet.with_params`).
+
+        Parameters
+        ----------
+        name : str, optional
+            Name of the copy; default a derived one, ``"kazakhstan-2022 (tau_S, f0)"``, so that
+            legends and comparisons tell the two apart.
+        **updates
+            ``NAME=value`` or ``NAME={HOST: value}``.
+        """
+        params = self.params.with_params(**updates)
+        if name is None:
+            name = f"{self.name} ({', '.join(updates)})" if updates else self.name
+        return dataclasses.replace(self, params=params, name=name)
 
     def replace(self, **changes) -> Scenario:
-        """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...)."""
+        """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...; ``name`` to rename it)."""
+        fields = [f.name for f in dataclasses.fields(self)]
+        for key in changes:
+            if key not in fields:
+                fix = did_you_mean(str(key), fields)
+                raise ScenarioError(f"Scenario.replace: unknown field {key!r}; allowed: {', '.join(fields)}.{fix}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

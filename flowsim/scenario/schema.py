@@ -34,7 +34,7 @@ from .policies import Policy
 from .scenario import STOCK_NAMES, Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse
 from .schema_parameters import DETAIL_KEYS, apply_parameters
-from .specs import PARAMETER_SPECS
+from .specs import MAX_HORIZON_DAYS, PARAMETER_SPECS
 
 __all__ = ["Origin", "build_scenario", "TOP_KEYS", "CLEARABLE", "SCHEDULE_KEYS", "DETAIL_KEYS"]
 
@@ -122,8 +122,9 @@ def build_scenario(spec: Mapping, origin: Origin, *, base: Scenario | None = Non
     elif base is not None:
         fields["start"] = base.start
     horizon = spec.get("horizon_days", None if base is None else base.horizon_days)
-    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1):
-        rd.wrong(("horizon_days",), "a whole number of days >= 1", horizon)
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
+                                or horizon > MAX_HORIZON_DAYS):
+        rd.wrong(("horizon_days",), f"a whole number of days in [1, {MAX_HORIZON_DAYS}] (at most 100 years)", horizon)
     arrivals = inherited["arrivals"]
     for key, replace in (("arrivals", True), ("extra_arrivals", False)):
         for host, value in rd.table(spec.get(key, {}), (key,)).items():
@@ -257,8 +258,8 @@ def _schedules(rd, value, path) -> list:
     out = []
     for p, table in _items(rd, value, path, "arrival schedules"):
         kind = table.get("type")
-        if kind not in SCHEDULE_KEYS:
-            fix = did_you_mean(str(kind), SCHEDULE_KEYS) if kind is not None else ""
+        if not isinstance(kind, str) or kind not in SCHEDULE_KEYS:
+            fix = did_you_mean(kind, SCHEDULE_KEYS) if isinstance(kind, str) else ""
             rd.fail((*p, "type") if kind is not None else p,
                     f"an arrival schedule needs `type` = one of {', '.join(SCHEDULE_KEYS)}; got {kind!r}.{fix}")
         cls, keys = SCHEDULE_KEYS[kind]

@@ -17,7 +17,7 @@ from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import WORLD
 from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, warn_legacy_rent
-from .specs import PARAMETER_SPECS
+from .specs import PARAMETER_SPECS, ParameterSpec
 
 __all__ = ["apply_parameters", "DETAIL_KEYS"]
 
@@ -145,7 +145,7 @@ class _ParamState:
     def legacy_rent(self, rd, host, value, path):
         """A v1 ``L`` entry (number or detail table) as the ``rd = L / Hs`` entry of ``host``."""
         Hs = self.values["Hs"][self.hosts.index(host)]
-        sp = PARAMETER_SPECS["rd"]
+        sp = ParameterSpec(name="L", unit="USD/day", description="total rent (v1)")
         if not isinstance(value, Mapping):
             return rd.wrapped(path, _checked_number, sp, value, host) / Hs
         rd.keys(value, DETAIL_KEYS, path, "key in the table of `L` (a number, or a table with")

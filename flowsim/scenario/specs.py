@@ -19,6 +19,22 @@ __all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAM
 
 INF = math.inf
 
+# Hard limits that say what the model means (values beyond them are refused, not clipped):
+#: Shortest time constant, days (about 1.4 minutes): faster processes are not migration.
+MIN_TIME_DAYS = 1e-3
+#: Longest time constant, days (about 2,700 years).
+MAX_TIME_DAYS = 1e6
+#: Fastest rate, 1/day (the inverse of MIN_TIME_DAYS).
+MAX_RATE = 1.0 / MIN_TIME_DAYS
+#: More people than live on Earth: any count of people must stay below this.
+MAX_PEOPLE = 1e10
+#: Longest horizon, days (100 years).
+MAX_HORIZON_DAYS = 36525
+#: Largest amount per person and day, USD/day.
+MAX_USD_PER_PERSON_DAY = 1e6
+#: Largest multiplier or relative factor (m, pi, eps, phi_S).
+MAX_FACTOR = 1e3
+
 
 @dataclass(frozen=True, kw_only=True)
 class ParameterSpec:
@@ -83,15 +99,19 @@ def _share(name, description, layer="flow"):
 
 
 def _time(name, description):
-    return ParameterSpec(name=name, unit="days", description=description, lower_open=True)
+    return ParameterSpec(name=name, unit="days", description=description, lower=MIN_TIME_DAYS,
+                         upper=MAX_TIME_DAYS, upper_open=False)
 
 
 def _rate(name, description):
-    return ParameterSpec(name=name, unit="1/day", description=description)
+    return ParameterSpec(name=name, unit="1/day", description=description, upper=MAX_RATE, upper_open=False)
 
 
-def _money(name, unit, description):
-    return ParameterSpec(name=name, unit=unit, description=description, layer="economy")
+def _money(name, unit, description, upper=None):
+    if upper is None:
+        upper = MAX_USD_PER_PERSON_DAY if unit == "USD/day" else MAX_FACTOR
+    return ParameterSpec(name=name, unit=unit, description=description, layer="economy", upper=upper,
+                         upper_open=False)
 
 
 _SPECS = [
@@ -104,19 +124,23 @@ _SPECS = [
         unit="1",
         description="Erlang stages of the savings runway",
         lower=1.0,
+        upper=100.0,
+        upper_open=False,
         scope="global",
         integer=True,
     ),
     _time("tau_S", "mean savings runway of someone who neither finds work nor leaves"),
     _rate("f0", "job-finding rate at an empty labour market"),
     ParameterSpec(
-        name="phi_S", unit="1", description="search intensity of savers relative to the unemployed"
+        name="phi_S", unit="1", description="search intensity of savers relative to the unemployed",
+        upper=MAX_FACTOR, upper_open=False,
     ),
     ParameterSpec(
         name="K",
         unit="people",
         description="jobs the local market can absorb for migrants",
-        lower_open=True,
+        lower=1.0,
+        upper=MAX_PEOPLE,
     ),
     _rate("lam_S", "leaving rate of savers"),
     _rate("lam_R", "leaving rate of remote workers"),
@@ -138,10 +162,11 @@ _SPECS = [
         name="Hs",
         unit="dwellings",
         description="rental housing stock in the main cities",
-        lower_open=True,
+        lower=1.0,
+        upper=MAX_PEOPLE,
         layer="economy",
     ),
-    _money("hR", "dwellings/person", "rented main-city dwellings taken per present migrant"),
+    _money("hR", "dwellings/person", "rented main-city dwellings taken per present migrant", upper=10.0),
     _money("eps", "1", "relative rent rise per unit rise in the migrant-taken share of dwellings"),
     _share("tau_c", "indirect taxes collected per USD migrants spend in the host (effective, not statutory)",
            layer="economy"),
@@ -161,7 +186,9 @@ _SPECS = [
         name="gdp",
         unit="USD/year",
         description="annual GDP",
-        lower_open=True,
+        lower=1e6,
+        upper=1e15,
+        upper_open=False,
         layer="economy",
     ),
     ParameterSpec(
@@ -170,6 +197,8 @@ _SPECS = [
         description="annual discount rate for present values",
         lower=-1.0,
         lower_open=True,
+        upper=1.0,
+        upper_open=False,
         scope="global",
         layer="economy",
     ),

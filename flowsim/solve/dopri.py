@@ -160,6 +160,10 @@ def _next_step(h: float, err: float, rejected_before: bool) -> tuple[bool, float
     return True, h * (min(1.0, factor) if rejected_before else factor)
 
 
+#: Work guard of the adaptive march: more steps than this (accepted or rejected) end it with a SolverError.
+MAX_STEPS = 100_000
+
+
 def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=None, sink=None,
           counters: bool = True):
     """Integrate a batch, adaptively (``steps=None``) or on given steps.
@@ -237,6 +241,12 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
             t_new = t1 if t + h >= t1 else t + h
             Y_new, ratio = stepper.step(t, h, t_new, Y)
             nfev += 6
+            if steps is None and len(accepted) + rejected >= MAX_STEPS:
+                raise SolverError(
+                    f"the ensemble solver needed more than {MAX_STEPS:,} steps (stopped at day {t:.4g} of {horizon}): "
+                    "the model is stiff at these parameters (a time constant of minutes, or a rate of hundreds "
+                    "per day). Fix: use slower rates, or run the members one by one with method='LSODA'."
+                )
             if steps is None:
                 ok, h_next = _next_step(h, float(ratio.max()), rejected_before)
                 rejected_before = not ok

@@ -34,16 +34,19 @@ import math
 
 import numpy as np
 
-from .._validation import check_in_bounds
+from .._validation import check_in_bounds, check_whole_number
 from ..exceptions import SolverError
 from ..model.rhs import FlowRHS
 from .base import Solver, Trajectories, register_solver
 
-__all__ = ["IvpSolver", "DEFAULT_METHOD", "DEFAULT_RTOL", "DEFAULT_ATOL", "segment_edges", "enter_segment"]
+__all__ = ["IvpSolver", "DEFAULT_METHOD", "DEFAULT_RTOL", "DEFAULT_ATOL", "MAX_NFEV", "segment_edges",
+           "enter_segment"]
 
 DEFAULT_METHOD = "RK45"
 DEFAULT_RTOL = 1e-8
 DEFAULT_ATOL = 1e-6
+#: Work guard: evaluations of the model allowed in one run (10-30 s for eight hosts).
+MAX_NFEV = 200_000
 _METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 
 
@@ -62,12 +65,18 @@ class IvpSolver(Solver):
     max_step : float
         Largest step, days (default no limit: breakpoints are handled by
         segments).
+    max_nfev : int
+        Work guard: evaluations of the model allowed over the whole run
+        (default :data:`MAX_NFEV`, about 20 s for eight hosts). A run that
+        needs more ends with a :class:`~flowsim.exceptions.SolverError` that
+        advises ``method="LSODA"``: it means the model is stiff at these
+        parameters (a time constant of minutes over years).
     """
 
     name = "ivp"
 
     def __init__(self, method: str = DEFAULT_METHOD, rtol: float = DEFAULT_RTOL,
-                 atol: float = DEFAULT_ATOL, max_step: float = math.inf):
+                 atol: float = DEFAULT_ATOL, max_step: float = math.inf, max_nfev: int = None):
         if method not in _METHODS:
             raise SolverError(f"solver option `method` must be one of {', '.join(_METHODS)}; got {method!r}.")
         self.method = method
@@ -79,6 +88,8 @@ class IvpSolver(Solver):
                 f"solver option `max_step` (days) must be > 0 (inf for no limit); got {max_step!r}."
             )
         self.max_step = float(max_step)
+        self.max_nfev = MAX_NFEV if max_nfev is None else check_whole_number(
+            max_nfev, "solver option `max_nfev`", 1, error=SolverError)
 
     def solve(self, batch, horizon: int) -> Trajectories:
         from scipy.integrate import solve_ivp  # a quarter of a second: imported when first needed
@@ -95,11 +106,20 @@ class IvpSolver(Solver):
             enter_segment(rhs, batch, t0, t1)
             days = grid[(grid > t0) & (grid <= t1)]
             t_eval = days if days.size and days[-1] == t1 else np.append(days, t1)
-            sol = solve_ivp(
-                rhs, (t0, t1), y, method=self.method, t_eval=t_eval,
-                rtol=self.rtol, atol=self.atol, max_step=self.max_step,
-                dense_output=False,
-            )
+            guarded = _Budget(rhs, self.max_nfev - nfev)
+            try:
+                sol = solve_ivp(
+                    guarded, (t0, t1), y, method=self.method, t_eval=t_eval,
+                    rtol=self.rtol, atol=self.atol, max_step=self.max_step,
+                    dense_output=False,
+                )
+            except _OverBudget:
+                raise SolverError(
+                    f"solve_ivp ({self.method}) needed more than {self.max_nfev:,} evaluations of the model "
+                    f"(stopped at day {guarded.t:.4g} of {horizon}): the model is stiff at these parameters "
+                    "(a time constant of minutes, or a rate of hundreds per day, over months). "
+                    "Fix: method='LSODA' (flowsim run --method LSODA), slower rates, or a larger max_nfev."
+                ) from None
             nfev += sol.nfev
             if not sol.success:
                 raise SolverError(
@@ -115,6 +135,24 @@ class IvpSolver(Solver):
         }
         y_out = np.ascontiguousarray(out.transpose(3, 2, 1, 0))     # (M, H, C, D)
         return Trajectories(t=grid, y=y_out, success=True, message="integration successful", stats=stats)
+
+
+class _OverBudget(Exception):
+    """Raised inside solve_ivp when the work guard is spent."""
+
+
+class _Budget:
+    """The right-hand side with a count of evaluations that stops at ``budget``."""
+
+    def __init__(self, rhs, budget: int):
+        self.rhs, self.left, self.t = rhs, budget, 0.0
+
+    def __call__(self, t, y):
+        self.left -= 1
+        self.t = t
+        if self.left < 0:
+            raise _OverBudget
+        return self.rhs(t, y)
 
 
 def segment_edges(batch, horizon: int) -> list[float]:

@@ -79,7 +79,18 @@ class StochasticSolver(Solver):
         self.first_block = int(first_block)
         self.expected = bool(expected)
 
+    #: Work guard: steps of ``dt`` allowed in one run (``dt = 0.05`` over five years is 36,520,
+    #: about 30 s for eight hosts).
+    MAX_STEPS = 40_000
+
     def solve(self, batch, horizon: int) -> Trajectories:
+        if horizon * self.per_day > self.MAX_STEPS:
+            raise SolverError(
+                f"the stochastic mode would take {horizon * self.per_day:,} steps of dt = {self.dt:g} days over "
+                f"{horizon} days; allowed: at most {self.MAX_STEPS:,}. Fix: "
+                + (f"dt = {1.0 / (self.MAX_STEPS // horizon):g} days or larger." if self.MAX_STEPS >= horizon
+                   else "dt = 1 day and a shorter horizon.")
+            )
         y0 = batch.y0
         if not self.expected and not np.array_equal(y0, np.round(y0)):
             raise SolverError("the stochastic mode moves whole people: initial stocks must be whole numbers; "

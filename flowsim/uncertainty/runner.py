@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_whole_number, did_you_mean
+from .._memory import check_memory, format_bytes
+from .._validation import check_seed, check_whole_number, did_you_mean
 from ..analysis.economy import BALANCES, ECONOMY_PARAMETERS, series_names, series_weights
 from ..analysis.summary import summary_arrays
 from ..exceptions import FlowsimError
@@ -414,7 +415,9 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     (5, 61)
     """
     n = check_whole_number(n, "n", 1)
+    seed = check_seed(seed, "ensemble: seed")
     dims = parse_vary(scenario.params, vary, initial=scenario.initial)
+    check_ensemble_memory(scenario, n, len(dims), keep, chunk_size)
     root = np.random.SeedSequence(seed)
     sample_seed, noise_seed = root.spawn(2)
     unit = unit_sample(n, len(dims), sampler, sample_seed)
@@ -425,6 +428,18 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     stats["bytes_per_member"] = _bytes_per_member(series, summary, scalars_out, dims)
     return EnsembleResult(scenario=scenario, dims=tuple(dims), unit=unit, values=values, sampler=sampler,
                           seed=root.entropy, series=series, summary_arrays=summary, scalars=scalars_out, stats=stats)
+
+
+def check_ensemble_memory(scenario, n: int, n_dims: int, keep, chunk_size) -> None:
+    """Refuse an ensemble whose arrays cannot fit in the memory available, with the figures."""
+    H, D = len(scenario.hosts), scenario.horizon_days + 1
+    C = int(scenario.params.get("k")) + 7
+    chunk = min(n, chunk_size if isinstance(chunk_size, int) and chunk_size > 0 else DEFAULT_CHUNK)
+    per_member = 8 * (2 * n_dims + len(tuple(keep)) * H * D + 16 * H)
+    needed = n * per_member + 2 * chunk * 8 * H * C * D
+    check_memory(needed, f"an ensemble of {n:,} members over {D - 1:,} days and {H} hosts",
+                 f"fewer members (--n), a smaller --chunk-size, fewer kept series or a shorter horizon "
+                 f"({format_bytes(per_member)} per member)")
 
 
 def _bytes_per_member(series, summary, scalars, dims) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import check_seed, check_whole_number
 from ..analysis.economy import ECONOMY_UNITS
 from ..analysis.sensitivity import SobolIndices, sobol_analysis, tornado_points, tornado_swings
 from ..analysis.summary import resolve_summary_name, summary_field
@@ -168,7 +169,8 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
     if not dims:
         raise FlowsimError("nothing varies: give `vary` with at least one range.")
     extra, read, unit = _output_reader(output, scenario.horizon_days)
-    root = np.random.SeedSequence(seed)
+    root = np.random.SeedSequence(check_seed(seed, "sensitivity: seed"))
+    bootstrap = check_whole_number(bootstrap, "sensitivity: bootstrap (resamples; 0 for none)", 0)
     counter = {"runs": 0}
     plans: dict = {}
 
