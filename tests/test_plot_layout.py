@@ -58,14 +58,15 @@ def _fail(result, **kwargs):
 
 
 def test_worker_draws_and_reports_failures(tmp_path):
-    with FigureWorker() as worker:
-        worker.submit("R", [(tmp_path / "a.png", _tiny, {"text": "worker"})])
+    with FigureWorker() as worker:                              # split between the worker and its fork
+        worker.submit("R", [(tmp_path / "a.png", _tiny, {"text": "worker"}), (tmp_path / "f.png", _tiny, {"text": 2})])
         draw_figures("R", [(tmp_path / "b.png", _tiny, {"text": "here"})])
         worker.wait()
+    assert (tmp_path / "f.png").stat().st_size > 0
     assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.png").stat().st_size > 0
     # in the worker the failure becomes an OutputError; without fork (threads running) it is raised here as is
     with pytest.raises((OutputError, RuntimeError), match="no figure today"), FigureWorker() as worker:
-        worker.submit("R", [(tmp_path / "c.png", _fail, {})])
+        worker.submit("R", [(tmp_path / "c.png", _tiny, {"text": "fine"}), (tmp_path / "e.png", _fail, {})])
         worker.wait()
     with FigureWorker(enabled=False) as worker:                 # no worker: drawn here by wait()
         worker.submit("R", [(tmp_path / "d.png", _tiny, {"text": "late"})])

@@ -37,7 +37,7 @@ def _cmd_run(args) -> int:
     from .. import io as fio
     from ..runner import run as run_scenario
     from ..scenario.library import load_scenario
-    from ._figures import FigureWorker, draw_figures
+    from ._figures import FigureWorker
 
     scenario = load_scenario(args.scenario)
     options = recorded_solver_options(args.scenario)
@@ -47,7 +47,7 @@ def _cmd_run(args) -> int:
         result = run_scenario(scenario, **options)
         elapsed = time.perf_counter() - t0
         jobs = [] if args.no_figures else figure_jobs(result, stage)
-        worker.submit(result, jobs[:-1])                   # drawn in a worker while the tables are written
+        worker.submit(result, jobs)                        # drawn by two workers while the tables are written
         fio.atomic_write_text(stage.file("summary.csv"), fio.summary_csv_text(result))
         fio.atomic_write_text(stage.file("timeseries.csv"), fio.timeseries_csv_text(result))
         fio.atomic_write_text(stage.file("resolved.json"), fio.resolved_json_text(result))
@@ -55,7 +55,6 @@ def _cmd_run(args) -> int:
         if args.save_result:
             result.save(stage.file("result.npz"))
             written.append("result.npz")
-        draw_figures(result, jobs[-1:])
         worker.wait()
         written += [path.name for path, _, _ in jobs]
     print(result)
