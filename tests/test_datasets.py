@@ -1,6 +1,7 @@
 """Shipped datasets and the loader of a user's observations: records, tables and error messages."""
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -44,12 +45,22 @@ def test_observations_2022_records():
         assert o.qualifier in QUALIFIERS and o.date_end >= o.date_start
 
 
+def _recorded_sums() -> dict[str, str]:
+    """File name -> SHA-256 of the shared data files as copied into the package (tests/data/shared_data.sha256,
+    ``sha256sum`` format, written when the copies were made)."""
+    lines = (Path(__file__).parent / "data" / "shared_data.sha256").read_text().splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
+
+
 def test_shipped_copies_are_unchanged():
-    """The package copies keep the columns and every byte of the shared files (when those are present)."""
-    for name in ("observations_2022.csv", "economy_context_2022.csv"):
-        shipped = (DATA / name).read_bytes()
+    """The package copies are byte for byte the shared files they were made from: always against the recorded
+    digests, and against the shared files themselves where that folder is present (it is not in a clean clone)."""
+    sums = _recorded_sums()
+    assert set(sums) == {"observations_2022.csv", "economy_context_2022.csv", "money_2022.csv", "ukraine_2022.csv"}
+    for name, digest in sums.items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, f"flowsim/data/{name} was edited"
         if (SHARED / name).exists():
-            assert shipped == (SHARED / name).read_bytes()
+            assert hashlib.sha256((SHARED / name).read_bytes()).hexdigest() == digest, f"shared {name} changed"
     header = (DATA / "observations_2022.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == HEADER.strip()
 

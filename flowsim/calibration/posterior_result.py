@@ -252,8 +252,23 @@ class PosteriorSample:
 
         Examples
         --------
-        >>> ens = post.ensemble(500, seed=1, vary=["tau_S", "f0"])  # doctest: +SKIP
-        >>> ens.events()  # doctest: +SKIP
+        A short chain (for speed; a real one runs 50 autocorrelation times),
+        then eight members: the transit time from the posterior, the settled
+        time from its range.
+
+        >>> import flowsim
+        >>> sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=60)
+        >>> obs = flowsim.datasets.observations_2022().filter(host="KAZ")
+        >>> post = flowsim.sample_posterior(sc, obs, ["tau_T[KAZ]"], n_walkers=4, n_steps=20, burn=5,
+        ...                                 seed=0)  # doctest: +ELLIPSIS
+        >>> ens = post.ensemble(8, seed=1, vary=["tau_S"])
+        >>> ens.n_members, ens.sampler, ens.dims[0].label, ens.dims[1].label
+        (8, 'posterior+lhs', 'tau_T[KAZ]', 'tau_S[KAZ]')
+        >>> bool(np.isin(ens.values[:, 0], post.samples()[:, 0]).all())   # every member is a posterior draw
+        True
+        >>> row = ens.events()[0]
+        >>> row["host"], row["balance"], row["members"]
+        ('KAZ', 'inflow', 8)
         """
         from ..scenario.sampling import parse_vary, scale_sample, unit_sample
         from ..uncertainty.result import EnsembleResult
