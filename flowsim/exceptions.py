@@ -14,6 +14,7 @@ __all__ = [
     "ScheduleError",
     "ScenarioError",
     "SolverError",
+    "IntegrationError",
     "OutputError",
     "ResultFileError",
     "ObservationError",
@@ -39,7 +40,24 @@ class ScenarioError(FlowsimError):
 
 
 class SolverError(FlowsimError):
-    """The ODE solver failed or was asked for with invalid options."""
+    """A solver was asked for with invalid options (unknown name, method, tolerance, step...).
+
+    Also the base class of :class:`IntegrationError`, so code written for
+    earlier versions that catches ``SolverError`` for both keeps working.
+    """
+
+
+class IntegrationError(SolverError, RuntimeError):
+    """An integration failed: the solver gave up, or a run broke an invariant (MODEL.md).
+
+    Raised for valid options whose numbers cannot be trusted: a step budget
+    spent, a step size that fell below its floor, non-finite values, negative
+    stocks or people not conserved. It is a :class:`RuntimeError` (catch
+    that to separate it from an options error, a :class:`ValueError`) and,
+    for compatibility, a :class:`SolverError`. In a batch,
+    ``run_batch(..., failures="flag")`` reports failed members in
+    ``Result.status`` instead of raising.
+    """
 
 
 class OutputError(FlowsimError):

@@ -100,6 +100,11 @@ def save_result(result: Result, path) -> Path:
     from .exceptions import OutputError
 
     path = Path(path)
+    if not result.success:
+        failed = ", ".join(str(m) for m in np.flatnonzero(~result.member_success))
+        raise OutputError(f"{path}: members {failed} of this result broke MODEL.md's invariants "
+                          f"({result.message}); a failed run is not saved. Drop them first "
+                          "(Result.status says which) or fix the inputs.")
     inputs = canonical_json(inputs_record(result))
     meta = {
         "format": FORMAT,
@@ -197,12 +202,15 @@ def load_result(path) -> Result:
             f"{__version__} has {', '.join(layout.names)} for k = {layout.k}. Load it with the flowsim "
             f"version that wrote it ({meta.get('flowsim_version')})."
         )
+    if meta.get("success") is not True:
+        raise ResultFileError(f"{path}: the metadata says this run failed (success = {meta.get('success')!r}); "
+                              "flowsim never saves a failed run, so the file was modified.")
     result = Result(
         scenario=scenario, params=params, hosts=tuple(meta["hosts"]), layout=layout,
         variables=tuple(meta["variables"]), dates=arrays["dates"], states=arrays["states"],
         economy=arrays["economy"],
         summary_arrays={name: arrays[f"summary__{name}"] for name in meta["summary_fields"]},
-        cumulative_arrivals=arrays["cumulative_arrivals"], success=bool(meta["success"]),
+        cumulative_arrivals=arrays["cumulative_arrivals"],
         message=meta["message"], stats=dict(meta["stats"]),
         realised_arrivals=arrays.get("realised_arrivals"),
     )

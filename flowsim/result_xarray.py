@@ -16,6 +16,7 @@ from ._version import __version__
 from .analysis.economy import BALANCES, ECONOMY_UNITS
 from .analysis.summary import STATUSES, SUMMARY_FIELDS, summary_key
 from .exceptions import OutputError
+from .solve.invariants import CHECKS
 
 __all__ = ["to_xarray", "to_netcdf"]
 
@@ -66,6 +67,10 @@ def to_xarray(result):
     if result.realised_arrivals is not None:
         data["realised_arrivals"] = (("member", "date", "host"), result.realised_arrivals,
                                      {"units": "people", "long_name": "direct arrivals drawn since the start"})
+    data["run_status"] = (("member",), np.asarray(result.status, dtype=np.int8),
+                          {"long_name": "whether each member keeps MODEL.md's invariants",
+                           "flag_values": [0, *CHECKS], "flag_meanings": "ok " + " ".join(
+                               "failed_" + c.replace(" ", "_").replace("-", "_") for c in CHECKS.values())})
     for name, field in SUMMARY_FIELDS.items():
         attrs = {"units": "day index (-1: none)" if field.kind == "day" else field.unit,
                  "long_name": field.description}

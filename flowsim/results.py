@@ -128,8 +128,18 @@ class Result:
         they are random draws around ``cumulative_arrivals`` (stochastic mode)
         or when members have their own arrival schedules (their exact
         integrals; ``cumulative_arrivals`` is then member 0's); None otherwise.
-    success : bool
-        Solver status; ``message`` and ``stats`` say more.
+    status : ndarray of int, shape (M,)
+        Per member: 0 when its numbers keep MODEL.md's invariants, else the
+        check it failed (:data:`flowsim.solve.invariants.CHECKS`: 1 finite
+        values, 2 non-negative stocks, 3 conservation). Only a batch run with
+        ``failures="flag"`` can hold failed members; every other run raises
+        :class:`~flowsim.exceptions.IntegrationError` instead.
+    member_messages : tuple of str
+        Per member, ``""`` or what failed (check, host, value, date, fix).
+    message : str
+        Solver message, or which members failed and why.
+    stats : dict
+        Solver statistics (method, tolerances, evaluations...).
     """
 
     scenario: object
@@ -142,10 +152,26 @@ class Result:
     economy: np.ndarray
     summary_arrays: dict
     cumulative_arrivals: np.ndarray
-    success: bool = True
     message: str = ""
     stats: dict = field(default_factory=dict)
     realised_arrivals: np.ndarray | None = None
+    status: np.ndarray | None = None
+    member_messages: tuple = ()
+
+    def __post_init__(self):
+        if self.status is None:
+            object.__setattr__(self, "status", np.zeros(self.states.shape[0], dtype=np.int8))
+
+    # ---------------------------------------------------------------- status
+    @property
+    def success(self) -> bool:
+        """Whether every member keeps MODEL.md's invariants (``status`` all 0)."""
+        return bool(np.all(self.status == 0))
+
+    @property
+    def member_success(self) -> np.ndarray:
+        """Per member, whether its numbers keep MODEL.md's invariants, shape (M,)."""
+        return self.status == 0
 
     # ----------------------------------------------------------- coordinates
     @property

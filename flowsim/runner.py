@@ -7,14 +7,14 @@ import numpy as np
 from ._memory import check_memory
 from .analysis.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
 from .analysis.summary import summary_arrays
-from .exceptions import FlowsimError
+from .exceptions import FlowsimError, IntegrationError
 from .model.batch import ModelBatch
 from .model.member_arrivals import compile_arrivals
 from .results import Result
 from .scenario.parameters import ParameterSet
 from .scenario.scenario import Scenario
 from .solve import get_solver
-from .solve.invariants import check_run
+from .solve.invariants import STATUS_OK, member_status
 
 __all__ = ["run", "run_batch"]
 
@@ -65,7 +65,8 @@ def check_run_memory(scenario, members: int) -> None:
                  "fewer members, or a shorter horizon")
 
 
-def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals=None, **options) -> Result:
+def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals=None, failures: str = "raise",
+              **options) -> Result:
     """Run one scenario with several parameter sets as one vectorised batch.
 
     Parameters
@@ -83,6 +84,15 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         posterior draws of a pulse; default the scenario's, shared by all.
         The result's ``realised_arrivals`` then holds each member's exact
         integral and ``cumulative_arrivals`` member 0's.
+    failures : {"raise", "flag"}
+        What a member that breaks MODEL.md's invariants (finite values,
+        non-negative stocks, conservation) does: ``"raise"`` (default) raises
+        :class:`~flowsim.exceptions.IntegrationError` naming it;
+        ``"flag"`` returns the result with ``status`` and ``member_messages``
+        saying which members failed and why (their summary figures are NaN,
+        or -1 for days; their series are left as the solver gave them, to
+        look at, and such a result cannot be saved). A solver that cannot
+        finish at all raises in both cases.
 
     Returns
     -------
@@ -90,6 +100,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         With ``len(params)`` members.
     """
     _check_scenario(scenario, "run_batch")
+    if failures not in ("raise", "flag"):
+        raise FlowsimError(f"run_batch: `failures` must be 'raise' or 'flag'; got {failures!r}.")
     try:
         params = list(params)
     except TypeError:
@@ -119,10 +131,28 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
     if realised is None and compiled.per_member:
         realised = np.ascontiguousarray(np.moveaxis(cumulative, -1, 0))
     arrived = realised if realised is not None else cumulative[None]
-    check_run(traj.y, batch.layout, scenario.hosts, scenario.dates, arrived, econ, names)
+    status, messages = member_status(traj.y, batch.layout, scenario.hosts, scenario.dates, arrived, econ, names)
+    failed = np.flatnonzero(status != STATUS_OK)
+    message = traj.message
+    if failed.size:
+        if failures == "raise":
+            raise IntegrationError(messages[failed[0]])
+        listed = ", ".join(map(str, failed[:10])) + ("..." if failed.size > 10 else "")
+        message = (f"{failed.size} of {len(params)} members broke MODEL.md's invariants (members {listed}); "
+                   f"first: {messages[failed[0]]}")
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
     D_x = np.array([[int(p.get("D_x"))] * len(scenario.hosts) for p in params])
-    summ = summary_arrays(present, {b: econ[:, :, names.index(b)] for b in BALANCES}, r, D_x)
+    balances = {b: econ[:, :, names.index(b)] for b in BALANCES}
+    if failed.size:                       # summaries of the others only; the failed ones' figures are NaN or -1
+        present = present.copy()
+        present[failed] = 0.0
+        balances = {b: v.copy() for b, v in balances.items()}
+        for v in balances.values():
+            v[failed] = 0.0
+    summ = summary_arrays(present, balances, r, D_x)
+    for values in summ.values():
+        if failed.size:
+            values[failed] = np.nan if np.issubdtype(values.dtype, np.floating) else -1
     return Result(
         scenario=scenario,
         params=tuple(params),
@@ -135,7 +165,8 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         summary_arrays=summ,
         cumulative_arrivals=cumulative[..., 0] if compiled.per_member else cumulative,
         realised_arrivals=realised,
-        success=traj.success,
-        message=traj.message,
+        message=message,
         stats=traj.stats,
+        status=status,
+        member_messages=messages,
     )

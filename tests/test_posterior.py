@@ -198,3 +198,64 @@ def test_plots(post):
     assert grid.shape == (2, 2) and not grid[0, 1].axison
     assert grid[1, 0].get_xlabel() == "pulse.total[KAZ]\n(people)" and grid[1, 0].get_ylabel() == "tau_T[KAZ]\n(days)"
     plt.close("all")
+
+
+def _walkers(fit, n=6):
+    model = fit.observation_model.replace_background(fit.initial_background)
+    vec = flowsim.calibration.ParameterVector(list(fit.parameters), fit.initial_scenario.replace(horizon_days=45),
+                                              model.background)
+    z = vec.to_transformed([fit.values[n] for n in vec.labels])
+    Z = z + 0.05 * np.random.default_rng(1).standard_normal((n, 2))
+    return vec, model, Z
+
+
+def test_one_failed_walker_costs_only_its_own_log_posterior(fit, monkeypatch):
+    """Issue 14, item 4: a walker whose run breaks an invariant gets -inf; the others keep theirs, in one batch."""
+    import flowsim.calibration.posterior as posterior
+    from flowsim.solve.base import SOLVERS, Solver, Trajectories
+
+    class BreaksMemberTwo(Solver):
+        name = "breaks-member-two"
+
+        def solve(self, batch, horizon):
+            traj = SOLVERS["ivp"]().solve(batch, horizon)
+            y = traj.y.copy()
+            if y.shape[0] > 2:
+                y[2, 0, 0, 10:] = np.nan
+            return Trajectories(t=traj.t, y=y, message="ok", stats=traj.stats)
+
+    monkeypatch.setitem(SOLVERS, BreaksMemberTwo.name, BreaksMemberTwo)
+    vec, model, Z = _walkers(fit)
+    expected = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0).batch(Z)
+    calls = []
+    real = posterior.run_batch
+    monkeypatch.setattr(posterior, "run_batch", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    lp = LogPosterior(vec, model, model.weights > 0, {"solver": BreaksMemberTwo.name}, "log-uniform", 1.0)
+    got = lp.batch(Z)
+    assert calls == [6] and lp.batches == 1
+    assert got[2] == -np.inf
+    np.testing.assert_allclose(np.delete(got, 2), np.delete(expected, 2), rtol=1e-12)
+
+
+def test_a_batch_the_solver_cannot_finish_is_split_not_rerun_one_by_one(fit, monkeypatch):
+    import flowsim.calibration.posterior as posterior
+
+    vec, model, Z = _walkers(fit, n=8)
+    expected = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0).batch(Z)
+    stiff = float(vec.to_natural(Z[5])[vec.labels.index("tau_T[KAZ]")])
+    calls = []
+    real = posterior.run_batch
+
+    def fake(scenario, params, **kw):               # the solver gives up on any batch holding walker 5
+        calls.append(len(params))
+        if any(p.get("tau_T", "KAZ") == stiff for p in params):
+            raise flowsim.IntegrationError("the ensemble solver needed more than 100,000 steps")
+        return real(scenario, params, **kw)
+
+    monkeypatch.setattr(posterior, "run_batch", fake)
+    lp = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0)
+    got = lp.batch(Z)
+    assert got[5] == -np.inf
+    # smaller batches take their own steps (solve_ivp adapts to the whole batch): equal to the solver's tolerance
+    np.testing.assert_allclose(np.delete(got, 5), np.delete(expected, 5), rtol=1e-6)
+    assert len(calls) <= 1 + 2 * 3 and sum(calls) < 8 * 3        # halves: 8, 4+4, 2+2, 1+1 -> 7 calls

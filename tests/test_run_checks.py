@@ -41,7 +41,7 @@ def _broken(states_edit):
             traj = SOLVERS["ivp"]().solve(batch, horizon)
             y = traj.y.copy()
             states_edit(y)
-            return Trajectories(t=traj.t, y=y, success=True, message="ok", stats=traj.stats)
+            return Trajectories(t=traj.t, y=y, message="ok", stats=traj.stats)
 
     return Broken
 
@@ -77,3 +77,49 @@ def test_check_run_names_an_infinite_economy_value(seed):
     with pytest.raises(flowsim.SolverError, match=r"`finite values` failed: economy series .* of host KGZ"):
         check_run(res.states, res.layout, res.hosts, res.dates, res.cumulative_arrivals[None], econ,
                   res.variables)
+
+
+# --------------------------------------------------------- per-member status (issue 14, item 4)
+def _break_member(member):
+    def edit(y):
+        y[member, 0, 0, 40:] = np.nan             # member `member`: T of the first host not finite
+    return _broken(edit)
+
+
+def test_run_batch_flags_the_failed_member_and_keeps_the_others(seed, monkeypatch, tmp_path):
+    monkeypatch.setitem(SOLVERS, "broken-for-test", _break_member(1))
+    params = [seed.params, seed.params.with_params(tau_S=90.0), seed.params.with_params(tau_S=120.0)]
+    res = flowsim.run_batch(seed, params, solver="broken-for-test", failures="flag")
+    good = flowsim.run_batch(seed, params)
+    assert res.status.tolist() == [0, 1, 0] and res.member_success.tolist() == [True, False, True]
+    assert not res.success and res.member_messages[0] == res.member_messages[2] == ""
+    assert "`finite values`" in res.member_messages[1] and "(member 1)" in res.member_messages[1]
+    assert "1 of 3 members" in res.message
+    for name, values in res.summary_arrays.items():
+        ok = good.summary_arrays[name]
+        np.testing.assert_array_equal(values[[0, 2]], ok[[0, 2]], err_msg=name)
+        assert (np.isnan(values[1]).all() if np.issubdtype(values.dtype, np.floating) else (values[1] == -1).all())
+    assert good.success and good.status.tolist() == [0, 0, 0]
+    with pytest.raises(flowsim.OutputError, match="members 1 of this result broke"):
+        res.save(tmp_path / "failed.npz")
+    assert not list(tmp_path.iterdir())
+    # the default raises, naming the member; an integration failure is a RuntimeError (and a SolverError)
+    with pytest.raises(flowsim.IntegrationError, match=r"\(member 1\)") as err:
+        flowsim.run_batch(seed, params, solver="broken-for-test")
+    assert isinstance(err.value, RuntimeError) and isinstance(err.value, flowsim.SolverError)
+    with pytest.raises(flowsim.FlowsimError, match="`failures` must be 'raise' or 'flag'; got 'skip'"):
+        flowsim.run_batch(seed, params, failures="skip")
+
+
+def test_an_options_error_is_not_an_integration_failure(seed):
+    with pytest.raises(flowsim.SolverError) as err:
+        flowsim.run(seed, method="bogus")
+    assert isinstance(err.value, ValueError) and not isinstance(err.value, RuntimeError)
+    assert not isinstance(err.value, flowsim.IntegrationError)
+
+
+def test_to_xarray_carries_the_status(seed):
+    pytest.importorskip("xarray")
+    ds = flowsim.run(seed.replace(horizon_days=30)).to_xarray()
+    assert ds["run_status"].values.tolist() == [0]
+    assert ds["run_status"].attrs["flag_meanings"].startswith("ok failed_finite_values")

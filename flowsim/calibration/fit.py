@@ -67,8 +67,6 @@ class Objective:
             except FlowsimError as exc:
                 values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.vector.labels, x))
                 raise CalibrationError(f"the model failed at {values}: {exc}") from None
-            if not result.success:
-                raise CalibrationError(f"the solver failed while fitting: {result.message}")
             self.runs += 1
             self._cache[key] = result
             if len(self._cache) > 2 * len(self.vector) + 4:

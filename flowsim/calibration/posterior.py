@@ -131,28 +131,44 @@ class LogPosterior:
         live = np.flatnonzero(np.isfinite(prior))
         if not live.size:
             return out
-        applied = [self.vector.apply(self.vector.to_natural(Z[i])) for i in live]
-        scenarios = [a[0] for a in applied]
-        base = self.vector.scenario
-        try:
-            res = run_batch(base, [s.params for s in scenarios], solver=self.solver,
-                            arrivals=[s.arrivals for s in scenarios] if self._pulses else None, **self.options)
-            if not res.success:
-                raise FlowsimError(res.message)
-        except FlowsimError:                               # one bad walker: find it by running them one by one
-            for i in live:
-                out[i] = self(Z[i])
-            self.evaluations -= live.size
-            return out
-        self.batches += 1
-        for m, (i, (_, background)) in enumerate(zip(live, applied)):
-            try:
-                pred = self.model.predict(res, member=m, background=background)
-            except FlowsimError:
-                continue
-            r = self.model.residuals(pred)[self.active]
-            out[i] = prior[i] - 0.5 * self._chi2(r) / self.temperature
+        applied = {int(i): self.vector.apply(self.vector.to_natural(Z[i])) for i in live}
+        for members, res in self._solve(list(applied), applied):
+            for m, i in enumerate(members):
+                if res is None or not res.member_success[m]:
+                    continue                               # the run failed: -inf, as outside the prior
+                try:
+                    pred = self.model.predict(res, member=m, background=applied[i][1])
+                except FlowsimError:
+                    continue
+                r = self.model.residuals(pred)[self.active]
+                out[i] = prior[i] - 0.5 * self._chi2(r) / self.temperature
         return out
+
+    def _solve(self, members, applied):
+        """Solve the walkers ``members`` as one batch; yield ``(members, Result or None)`` pieces.
+
+        A member that breaks MODEL.md's invariants is flagged in its result
+        (``failures="flag"``) and the others keep their numbers. When the
+        solver cannot finish the batch at all (a step budget spent by one
+        stiff walker), the batch is split in halves and each is tried again,
+        so one bad walker costs about ``2 log2(M)`` extra batches instead of
+        ``M`` single runs; a single walker that still fails yields None.
+        """
+        scenarios = [applied[i][0] for i in members]
+        try:
+            res = run_batch(self.vector.scenario, [s.params for s in scenarios], solver=self.solver,
+                            arrivals=[s.arrivals for s in scenarios] if self._pulses else None,
+                            failures="flag", **self.options)
+        except FlowsimError:
+            if len(members) == 1:
+                yield members, None
+                return
+            half = len(members) // 2
+            yield from self._solve(members[:half], applied)
+            yield from self._solve(members[half:], applied)
+            return
+        self.batches += 1
+        yield members, res
 
 
 def _whole(value, what: str, low: int, high: int | None = None, why: str = "") -> int:

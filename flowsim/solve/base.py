@@ -28,10 +28,11 @@ class Trajectories:
         Days since the start, ``0, 1, ..., horizon``.
     y : ndarray, shape (M, H, C, D)
         People in each compartment (member, host, compartment, day).
-    success : bool
-        Whether every integration segment succeeded.
     message : str
-        Solver message.
+        Solver message. A solver that cannot finish raises
+        :class:`~flowsim.exceptions.IntegrationError` instead of returning;
+        whether each member's numbers keep MODEL.md's invariants is decided
+        by the runner (``Result.status``).
     stats : dict
         Solver statistics (``nfev``, ``segments``, method, tolerances...).
     arrivals : ndarray, shape (M, D, H), optional
@@ -42,7 +43,6 @@ class Trajectories:
 
     t: np.ndarray
     y: np.ndarray
-    success: bool = True
     message: str = ""
     stats: dict = field(default_factory=dict)
     arrivals: np.ndarray | None = None

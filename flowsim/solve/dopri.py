@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import SolverError
+from ..exceptions import IntegrationError, SolverError
 from ..model.rhs import FlowRHS
 from .ivp import enter_segment, segment_edges
 
@@ -242,7 +242,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
             Y_new, ratio = stepper.step(t, h, t_new, Y)
             nfev += 6
             if steps is None and len(accepted) + rejected >= MAX_STEPS:
-                raise SolverError(
+                raise IntegrationError(
                     f"the ensemble solver needed more than {MAX_STEPS:,} steps (stopped at day {t:.4g} of {horizon}): "
                     "the model is stiff at these parameters (a time constant of minutes, or a rate of hundreds "
                     "per day). Fix: use slower rates, or run the members one by one with method='LSODA'."
@@ -253,7 +253,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
                 if not ok:
                     rejected += 1
                     if h_next < 1e-12 * max(1.0, abs(t)):
-                        raise SolverError(f"the ensemble solver's step fell below {h_next:.3g} days at day {t:g}: "
+                        raise IntegrationError(f"the ensemble solver's step fell below {h_next:.3g} days at day {t:g}: "
                                           "the error test cannot be met; loosen `rtol`/`atol`.")
                     continue
             np.fmax(worst, ratio, out=worst)

@@ -199,5 +199,5 @@ class EnsembleSolver(Solver):
                  "drain": self.drain, "plan_margin": self.plan_margin, "steps": plan.n_steps,
                  "nfev": stats["nfev"], "fallbacks": int(len(stats["fallbacks"])),
                  "drained_people": float(np.max(stats["drained_people"], initial=0.0))}
-        return Trajectories(t=np.arange(horizon + 1, dtype=float), y=sink.states(), success=True,
+        return Trajectories(t=np.arange(horizon + 1, dtype=float), y=sink.states(),
                             message="integration successful", stats=stats)

@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from .._validation import check_in_bounds, check_whole_number
-from ..exceptions import SolverError
+from ..exceptions import IntegrationError, SolverError
 from ..model.rhs import FlowRHS
 from .base import Solver, Trajectories, register_solver
 
@@ -114,7 +114,7 @@ class IvpSolver(Solver):
                     dense_output=False,
                 )
             except _OverBudget:
-                raise SolverError(
+                raise IntegrationError(
                     f"solve_ivp ({self.method}) needed more than {self.max_nfev:,} evaluations of the model "
                     f"(stopped at day {guarded.t:.4g} of {horizon}): the model is stiff at these parameters "
                     "(a time constant of minutes, or a rate of hundreds per day, over months). "
@@ -122,7 +122,7 @@ class IvpSolver(Solver):
                 ) from None
             nfev += sol.nfev
             if not sol.success:
-                raise SolverError(
+                raise IntegrationError(
                     f"solve_ivp ({self.method}) failed on days [{t0:g}, {t1:g}]: {sol.message}"
                 )
             if days.size:
@@ -134,7 +134,7 @@ class IvpSolver(Solver):
             "nfev": int(nfev), "segments": len(edges) - 1,
         }
         y_out = np.ascontiguousarray(out.transpose(3, 2, 1, 0))     # (M, H, C, D)
-        return Trajectories(t=grid, y=y_out, success=True, message="integration successful", stats=stats)
+        return Trajectories(t=grid, y=y_out, message="integration successful", stats=stats)
 
 
 class _OverBudget(Exception):

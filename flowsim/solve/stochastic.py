@@ -107,7 +107,7 @@ class StochasticSolver(Solver):
         stats = {"method": "binomial chain", "dt": self.dt, "steps": steps, "seed": self.seed,
                  "expected": self.expected, "nfev": 0}
         return Trajectories(t=np.arange(horizon + 1, dtype=float), y=np.ascontiguousarray(out.transpose(3, 2, 1, 0)),
-                            success=True, message="simulation finished", stats=stats,
+                            message="simulation finished", stats=stats,
                             arrivals=np.ascontiguousarray(drawn.transpose(2, 0, 1)))
 
     # ------------------------------------------------------------------ chain
