@@ -20,6 +20,7 @@ from .exceptions import (
     CalibrationError,
     FlowsimDeprecationWarning,
     FlowsimError,
+    FlowsimWarning,
     ObservationError,
     OutputError,
     ParameterError,
@@ -201,4 +202,5 @@ __all__ = [
     "ObservationError",
     "CalibrationError",
     "FlowsimDeprecationWarning",
+    "FlowsimWarning",
 ]
