@@ -226,3 +226,93 @@ def test_an_unknown_qualifier_is_refused_also_in_python(tmp_path):
     with pytest.raises(flowsim.ObservationError, match="unknown qualifier 'mostly'"):
         flowsim.datasets.Observation(host="KAZ", quantity="cumulative_entries", date_start=day(0), date_end=day(3),
                                      value=1e4, qualifier="mostly")
+
+
+# -------------------------------------------------------------------------------- saved results and records
+def _rewrite_npz(src, dst, change):
+    import numpy as np
+
+    with np.load(src, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    with open(dst, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+@pytest.mark.parametrize("edit", ["nan", "negated", "summary", "dropped"])
+def test_load_result_refuses_edited_arrays(tmp_path, edit):
+    import numpy as np
+
+    res = flowsim.run(pulse_scenario(horizon=10))
+    src = res.save(tmp_path / "run.npz")
+    assert flowsim.load_result(src).states.tobytes() == res.states.tobytes()
+
+    def change(arrays):
+        if edit == "nan":
+            arrays["states"] = arrays["states"].copy()
+            arrays["states"][0, 0, 0, 3] = np.nan
+        elif edit == "negated":
+            arrays["economy"] = -arrays["economy"]
+        elif edit == "summary":
+            key = next(k for k in arrays if k.startswith("summary__"))
+            arrays[key] = arrays[key] + 1
+        else:
+            del arrays["cumulative_arrivals"]
+
+    _rewrite_npz(src, tmp_path / "edited.npz", change)
+    with pytest.raises(flowsim.ResultFileError, match="edited.npz: .*(does not match its SHA-256 hash|not a flowsim "
+                                                      "result file)"):
+        flowsim.load_result(tmp_path / "edited.npz")
+
+
+def test_load_result_refuses_edited_metadata_and_warns_on_format_1(tmp_path):
+    import json
+
+    import numpy as np
+
+    src = flowsim.run(pulse_scenario(horizon=10)).save(tmp_path / "run.npz")
+
+    def edit_meta(arrays, **changes):
+        meta = json.loads(str(arrays["metadata"]))
+        meta.update(changes)
+        arrays["metadata"] = np.array(json.dumps(meta))
+
+    _rewrite_npz(src, tmp_path / "meta.npz", lambda a: edit_meta(a, success=False))
+    with pytest.raises(flowsim.ResultFileError, match="the metadata does not match its SHA-256 hash"):
+        flowsim.load_result(tmp_path / "meta.npz")
+    _rewrite_npz(src, tmp_path / "v1.npz", lambda a: edit_meta(a, format_version=1))
+    with pytest.warns(flowsim.FlowsimWarning, match="result format 1.*edits to them cannot be detected"):
+        flowsim.load_result(tmp_path / "v1.npz")
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda d: d["solver"].update(speed=3), "key solver.speed: unknown key of `solver` 'speed'"),
+    (lambda d: d.update(solver="fast"), "key solver: must be a table of solver options"),
+    (lambda d: d.update(flowsim_version="9.0.0"), "written by flowsim 9.0.0, newer than this flowsim"),
+    (lambda d: d.update(flowsim_version="soon"), "key flowsim_version: must be a version such as"),
+    (lambda d: d["solver"].update(method="fast"), "key solver: solver option `method` must be one of"),
+])
+def test_edited_resolved_json_is_refused(tmp_path, capsys, change, words):
+    import json
+
+    assert main(["run", SEED, "--no-figures", "--out", str(tmp_path / "a")]) == 0
+    data = json.loads((tmp_path / "a" / "resolved.json").read_text())
+    change(data)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["run", str(path), "--no-figures", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "edited.json" in err and words in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_daily_counts_refuses_a_2d_array():
+    import numpy as np
+
+    with pytest.raises(flowsim.ScheduleError, match=r"must be a flat sequence, one number per day; got an array of "
+                                                    r"shape \(2, 3\)"):
+        flowsim.DailyCounts(counts=np.ones((2, 3)))
+    with pytest.raises(flowsim.ScheduleError, match=r"shape \(\)"):
+        flowsim.DailyCounts(counts=5.0)
+    assert flowsim.DailyCounts(counts=np.ones(3)).counts == (1.0, 1.0, 1.0)

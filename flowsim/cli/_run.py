@@ -71,7 +71,15 @@ def recorded_solver_options(name) -> dict:
         solver = json.loads(Path(name).read_text(encoding="utf-8")).get("solver", {})
     except (OSError, ValueError, AttributeError):
         return {}   # load_scenario has already reported anything wrong with the file
-    return {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
+    options = {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
+    from ..exceptions import SolverError
+    from ..solve.ivp import IvpSolver
+
+    try:
+        IvpSolver(**options)
+    except SolverError as exc:
+        raise SolverError(f"{name}, key solver: {exc}") from None
+    return options
 
 
 def figure_jobs(result, stage) -> list:
