@@ -21,6 +21,7 @@ from .exceptions import (
     FlowsimDeprecationWarning,
     FlowsimError,
     IntegrationError,
+    FlowsimWarning,
     ObservationError,
     OutputError,
     ParameterError,
@@ -203,4 +204,5 @@ __all__ = [
     "ObservationError",
     "CalibrationError",
     "FlowsimDeprecationWarning",
+    "FlowsimWarning",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 from .exceptions import FlowsimError
 
 __all__ = ["check_finite_number", "check_in_bounds", "check_whole_number", "to_date", "format_bounds",
-           "did_you_mean"]
+           "did_you_mean", "check_header"]
 
 
 def format_bounds(lower: float, upper: float, lower_open: bool, upper_open: bool) -> str:
@@ -101,6 +101,16 @@ def to_date(value, what: str, error=FlowsimError) -> _dt.date:
         except ValueError:
             pass
     raise error(f"{what} must be a date such as '2022-09-21'; got {value!r}.")
+
+
+def check_header(header, where: str, error=FlowsimError) -> None:
+    """Refuse a CSV header that names a column twice (the reader would silently keep the last one)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name in seen:
+            raise error(f"{where}, line 1: column {name!r} appears twice (columns {seen[name]} and {i}); a reader "
+                        "would keep only the last one. Fix: rename or remove one of them.")
+        seen[name] = i
 
 
 def did_you_mean(name, choices) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "ObservationError",
     "CalibrationError",
     "FlowsimDeprecationWarning",
+    "FlowsimWarning",
 ]
 
 
@@ -78,3 +79,13 @@ class CalibrationError(FlowsimError):
 
 class FlowsimDeprecationWarning(FutureWarning):
     """A deprecated input was read and converted (shown to users by default, unlike DeprecationWarning)."""
+
+
+class FlowsimWarning(UserWarning):
+    """Valid input that does something a user may not expect; the message says what was done.
+
+    For example a policy dated before the scenario's start (applied from day 0)
+    or a closure outside the simulated period (no effect). ``flowsim`` commands
+    print it as one line ``flowsim: warning: ...``; turn it into an error with
+    ``warnings.simplefilter("error", flowsim.FlowsimWarning)``.
+    """

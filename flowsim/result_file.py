@@ -6,21 +6,26 @@ The file is a NumPy ``.npz`` archive (no pickled objects) holding
   ``cumulative_arrivals``, ``realised_arrivals`` (stochastic runs only) and
   one ``summary__<figure>`` per summary figure;
 * ``metadata``: JSON with the labels (hosts, compartments, variables, the
-  layout's ``k``), the solver status and statistics, the flowsim version and
-  the SHA-256 hash of the inputs;
+  layout's ``k``), the solver status and statistics, the flowsim version, the
+  SHA-256 hash of the inputs and of every array (its dtype, shape and bytes),
+  and the SHA-256 hash of the metadata itself;
 * ``inputs``: canonical JSON of the resolved inputs, i.e. the scenario
   (:meth:`Scenario.to_dict`) and each member's parameters with their ranges
   and sources, so that the loaded result's scenario reproduces the run.
 
 The archive is written to a temporary file and renamed into place, so a crash
 never leaves a half-written file under the final name. Every array round-trips
-bit for bit; a truncated, corrupted or edited file is refused.
+bit for bit; a truncated, corrupted or edited file (an array, the inputs or the
+metadata changed after saving) is refused. Files of format 1 (before array
+hashes) still load, with a :class:`~flowsim.FlowsimWarning` that edits to
+their arrays cannot be detected.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -29,7 +34,7 @@ import numpy as np
 
 from ._atomic import atomic_path
 from ._version import __version__
-from .exceptions import FlowsimError, ResultFileError
+from .exceptions import FlowsimError, FlowsimWarning, ResultFileError
 from .model.layout import Layout
 from .results import Result
 from .scenario.files import scenario_from_resolved
@@ -40,7 +45,20 @@ __all__ = ["save_result", "load_result", "inputs_record", "inputs_sha256", "cano
 #: Identifies the file type in its metadata.
 FORMAT = "flowsim-result"
 #: Version of the layout described above; files of a newer version are refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def array_sha256(arr) -> str:
+    """SHA-256 (hex) of an array's dtype, shape and bytes (C order)."""
+    arr = np.ascontiguousarray(arr)
+    h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _meta_sha256(meta: dict) -> str:
+    return hashlib.sha256(canonical_json({k: v for k, v in meta.items() if k != "metadata_sha256"})
+                          .encode("utf-8")).hexdigest()
 
 
 def canonical_json(obj) -> str:
@@ -131,6 +149,9 @@ def save_result(result: Result, path) -> Path:
     }
     if result.realised_arrivals is not None:
         arrays["realised_arrivals"] = result.realised_arrivals
+    meta["arrays_sha256"] = {name: array_sha256(arr) for name, arr in arrays.items() if name != "metadata"}
+    meta["metadata_sha256"] = _meta_sha256(meta)
+    arrays["metadata"] = np.array(canonical_json(meta))
     for name, arr in arrays.items():
         if np.asarray(arr).dtype.hasobject:  # never pickle: the file must load with allow_pickle=False
             raise FlowsimError(f"cannot save result array {name!r}: it holds Python objects.")
@@ -162,8 +183,9 @@ def load_result(path) -> Result:
     ------
     ResultFileError
         Missing, truncated or corrupted file, a file that is not a flowsim
-        result, one from a newer format, or inputs that do not match their
-        hash; the message names the file.
+        result, one from a newer format, or arrays, inputs or metadata that
+        do not match their hashes (an edited file); the message names the
+        file and the array.
 
     Examples
     --------
@@ -186,6 +208,7 @@ def load_result(path) -> Result:
             "Save the result again with Result.save()."
         ) from None
     meta = _metadata(path, arrays)
+    _check_hashes(path, arrays, meta)
     inputs = str(arrays["inputs"])
     if hashlib.sha256(inputs.encode("utf-8")).hexdigest() != meta.get("inputs_sha256"):
         raise ResultFileError(f"{path}: the stored inputs do not match their SHA-256 hash; the file was modified.")
@@ -216,6 +239,27 @@ def load_result(path) -> Result:
     )
     _check_shapes(path, result, meta)
     return result
+
+
+def _check_hashes(path, arrays, meta) -> None:
+    """Refuse a file whose metadata or arrays changed after saving (format >= 2)."""
+    if meta.get("format_version") == 1:
+        warnings.warn(f"{path}: saved by an older flowsim (result format 1) without hashes of its arrays, so edits "
+                      "to them cannot be detected; loaded as it is. Save it again to add them.", FlowsimWarning,
+                      stacklevel=3)
+        return
+    if meta.get("metadata_sha256") != _meta_sha256(meta):
+        raise ResultFileError(f"{path}: the metadata does not match its SHA-256 hash; the file was modified. "
+                              "Save the result again with Result.save().")
+    hashes = meta.get("arrays_sha256")
+    names = sorted(n for n in arrays if n != "metadata")
+    if not isinstance(hashes, dict) or sorted(hashes) != names:
+        raise ResultFileError(f"{path}: the arrays ({', '.join(names)}) are not the ones saved "
+                              f"({', '.join(sorted(hashes or {}))}); the file was modified.")
+    for name in names:
+        if name != "inputs" and array_sha256(arrays[name]) != hashes[name]:   # inputs: checked by their own hash
+            raise ResultFileError(f"{path}: array {name!r} does not match its SHA-256 hash: it was changed after "
+                                  "saving (edited values, NaN, signs...). Save the result again with Result.save().")
 
 
 def _metadata(path, arrays) -> dict:

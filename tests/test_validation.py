@@ -160,7 +160,7 @@ def test_arrivals_before_the_start_are_refused():
 
 def test_solver_option_errors():
     sc = flowsim.Scenario(params=make_params(), horizon_days=5)
-    with pytest.raises(SolverError, match=r"`rtol` must be in \(0, 1e-06\]; got 0.001"):
+    with pytest.raises(SolverError, match=r"`rtol` must be in \[2.2204e-14, 1e-06\]; got 0.001"):
         flowsim.run(sc, rtol=1e-3)
     with pytest.raises(SolverError, match=r"`method` must be one of"):
         flowsim.run(sc, method="Euler")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..datasets import QUALIFIERS, ObservationTable, as_observation_table
+from ..datasets._records import SHARE_UNITS
 from ..exceptions import ObservationError
 from .background import BackgroundTraffic
 from .observations import ObservationView, Quantity, get_quantity
@@ -244,6 +245,12 @@ class ObservationModel:
         for i, obs in enumerate(table):
             where = f"{obs.label}" + (f" (line {obs.line})" if obs.line else "") + ": "
             q = get_quantity(obs.quantity, where)
+            if q.unit in SHARE_UNITS:
+                for name in ("value", "low", "high"):
+                    x = getattr(obs, name)
+                    if x is not None and x > 1:
+                        raise ObservationError(f"{where}{q.name} is a share, so its {name} must be in [0, 1]; "
+                                               f"got {x:g}. Fix: 0.75 for 75%.")
             quantities.append(q)
             constraints.append(constraint_for(obs, q, weight=_lookup(weights, i, obs), sigma=_lookup(sigmas, i, obs)))
         return cls(table, tuple(quantities), tuple(constraints), background)

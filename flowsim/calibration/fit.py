@@ -15,6 +15,7 @@ from ..analysis.goodness import averaged_relative_difference, mean_absolute_perc
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
+from ..scenario.scenario import quiet_notes
 from .parameters import ParameterVector, with_priors
 from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
 
@@ -163,6 +164,7 @@ def problem(scenario, model: ObservationModel, params, horizon_days, *, what: st
     return vector, active, int(horizon_days)
 
 
+@quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not
 def calibrate(scenario, observations, params, *, background: BackgroundTraffic | None = None, weights=None,
               sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
               scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,

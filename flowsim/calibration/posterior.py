@@ -24,6 +24,7 @@ from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run_batch
+from ..scenario.scenario import quiet_notes
 from .fit import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
@@ -210,6 +211,7 @@ def _start_ball(logpost: LogPosterior, center_z: np.ndarray, sd: np.ndarray, n_w
     return out
 
 
+@quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not
 def sample_posterior(scenario_or_fit, observations=None, params=None, *, background: BackgroundTraffic | None = None,
                      weights=None, sigmas=None, n_walkers: int | None = None, n_steps: int = 500,
                      burn: int | None = None, thin: int = 1, seed: int | None = 0, progress: bool = False,

@@ -12,8 +12,9 @@ from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
 from ..datasets import ObservationTable, RecordTable, as_observation_table
-from ..exceptions import CalibrationError
+from ..exceptions import CalibrationError, ObservationError
 from ..runner import run
+from ..scenario.scenario import quiet_notes
 from .fit import calibrate
 from .result import CalibrationResult
 
@@ -135,6 +136,7 @@ def _by_label(table, per_obs):
     return out
 
 
+@quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not
 def validate(scenario, observations, until, params=None, *, background: BackgroundTraffic | None = None,
              weights=None, sigmas=None, **options) -> ValidationResult:
     """Fit on the observations ending by ``until``, predict the others, and compare.
@@ -167,7 +169,11 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
     Raises
     ------
     CalibrationError
-        No observation ends by ``until``.
+        No observation ends by ``until``, or none after it (nothing to
+        predict).
+    ObservationError
+        An observation ends after the scenario's simulated period (its
+        prediction would be made of days the scenario does not simulate).
     """
     table = as_observation_table(observations)
     until = to_date(until, "until", CalibrationError)
@@ -176,6 +182,7 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
         first = min(o.date_end for o in table) if len(table) else None
         raise CalibrationError(f"no observation ends on or before {until} (the first ends on {first}); "
                                "choose a later date for --until.")
+    _check_predictable(table, until, scenario)
     bg = BackgroundTraffic.from_observations(table) if background is None else background
     w, s = _by_label(table, weights), _by_label(table, sigmas)
     if params is None:
@@ -205,6 +212,28 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
                                   "relative_error", "in_sample")),
         mape_in=mape_in, mape_out=mape_out, ard_in=ard_in, ard_out=ard_out,
     )
+
+
+def _check_predictable(table, until: _dt.date, scenario) -> None:
+    """Refuse a validation with nothing to predict, or with figures past the scenario's simulated period."""
+    late = [o for o in table if (o.date_end - scenario.start).days + 1 > scenario.horizon_days]   # counts to its end
+    if late:
+        o = late[0]
+        where = f" ({table.title}, line {o.line})" if o.line else ""
+        raise ObservationError(
+            f"{o.label}{where}: ends on or after the end of the simulated period of scenario {scenario.name!r} "
+            f"({scenario.start} .. {scenario.end}), so there is no prediction to compare it with "
+            f"({len(late)} such figure(s)). Fix: "
+            f"lengthen horizon_days to at least {max((x.date_end - scenario.start).days + 1 for x in late)}, or "
+            "leave those figures out."
+        )
+    last = max(o.date_end for o in table)
+    if until >= last:
+        raise CalibrationError(
+            f"nothing to predict: every observation ends on or before --until {until} (the last on {last}; the "
+            f"simulated period ends on {scenario.end}). Fix: choose a date before {last}, so that the later "
+            "figures are predicted."
+        )
 
 
 #: Economic quantities and the parameters their figures inform (MODEL.md v2, "Observing the economy").

@@ -4,7 +4,9 @@ Each command lives in its own module ``flowsim/cli/_<name>.py`` that defines
 ``register(subparsers)``; adding a command means adding a module and one entry
 in :data:`COMMANDS`. Errors in user input print one line
 ``flowsim: error: ...`` to standard error and exit with status 2; nothing is
-written.
+written. Warnings of flowsim (:class:`~flowsim.FlowsimWarning`: valid input
+that does something unexpected, and deprecations) print one line
+``flowsim: warning: ...`` each.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from .._version import __version__
-from ..exceptions import FlowsimError
+from ..exceptions import FlowsimDeprecationWarning, FlowsimError, FlowsimWarning
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -39,6 +42,21 @@ def main(argv=None) -> int:
     """Entry point of the ``flowsim`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _call(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """flowsim's own warnings as one line ``flowsim: warning: ...``; others as Python shows them."""
+    if issubclass(category, (FlowsimWarning, FlowsimDeprecationWarning)):
+        print(f"flowsim: warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="",
+              file=sys.stderr if file is None else file)
+
+
+def _call(args) -> int:
     try:
         return args.func(args)
     except FlowsimError as exc:

@@ -26,7 +26,8 @@ def register(sub) -> None:
     p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     p.add_argument("--method", default=None, help="solve_ivp method (default RK45)")
-    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default 1e-8, at most 1e-6)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative tolerance, in [2.2e-14, 1e-6] (default 1e-8)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--save-result", action="store_true",
                    help="also write result.npz (every array and input; load with flowsim.load_result)")
@@ -70,7 +71,15 @@ def recorded_solver_options(name) -> dict:
         solver = json.loads(Path(name).read_text(encoding="utf-8")).get("solver", {})
     except (OSError, ValueError, AttributeError):
         return {}   # load_scenario has already reported anything wrong with the file
-    return {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
+    options = {k: solver[k] for k in ("method", "rtol") if isinstance(solver, dict) and k in solver}
+    from ..exceptions import SolverError
+    from ..solve.ivp import IvpSolver
+
+    try:
+        IvpSolver(**options)
+    except SolverError as exc:
+        raise SolverError(f"{name}, key solver: {exc}") from None
+    return options
 
 
 def figure_jobs(result, stage) -> list:

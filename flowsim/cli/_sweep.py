@@ -35,7 +35,8 @@ def register(sub) -> None:
                         f"(default {' '.join(SWEEP_SERIES)})")
     p.add_argument("--stochastic", action="store_true",
                    help="solve each member with the stochastic chain (whole people, Poisson arrivals)")
-    p.add_argument("--dt", type=float, default=0.25, help="step of the stochastic chain, days (default 0.25)")
+    p.add_argument("--dt", type=float, default=None,
+                   help="step of the stochastic chain, days (default 0.25; only with --stochastic)")
     add_executor(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")

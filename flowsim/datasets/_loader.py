@@ -15,10 +15,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .._validation import did_you_mean
+from .._validation import check_header, did_you_mean
 from ..exceptions import ObservationError
 from ..hosts import REFERENCE_HOSTS
-from ._records import EconomyRecord, Observation, ObservationTable, RecordTable
+from ._records import QUALIFIERS, SHARE_UNITS, EconomyRecord, Observation, ObservationTable, RecordTable
 
 __all__ = [
     "OBSERVATION_COLUMNS",
@@ -37,28 +37,6 @@ OBSERVATION_COLUMNS = ("host", "quantity", "date_start", "date_end", "value", "l
 #: Columns a user's file must have (the others may be left out).
 REQUIRED_OBSERVATION_COLUMNS = ("host", "quantity", "date_start", "date_end", "value")
 
-#: Qualifiers understood in the ``qualifier`` column (lower case; empty = stated plainly),
-#: and what each makes of the figure (see ``docs/calibration.md``).
-QUALIFIERS: dict[str, str] = {
-    "": "point",
-    "exactly": "point",
-    "about": "rough point",
-    "approximately": "rough point",
-    "around": "rough point",
-    "roughly": "rough point",
-    "some": "rough point",
-    "more than": "lower bound",
-    "at least": "lower bound",
-    "over": "lower bound",
-    "a little more than": "range [value, 1.1 value]",
-    "almost": "range [0.9 value, value]",
-    "nearly": "range [0.9 value, value]",
-    "up to": "upper bound",
-    "less than": "upper bound",
-    "at most": "upper bound",
-    "under": "upper bound",
-}
-
 _ECONOMY_COLUMNS = ("country", "indicator", "period_or_date", "value", "unit", "source_title", "source_url", "quote")
 
 
@@ -69,6 +47,7 @@ def _read_rows(text: str, where: str, required, known):
     if not header:
         raise ObservationError(f"{where}: the file is empty; expected a header line with {', '.join(required)}.")
     header = [h.strip() for h in header]
+    check_header(header, where, ObservationError)
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
@@ -157,6 +136,12 @@ def _observation(row: dict, where: str, line: int, hosts) -> Observation:
         raise ObservationError(f"{where}, line {line}: no value; fill value, or low and/or high.")
     if low is not None and high is not None and low > high:
         raise ObservationError(f"{where}, line {line}: low ({low:g}) is above high ({high:g}); swap them.")
+    unit = row.get("unit", "")
+    if unit.lower() in SHARE_UNITS:
+        for column, x in (("value", value), ("low", low), ("high", high)):
+            if x is not None and x > 1:
+                raise ObservationError(f"{where}, line {line}: column {column} is a share (unit {unit!r}), so it "
+                                       f"must be in [0, 1]; got {x:g}. Fix: 0.75 for 75%.")
     return Observation(
         host=host, quantity=quantity, date_start=start, date_end=end, value=value, low=low, high=high,
         unit=row.get("unit", ""), qualifier=qualifier, note=row.get("note", ""),

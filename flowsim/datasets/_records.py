@@ -17,7 +17,32 @@ from dataclasses import dataclass
 from .._formatting import _html_table, _text_table, format_value
 from ..exceptions import ObservationError
 
-__all__ = ["Observation", "EconomyRecord", "RecordTable", "ObservationTable"]
+__all__ = ["Observation", "EconomyRecord", "RecordTable", "ObservationTable", "QUALIFIERS", "SHARE_UNITS"]
+
+#: Qualifiers understood in the ``qualifier`` column (lower case; empty = stated plainly),
+#: and what each makes of the figure (see ``docs/calibration.md``).
+QUALIFIERS: dict[str, str] = {
+    "": "point",
+    "exactly": "point",
+    "about": "rough point",
+    "approximately": "rough point",
+    "around": "rough point",
+    "roughly": "rough point",
+    "some": "rough point",
+    "more than": "lower bound",
+    "at least": "lower bound",
+    "over": "lower bound",
+    "a little more than": "range [value, 1.1 value]",
+    "almost": "range [0.9 value, value]",
+    "nearly": "range [0.9 value, value]",
+    "up to": "upper bound",
+    "less than": "upper bound",
+    "at most": "upper bound",
+    "under": "upper bound",
+}
+
+#: Units whose figures are shares of a whole, so in [0, 1].
+SHARE_UNITS = ("share",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +130,20 @@ class Observation:
                 f"observation {self.host} {self.quantity} {self.date_start}..{self.date_end}: "
                 f"low ({self.low:g}) is above high ({self.high:g}); swap them."
             )
+        if not isinstance(self.qualifier, str) or self.qualifier not in QUALIFIERS:
+            from .._validation import did_you_mean
+
+            fix = did_you_mean(str(self.qualifier), [q for q in QUALIFIERS if q])
+            raise ObservationError(
+                f"observation {self.host} {self.quantity}: unknown qualifier {self.qualifier!r}; allowed: "
+                f"{', '.join(repr(q) for q in QUALIFIERS if q)} or empty (lower case).{fix}"
+            )
+        if isinstance(self.unit, str) and self.unit.lower() in SHARE_UNITS:
+            for name in ("value", "low", "high"):
+                x = getattr(self, name)
+                if x is not None and x > 1:
+                    raise ObservationError(f"observation {self.host} {self.quantity}: {name} is a share (unit "
+                                           f"{self.unit!r}), so it must be in [0, 1]; got {x:g}.")
 
     @property
     def label(self) -> str:

@@ -196,6 +196,7 @@ def scenario_from_resolved(data: Mapping, *, origin: str = "resolved.json", defa
     for key in ("start", "horizon_days", "hosts", *PARAMETER_SPECS, "P"):
         if key not in data:
             rd.fail((), f"missing key {key!r}: a resolved.json lists every input of a run.")
+    _check_record(rd, data)
     hosts = tuple(rd.array(data["hosts"], ("hosts",)))
     ranges = rd.table(data.get("ranges", {}), ("ranges",))
     sources = rd.table(data.get("sources", {}), ("sources",))
@@ -224,6 +225,39 @@ def scenario_from_resolved(data: Mapping, *, origin: str = "resolved.json", defa
     if "arrivals" in data:
         _check_daily(rd, data["arrivals"], scenario)
     return scenario
+
+
+#: Keys of the ``solver`` table of a resolved.json: the statistics of every registered solver.
+SOLVER_KEYS = ("method", "rtol", "atol", "nfev", "segments", "dt", "steps", "seed", "expected", "drain",
+               "plan_margin", "fallbacks", "drained_people")
+
+
+def _version(text):
+    """``"0.1.0"`` as ``(0, 1, 0)``; None when it is not dotted whole numbers."""
+    parts = text.split(".") if isinstance(text, str) else []
+    return tuple(int(p) for p in parts) if parts and all(p.isdigit() for p in parts) else None
+
+
+def _check_record(rd, data) -> None:
+    """The ``flowsim_version`` and ``solver`` of a resolved.json: a version this flowsim reads, known solver keys."""
+    from .._version import __version__
+
+    if "flowsim_version" in data:
+        given = data["flowsim_version"]
+        if _version(given) is None:
+            rd.fail(("flowsim_version",), f"must be a version such as {__version__!r}; got {given!r}.")
+        if _version(given) > _version(__version__):
+            rd.fail(("flowsim_version",), f"written by flowsim {given}, newer than this flowsim {__version__}: its "
+                                          "inputs may mean something this version does not know. Upgrade flowsim.")
+    if "solver" in data:
+        solver = rd.table(data["solver"], ("solver",), "a table of solver options, e.g. {\"method\": \"RK45\", "
+                                                         "\"rtol\": 1e-08}")
+        rd.keys(solver, SOLVER_KEYS, ("solver",), "key of `solver`")
+        if "method" in solver and not isinstance(solver["method"], str):
+            rd.fail(("solver", "method"), f"must be the name of a method (text); got {solver['method']!r}.")
+        for key in ("rtol", "atol"):
+            if key in solver:
+                rd.number(solver[key], ("solver", key), "a tolerance (a number)")
 
 
 def _get(table, name, host):

@@ -106,7 +106,8 @@ class ParameterSet:
     ------
     ParameterError
         Missing, unknown, NaN or out-of-bounds values, ``q_on + q_ret > 1``,
-        onward rows not summing to 1, ``P[h, h] != 0``.
+        onward rows not summing to 1, ``P[h, h] != 0``, a range with ``low >
+        high`` or a value outside its own range.
     """
 
     hosts: tuple[str, ...]
@@ -152,6 +153,7 @@ class ParameterSet:
                 want = (nh, 2) if sp.scope == "host" else (2,)
                 if rng.shape != want:
                     raise ParameterError(f"range of {_where(name, None)} must have shape {want}; got {rng.shape}.")
+                _check_range(sp, v, rng, hosts)
             rng.setflags(write=False)
             ranges[name] = rng
         object.__setattr__(self, "ranges", ranges)
@@ -568,6 +570,32 @@ class ParameterSet:
         )
 
     __hash__ = None  # mutable-looking arrays inside: not hashable
+
+
+#: Relative slack of "value inside its own range" (rounding of derived values such as ``rd = L / Hs``).
+RANGE_TOL = 1e-12
+
+
+def range_problem(name, host, value, low, high) -> str | None:
+    """Why ``(low, high)`` is not a range of ``value`` (``low > high``, or the value outside it); None if it is."""
+    where = _where(name, host)
+    if not low <= high:
+        return (f"the range of `{name}`{f' for host {host}' if host else ''} must have low <= high; "
+                f"got low = {low:g}, high = {high:g}.")
+    slack = RANGE_TOL * max(abs(low), abs(high))
+    if not low - slack <= value <= high + slack:
+        return (f"{where}: value {value:g} is outside its own range [{low:g}, {high:g}] (the range is where the "
+                f"value may plausibly lie; ensembles sample it). Fix: widen the range to include {value:g}, or "
+                f"change the value.")
+    return None
+
+
+def _check_range(sp: ParameterSpec, value, rng, hosts) -> None:
+    pairs = [(None, value, rng)] if sp.scope == "global" else zip(hosts, value, rng)
+    for host, v, (lo, hi) in pairs:
+        problem = range_problem(sp.name, host, float(v), float(lo), float(hi))
+        if problem:
+            raise ParameterError(problem[0].upper() + problem[1:])
 
 
 def _per_host(table, name, host):

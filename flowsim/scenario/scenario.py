@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as _dt
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_in_bounds, did_you_mean, to_date
-from ..exceptions import ParameterError, ScenarioError, ScheduleError
+from ..exceptions import FlowsimWarning, ParameterError, ScenarioError, ScheduleError
 from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
 from .parameters import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
 from .specs import MAX_HORIZON_DAYS, MAX_PEOPLE
 
-__all__ = ["Scenario", "default_horizon", "STOCK_NAMES"]
+__all__ = ["Scenario", "default_horizon", "STOCK_NAMES", "quiet_notes"]
 
 #: Compartments that can hold initial stocks (``S`` means savings stage 1).
 STOCK_NAMES = ("T", "S", "R", "E", "U", "Ret", "Out")
@@ -30,6 +33,28 @@ def default_horizon(start: _dt.date, years: int = 5) -> int:
     except ValueError:  # 29 February
         end = start.replace(year=start.year + years, day=28)
     return (end - start).days
+
+
+#: Notes of the scenario a variant is made from (replace, with_params...): said when it was built, not again.
+_SAID: contextvars.ContextVar[frozenset] = contextvars.ContextVar("flowsim_scenario_notes_said", default=frozenset())
+
+
+@contextlib.contextmanager
+def _variant_of(scenario):
+    token = _SAID.set(frozenset(scenario.notes()))
+    try:
+        yield
+    finally:
+        _SAID.reset(token)
+
+
+@contextlib.contextmanager
+def quiet_notes():
+    """Silence the :class:`FlowsimWarning` notes of scenarios built inside (for internal variants, e.g. a fit's
+    horizon, whose notes would speak of a period the user never chose)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FlowsimWarning)
+        yield
 
 
 def _as_tuple(value, kind, host, what):
@@ -86,6 +111,15 @@ class Scenario:
     ------
     ScenarioError, ScheduleError
         Unknown hosts, negative stocks, ``E > K`` at the start, bad horizon.
+
+    Warns
+    -----
+    FlowsimWarning
+        Inputs that are valid but do less than they seem to (see
+        :meth:`notes`): a policy dated before the start (applied from day 0)
+        or on or after the end of the simulated period (no effect), a closure
+        outside the simulated period (no effect), a diversion for a host that
+        is never closed within it (no effect).
     """
 
     params: ParameterSet
@@ -142,6 +176,49 @@ class Scenario:
             self._check_listed(pol.host, f"policy on `{pol.parameter}`")
         object.__setattr__(self, "policies", policies)
         self.regimes()  # every regime's parameters must be valid
+        said = _SAID.get()
+        for note in self.notes():
+            if note not in said:
+                warnings.warn(note, FlowsimWarning, stacklevel=3)
+
+    def notes(self) -> list[str]:
+        """What inputs do less than they seem to, one sentence each (each also a :class:`FlowsimWarning`).
+
+        Returns
+        -------
+        list of str
+            Policies dated before the start (applied from day 0) or on or
+            after the end of the simulated period (no effect); closures
+            outside the simulated period (no effect); diversions of a host
+            that is never closed within it (no effect). Empty when every
+            input acts as given.
+        """
+        period = f"the simulated period {self.start} .. {self.end} (horizon_days = {self.horizon_days})"
+        out = []
+        for pol in self.policies:
+            day = (pol.start - self.start).days
+            what = f"policy on `{pol.parameter}` for host {pol.host} from {pol.start}"
+            if day < 0:
+                out.append(f"{what} starts before the scenario start {self.start}: applied from day 0 "
+                           f"({self.start}). Fix: date it {self.start} to say so.")
+            elif day >= self.horizon_days:
+                out.append(f"{what} starts on or after the end of {period}: it has no effect. Fix: remove it, "
+                           f"or lengthen horizon_days to more than {day}.")
+        open_hosts = []
+        for host in self.hosts:
+            windows = [c.window(self.start) for c in self.closures.get(host, ())]
+            for closure, (t_a, t_b) in zip(self.closures.get(host, ()), windows):
+                if t_a >= self.horizon_days or t_b <= 0:
+                    when = f"from {closure.start or self.start} to {closure.end or 'the end'}"
+                    out.append(f"closure of host {host} {when} lies outside {period}: it has no effect.")
+            if not any(t_a < self.horizon_days and t_b > 0 for t_a, t_b in windows):
+                open_hosts.append(host)
+        for host in self.diversion:
+            if host in open_hosts and any(share > 0 for share in self.diversion[host].values()):
+                out.append(f"diversion for host {host} has no effect: {host} is never closed within {period} "
+                           f"(closures of {host}: {len(self.closures.get(host, ()))}, none inside). "
+                           f"Fix: add a closure of {host}, or remove the diversion.")
+        return out
 
     def _check_listed(self, host, what):
         if host not in self.params.hosts:
@@ -332,8 +409,9 @@ class Scenario:
         1000.0
         """
         params = self.params.with_hosts(*hosts)
-        return dataclasses.replace(self, params=params, arrivals={**self.arrivals, **dict(arrivals or {})},
-                                   initial={**self.initial, **dict(initial or {})})
+        with _variant_of(self):
+            return dataclasses.replace(self, params=params, arrivals={**self.arrivals, **dict(arrivals or {})},
+                                       initial={**self.initial, **dict(initial or {})})
 
     def with_params(self, name: str | None = None, **updates) -> Scenario:
         """A copy with parameters changed (see :meth:`ParameterSet.with_params`).
@@ -349,7 +427,8 @@ class Scenario:
         params = self.params.with_params(**updates)
         if name is None:
             name = f"{self.name} ({', '.join(updates)})" if updates else self.name
-        return dataclasses.replace(self, params=params, name=name)
+        with _variant_of(self):
+            return dataclasses.replace(self, params=params, name=name)
 
     def replace(self, **changes) -> Scenario:
         """A copy with fields replaced (``start``, ``horizon_days``, ``arrivals``...; ``name`` to rename it)."""
@@ -358,7 +437,8 @@ class Scenario:
             if key not in fields:
                 fix = did_you_mean(str(key), fields)
                 raise ScenarioError(f"Scenario.replace: unknown field {key!r}; allowed: {', '.join(fields)}.{fix}")
-        return dataclasses.replace(self, **changes)
+        with _variant_of(self):
+            return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         """Fully resolved inputs, keyed by MODEL.md symbols (see ``resolved.json``)."""

@@ -266,7 +266,11 @@ class DailyCounts(Schedule):
     start: _dt.date | None = None
 
     def __post_init__(self):
-        values = np.asarray(self.counts, dtype=object).ravel()
+        values = np.asarray(self.counts, dtype=object)
+        if values.ndim != 1:
+            raise ScheduleError(f"DailyCounts.counts must be a flat sequence, one number per day; got an array of "
+                                f"shape {values.shape}. Fix: one schedule per host, or flatten the days in order "
+                                "yourself (e.g. counts.ravel()).")
         if values.size == 0:
             raise ScheduleError("DailyCounts.counts needs at least one day; got none.")
         clean = tuple(

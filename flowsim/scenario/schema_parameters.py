@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import WORLD
-from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, warn_legacy_rent
+from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, range_problem, warn_legacy_rent
 from .specs import PARAMETER_SPECS, ParameterSpec
 
 __all__ = ["apply_parameters", "DETAIL_KEYS"]
@@ -103,6 +103,7 @@ def apply_parameters(rd, params: ParameterSet, table, default_source: str) -> Pa
     if legacy:
         line = rd.origin.line_of(legacy[0][3])
         warn_legacy_rent(f" ({rd.origin.name}{f', line {line}' if line else ''})")
+    state.check_ranges(rd)
     return rd.wrapped(path0, state.build)
 
 
@@ -117,6 +118,16 @@ class _ParamState:
         self.P = np.array(params.P)
         self.names = dict(params.names)
         self.default_source = default_source
+        self.touched = {}        # (name, host) -> key path of the entry that set its value or range last
+
+    def check_ranges(self, rd) -> None:
+        """Every value the file set (or whose range it set) inside its own range, once the whole table applied."""
+        for (name, host), path in self.touched.items():
+            i = (...,) if host is None else (self.hosts.index(host),)
+            lo, hi = self.ranges[name][i]
+            problem = range_problem(name, host, float(self.values[name][i]), float(lo), float(hi))
+            if problem:
+                rd.fail(path, problem, ParameterError)
 
     def set(self, rd, name, host, value, path):
         sp = PARAMETER_SPECS[name]
@@ -135,10 +146,8 @@ class _ParamState:
         for j, key in enumerate(("low", "high")):
             if key in detail:
                 rng[j] = rd.wrapped((*path, key), _checked_number, sp, detail[key], host)
-        if rng[0] > rng[1]:
-            rd.fail(path, f"range of `{name}`{f' for host {host}' if host else ''} must have low <= high; "
-                          f"got low = {rng[0]:g}, high = {rng[1]:g}.", ParameterError)
         self.ranges[name][i] = rng
+        self.touched[name, host] = path
         if "source" in detail:
             self.sources[name][i[0] if host else 0] = rd.text(detail["source"], (*path, "source"))
 

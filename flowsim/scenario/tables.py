@@ -18,7 +18,7 @@ import io
 import math
 from pathlib import Path
 
-from .._validation import did_you_mean
+from .._validation import check_header, did_you_mean
 from ..exceptions import ParameterError, ScheduleError
 from ..hosts import WORLD
 from .host import HOST_PARAMETERS, Host
@@ -48,6 +48,7 @@ def _rows(source, required, error):
         except OSError as exc:
             raise error(f"{where}: cannot be read ({exc.strerror}).") from None
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    check_header([h.strip() for h in reader.fieldnames or ()], where, error)
     missing = [c for c in required if c not in (reader.fieldnames or ())]
     if missing:
         raise error(f"{where}, line 1: missing column(s) {', '.join(missing)}; the header must name "

@@ -15,7 +15,26 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import SolverError
 
-__all__ = ["Trajectories", "Solver", "SOLVERS", "register_solver", "get_solver"]
+__all__ = ["Trajectories", "Solver", "SOLVERS", "register_solver", "get_solver", "MIN_RTOL", "check_rtol"]
+
+#: Smallest relative tolerance a solver accepts: 100 times the machine epsilon (about 2.2e-14), the floor
+#: ``solve_ivp`` itself raises a smaller ``rtol`` to. Below it the tolerance asked for is not the one used.
+MIN_RTOL = 100 * float(np.finfo(float).eps)
+
+
+def check_rtol(rtol, high: float) -> float:
+    """``rtol`` as a float in ``[MIN_RTOL, high]``, or a :class:`SolverError` saying why the floor exists."""
+    from .._validation import check_finite_number
+
+    x = check_finite_number(rtol, "solver option `rtol`", SolverError)
+    if not MIN_RTOL <= x <= high:
+        raise SolverError(
+            f"solver option `rtol` must be in [100 x machine epsilon = {MIN_RTOL:.5g}, {high:g}]; got {x:g}. "
+            "Double precision cannot meet a tighter tolerance: scipy's solve_ivp would quietly use "
+            f"{MIN_RTOL:.5g} instead. Fix: --rtol 1e-13 or larger (default 1e-8)."
+            if x < MIN_RTOL else f"solver option `rtol` must be in [{MIN_RTOL:.5g}, {high:g}]; got {x:g}."
+        )
+    return x
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

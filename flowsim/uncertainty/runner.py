@@ -226,7 +226,7 @@ def _series_plan(keep, scalars, k_values) -> tuple[tuple, tuple, tuple]:
 
 
 def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(), chunk_size: int = DEFAULT_CHUNK,
-             executor=None, progress: bool | None = None, stochastic: bool = False, dt: float = 0.25,
+             executor=None, progress: bool | None = None, stochastic: bool = False, dt: float | None = None,
              noise_seed=None, solver_options: dict | None = None, plan_cache: dict | None = None,
              desc: str = "flowsim ensemble", arrivals=None):
     """Solve the members with the given parameter values.
@@ -270,6 +270,7 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
         if len(arrivals) != n:
             raise FlowsimError(f"arrivals must hold one mapping per member ({n}); got {len(arrivals)}.")
     chunk_size = check_whole_number(chunk_size, "chunk_size", 1)
+    dt = _check_mode(stochastic, dt, solver_options)
     params = scenario.params
     all_values = member_values(params, dims, values)
     regime_values(scenario, all_values)                 # every member valid under every policy: fail before work
@@ -352,9 +353,25 @@ def evaluate(scenario, dims, values: np.ndarray, *, keep=DEFAULT_KEEP, scalars=(
     return out_series, out_summary, out_scalars, stats
 
 
+#: Step of the stochastic chain when none is given, days.
+DEFAULT_DT = 0.25
+
+
+def _check_mode(stochastic: bool, dt, solver_options) -> float:
+    """The chain's step (default :data:`DEFAULT_DT`); refuses options of the mode that does not run."""
+    if not stochastic and dt is not None:
+        raise FlowsimError(f"dt = {dt!r} is the step of the stochastic chain, but stochastic is off: the ODE solver "
+                           "would run and ignore it. Fix: add --stochastic (stochastic=True), or leave --dt out.")
+    if stochastic and solver_options:
+        raise FlowsimError(f"solver_options ({', '.join(sorted(solver_options))}) are options of the ODE ensemble "
+                           "solver, but stochastic is on: the chain would ignore them. Fix: give only dt, or "
+                           "turn stochastic off.")
+    return DEFAULT_DT if dt is None else dt
+
+
 def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, chunk_size: int = DEFAULT_CHUNK,
              executor=None, progress: bool | None = None, keep=DEFAULT_KEEP, scalars=(), stochastic: bool = False,
-             dt: float = 0.25, solver_options: dict | None = None) -> EnsembleResult:
+             dt: float | None = None, solver_options: dict | None = None) -> EnsembleResult:
     """Run a scenario for many parameter sets drawn from their uncertainty ranges.
 
     Parameters
@@ -397,10 +414,12 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     stochastic : bool
         Solve each member with the stochastic chain
         (:class:`~flowsim.solve.stochastic.StochasticSolver`) instead of the ODE.
-    dt : float
-        Time step of the stochastic chain, days.
+    dt : float, optional
+        Time step of the stochastic chain, days (default 0.25); only with
+        ``stochastic=True`` (refused otherwise: it would be ignored).
     solver_options : dict, optional
-        Options of :class:`~flowsim.solve.ensemble.EnsembleSolver` (``rtol``, ``atol``...).
+        Options of :class:`~flowsim.solve.ensemble.EnsembleSolver` (``rtol``, ``atol``...); only
+        without ``stochastic`` (refused otherwise).
 
     Returns
     -------
@@ -417,6 +436,7 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     n = check_whole_number(n, "n", 1)
     seed = check_seed(seed, "ensemble: seed")
     dims = parse_vary(scenario.params, vary, initial=scenario.initial)
+    _check_mode(stochastic, dt, solver_options)
     check_ensemble_memory(scenario, n, len(dims), keep, chunk_size)
     root = np.random.SeedSequence(seed)
     sample_seed, noise_seed = root.spawn(2)
