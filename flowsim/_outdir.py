@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 from ._atomic import atomic_write_text
-from ._signals import deferred
+from ._signals import deferred, mark_written
 from ._version import __version__
 from .exceptions import OutputError
 
@@ -309,8 +309,9 @@ class OutputStage:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             try:
-                with deferred(f"the outputs were written to {self.target}"):
+                with deferred():
                     self._commit()
+                    mark_written(f"the outputs were written to {self.target}")
                     self._cleanup(committed=True)
             except BaseException:
                 with deferred():

@@ -15,7 +15,7 @@ import contextlib
 import signal
 import threading
 
-__all__ = ["Interrupted", "HANDLED", "handle_signals", "deferred", "signal_name"]
+__all__ = ["Interrupted", "HANDLED", "handle_signals", "deferred", "signal_name", "mark_written"]
 
 #: The signals :func:`handle_signals` turns into :class:`Interrupted` (SIGHUP where the platform has it).
 HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -39,13 +39,19 @@ class Interrupted(KeyboardInterrupt):
     signum : int
         The signal; the command exits with status ``128 + signum``.
     note : str, optional
-        What had been done when it arrived (e.g. outputs already moved into place); None: nothing written.
+        What had been done when it arrived (e.g. outputs already moved into place); by default what
+        :func:`mark_written` recorded; None: nothing written.
     """
 
     def __init__(self, signum: int, note: str | None = None):
         super().__init__(signal_name(signum))
         self.signum = signum
-        self.note = note
+        self.note = note if note is not None else getattr(_state, "written", None)
+
+
+def mark_written(note: str | None) -> None:
+    """Record that outputs are in place (``note`` says where), so a later signal does not say "nothing written"."""
+    _state.written = note
 
 
 def _depth() -> int:
@@ -73,6 +79,7 @@ def handle_signals():
         yield
         return
     previous = {}
+    _state.written = None
     try:
         for signum in HANDLED:
             if signal.getsignal(signum) is not signal.SIG_IGN:

@@ -299,3 +299,52 @@ def test_init_removes_a_temporary_file_left_by_a_killed_init(tmp_path):
     stale.write_text("half")
     assert main(["init", str(tmp_path / "mine.toml")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.toml"]
+
+
+def test_a_signal_after_the_outputs_are_in_place_says_so(tmp_path, monkeypatch, capsys):
+    import flowsim._outdir as outdir
+
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(SHORT)
+    out = tmp_path / "out"
+
+    def note_and_signal(self):
+        os.kill(os.getpid(), signal.SIGHUP)                   # while the command prints what it wrote
+        return ""
+
+    monkeypatch.setattr(outdir.OutputStage, "removed_note", note_and_signal)
+    assert main(["run", str(scenario), "--out", str(out), "--no-figures"]) == 128 + signal.SIGHUP
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"flowsim: interrupted by SIGHUP; the outputs were written to {out}."]
+    assert read_manifest(out) == ["resolved.json", "summary.csv", "timeseries.csv"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_drawing_process_dies_with_its_command():
+    script = textwrap.dedent("""\
+        import os, signal, time
+        from flowsim.cli._figures import _die_with_parent
+        pid = os.fork()
+        if pid == 0:
+            _die_with_parent(signal.SIGKILL)
+            time.sleep(120)
+            os._exit(0)
+        print(pid, flush=True)
+        time.sleep(120)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    time.sleep(0.5)                                           # let the child set its death signal
+    parent.kill()
+    parent.wait()
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return
+        if state == "Z":                                      # dead, waiting for init to reap it
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the forked child outlived its parent")
