@@ -2,7 +2,8 @@
 
 Every file is written to a temporary name in the same folder and renamed into
 place, so a crash never leaves a half-written file under the final name. A
-whole output folder is staged the same way (see :class:`OutputStage`).
+command's outputs are staged, moved into its output folder and listed in the
+folder's manifest (see :class:`OutputStage`, from :mod:`flowsim._outdir`).
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ import csv
 import io
 import json
 import math
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from ._atomic import atomic_write_text
-from ._atomic import umask as _umask
+from ._outdir import OutputStage
 from ._version import __version__
-from .exceptions import OutputError
 
 __all__ = [
     "atomic_write_text",
@@ -43,65 +39,6 @@ __all__ = [
     "posterior_csv_text",
     "posterior_summary_csv_text",
 ]
-
-
-class OutputStage:
-    """Stage a run's outputs in a hidden folder, then move them into place.
-
-    Use as a context manager: files are written under :attr:`path`; on a clean
-    exit they are moved into ``target`` (created if needed), on an error the
-    stage is removed and ``target`` is left as it was.
-
-    Parameters
-    ----------
-    target : path
-        Output folder.
-
-    Raises
-    ------
-    OutputError
-        When the folder (or its parent) cannot be created or written.
-    """
-
-    def __init__(self, target):
-        self.target = Path(target)
-        self.path: Path | None = None
-
-    def __enter__(self) -> OutputStage:
-        if self.target.exists() and not self.target.is_dir():
-            raise OutputError(f"output folder {self.target}: exists and is not a folder.")
-        parent = self.target if self.target.is_dir() else self.target.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.path = Path(tempfile.mkdtemp(prefix=".flowsim-stage-", dir=parent))
-            self.path.chmod(0o777 & ~_umask())  # it may become the output folder itself
-        except OSError as exc:
-            raise OutputError(f"output folder {self.target}: cannot write there ({exc.strerror}).") from None
-        return self
-
-    def file(self, name: str) -> Path:
-        """Path of ``name`` inside the stage."""
-        return self.path / name
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self._commit()
-        finally:
-            if self.path is not None and self.path.exists():
-                shutil.rmtree(self.path, ignore_errors=True)
-        return False
-
-    def _commit(self):
-        try:
-            if not self.target.exists():
-                os.replace(self.path, self.target)     # one atomic rename of the whole folder
-                self.path = None
-                return
-            for item in sorted(self.path.iterdir()):
-                os.replace(item, self.target / item.name)
-        except OSError as exc:
-            raise OutputError(f"output folder {self.target}: cannot move outputs in ({exc.strerror}).") from None
 
 
 def _cell(value) -> str:

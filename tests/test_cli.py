@@ -27,7 +27,7 @@ def test_outputs_written(seed_run):
     names = sorted(p.name for p in out.iterdir())
     pngs = ["accounts.png", "boost_burden.png", "boost_burden_first_120_days.png", "population.png",
             "population_first_120_days.png"]
-    assert names == sorted(pngs + ["resolved.json", "summary.csv", "timeseries.csv"])
+    assert names == sorted(pngs + ["resolved.json", "summary.csv", "timeseries.csv", ".flowsim-manifest.json"])
     assert "resid. PV" in stdout and "fiscal PV" in stdout and "net(v1) PV" in stdout and "KAZ" in stdout
     for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

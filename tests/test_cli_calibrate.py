@@ -30,7 +30,7 @@ def test_calibrate_cli_writes_the_fit_and_a_runnable_scenario(calibrated, capsys
         "estimates.csv", "residuals.csv", "calibrated.json", "fit.png", "crossings_KAZ.png", "posterior.csv",
         "posterior_summary.csv", "trace.png", "pairs.png", "quantiles.csv", "events.csv", "fan_N.png",
         "fan_residents.png", "fan_fiscal.png", "fan_net.png", "crossover_histogram_residents.png",
-        "crossover_histogram_fiscal.png"])
+        "crossover_histogram_fiscal.png", ".flowsim-manifest.json"])
     est = list(csv.DictReader((out / "estimates.csv").open()))
     assert [e["name"] for e in est] == ["pulse.total[KAZ]"]
     assert float(est[0]["value"]) == pytest.approx(total, rel=1e-4)        # synthetic data: recovered exactly

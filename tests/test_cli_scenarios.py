@@ -118,9 +118,9 @@ def test_compare_writes_table_and_overlays(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", ref, closed, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "cumulative_net.png", "fiscal.png",
-                                                     "net_impact.png", "net_impact_first_120_days.png",
-                                                     "residents.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".flowsim-manifest.json", "comparison.csv",
+                                                     "cumulative_net.png", "fiscal.png", "net_impact.png",
+                                                     "net_impact_first_120_days.png", "residents.png"]
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     rows = {(r["host"], r["balance"], r["figure"]): r for r in csv.DictReader((out / "comparison.csv").open())}

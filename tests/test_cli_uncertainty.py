@@ -26,7 +26,8 @@ def test_sweep_writes_its_files(sweep):
     out, stdout = sweep
     pngs = ["fan_N.png", "fan_residents.png", "fan_fiscal.png", "fan_net.png", "crossover_histogram_residents.png",
             "crossover_histogram_fiscal.png"]
-    assert sorted(p.name for p in out.iterdir()) == sorted(["quantiles.csv", "events.csv", "draws.csv", *pngs])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["quantiles.csv", "events.csv", "draws.csv", *pngs,
+                                                           ".flowsim-manifest.json"])
     for png in pngs:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "residents: sust. x" in stdout and "fiscal: sust. x" in stdout and "6 members" in stdout
@@ -77,7 +78,8 @@ def test_stochastic_sweep(tmp_path):
                  "--stochastic", "--dt", "1", "--no-figures", "--no-progress", "--keep", "E", "fiscal",
                  "--out", str(tmp_path / "s")])
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["draws.csv", "events.csv", "quantiles.csv"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [".flowsim-manifest.json", "draws.csv", "events.csv",
+                                                                  "quantiles.csv"]
     with (tmp_path / "s" / "quantiles.csv").open() as fh:
         assert {r["variable"] for r in csv.DictReader(fh)} == {"E", "fiscal"}          # --keep
 
@@ -88,7 +90,7 @@ def test_sensitivity_command(tmp_path, capsys):
                  "--seed", "1", "--vary", "c_S[KAZ]=20:40", "--vary", "tau_S[KAZ]=60:240", "--bootstrap", "0",
                  "--no-progress", "--out", str(out)])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["sobol.csv", "sobol.png", "tornado.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".flowsim-manifest.json", "sobol.csv", "sobol.png", "tornado.png"]
     with (out / "sobol.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert {r["parameter"] for r in rows} == {"c_S", "tau_S"} and rows[0]["host"] == "KAZ"

@@ -15,7 +15,8 @@ def test_validate_cli_writes_table_estimates_and_figure(kaz_obs_file, tmp_path, 
     code = main(["validate", "kazakhstan-2022", "--observations", str(path), "--until", "2022-09-30",
                  "--out", str(out), "--params", "pulse.total[KAZ]", "--starts", "1"])
     assert code == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["estimates.csv", "validation.csv", "validation.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".flowsim-manifest.json", "estimates.csv", "validation.csv",
+                                                     "validation.png"]
     rows = list(csv.DictReader((out / "validation.csv").open()))
     assert list(rows[0]) == list(flowsim.calibration.VALIDATION_COLUMNS)
     assert [r["in_sample"] for r in rows] == ["True", "True", "True", "False", "False", "True"]

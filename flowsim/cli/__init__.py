@@ -7,15 +7,21 @@ in :data:`COMMANDS`. Errors in user input print one line
 written. Warnings of flowsim (:class:`~flowsim.FlowsimWarning`: valid input
 that does something unexpected, and deprecations) print one line
 ``flowsim: warning: ...`` each.
+written. SIGINT, SIGTERM and SIGHUP stop a command cleanly (see
+:mod:`flowsim._signals`): one line on standard error, exit status ``128 +
+signal``, and nothing half-written (the stage folder is removed, the output
+folder's lock released).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import warnings
 
+from .._signals import handle_signals, signal_name
 from .._version import __version__
 from ..exceptions import FlowsimDeprecationWarning, FlowsimError, FlowsimWarning
 
@@ -58,7 +64,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _call(args) -> int:
     try:
-        return args.func(args)
+        with handle_signals():
+            return args.func(args)
     except FlowsimError as exc:
         print(f"flowsim: error: {exc}", file=sys.stderr)
         return 2
@@ -66,6 +73,16 @@ def _call(args) -> int:
         print("flowsim: error: out of memory: this run needs more memory than the machine has. Fix: fewer "
               "members (--n), a smaller --chunk-size or a shorter horizon_days.", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        print("flowsim: interrupted; nothing written.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:         # Ctrl-C, or SIGTERM / SIGHUP turned into flowsim._signals.Interrupted
+        signum = getattr(exc, "signum", signal.SIGINT)
+        note = getattr(exc, "note", None)
+        _say(f"flowsim: interrupted by {signal_name(signum)}; " + (f"{note}." if note else "nothing written."))
+        return 128 + signum
+
+
+def _say(line: str) -> None:
+    """Print ``line`` to standard error; a terminal that hung up (SIGHUP) cannot show it."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass

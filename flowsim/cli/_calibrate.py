@@ -68,22 +68,22 @@ def _cmd_calibrate(args) -> int:
     observations = observations_from(args, scenario)
     background = BackgroundTraffic.from_observations(observations)
     params = args.params or default_fit_parameters(scenario, observations, background)
-    t0 = time.perf_counter()
-    fit = calibrate(scenario, observations, params, background=background, starts=args.starts, seed=args.seed,
-                    priors=priors_from(args, params))
-    elapsed = {"fit": time.perf_counter() - t0}
-    post = ens = None
-    if args.mcmc_steps:
+    with fio.OutputStage(args.out, "calibrate") as stage:    # the folder is ours (locked) before any work
         t0 = time.perf_counter()
-        post = fit.sample_posterior(n_walkers=args.walkers, n_steps=args.mcmc_steps, burn=args.burn,
-                                    thin=args.thin, seed=args.mcmc_seed)
-        elapsed["posterior"] = time.perf_counter() - t0
-    if args.members:
-        t0 = time.perf_counter()
-        ens = post.ensemble(args.members, seed=args.mcmc_seed, vary="ranges" if args.vary_ranges else None,
-                            keep=SWEEP_SERIES, progress=False)
-        elapsed["ensemble"] = time.perf_counter() - t0
-    with fio.OutputStage(args.out) as stage:
+        fit = calibrate(scenario, observations, params, background=background, starts=args.starts,
+                        seed=args.seed, priors=priors_from(args, params))
+        elapsed = {"fit": time.perf_counter() - t0}
+        post = ens = None
+        if args.mcmc_steps:
+            t0 = time.perf_counter()
+            post = fit.sample_posterior(n_walkers=args.walkers, n_steps=args.mcmc_steps, burn=args.burn,
+                                        thin=args.thin, seed=args.mcmc_seed)
+            elapsed["posterior"] = time.perf_counter() - t0
+        if args.members:
+            t0 = time.perf_counter()
+            ens = post.ensemble(args.members, seed=args.mcmc_seed, vary="ranges" if args.vary_ranges else None,
+                                keep=SWEEP_SERIES, progress=False)
+            elapsed["ensemble"] = time.perf_counter() - t0
         written = _write_fit(fit, stage, figures=not args.no_figures)
         if post is not None:
             written += _write_posterior(post, stage, figures=not args.no_figures)
@@ -101,7 +101,7 @@ def _cmd_calibrate(args) -> int:
         print()
         print(ens)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in elapsed.items())
-    print(f"\n{times}; wrote {', '.join(written)} to {args.out}")
+    print(f"\n{times}; wrote {', '.join(written)} to {args.out}" + stage.removed_note())
     return 0
 
 

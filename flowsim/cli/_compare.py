@@ -46,13 +46,14 @@ def _cmd_compare(args) -> int:
                             f"got {len(args.scenarios)}.")
     scenarios = [load_scenario(name) for name in args.scenarios]   # every input is checked before running
     labels = _labels(scenarios)
-    results = [run_scenario(sc) for sc in scenarios]
-    differences = compare_results(results, labels)
-    with fio.OutputStage(args.out) as stage:
+    with fio.OutputStage(args.out, "compare") as stage:      # the folder is ours (locked) before any work
+        results = [run_scenario(sc) for sc in scenarios]
+        differences = compare_results(results, labels)
         fio.atomic_write_text(stage.file("comparison.csv"), fio.comparison_csv_text(differences))
         figures = [] if args.no_figures else _write_figures(results, labels, stage)
     print(comparison_text(differences))
-    print("\nwrote comparison.csv" + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}")
+    print("\nwrote comparison.csv" + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}"
+          + stage.removed_note())
     return 0
 
 

@@ -19,15 +19,20 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import traceback
 
+from .._signals import HANDLED
 from ..exceptions import OutputError
 
 __all__ = ["FigureJob", "FigureWorker", "draw_figures"]
+
+_command_pid = 0                  # the process that started the worker (the worker ends when it dies)
 
 #: One figure: ``(path, draw, kwargs)``; ``draw(result, **kwargs)`` returns ``(Figure, axes)``.
 FigureJob = tuple
@@ -51,6 +56,19 @@ def draw_figures(result, jobs, dpi: int = 110) -> None:
         plt.close(fig)
 
 
+def _die_with_parent(signum: int) -> None:
+    """Linux: have the kernel send ``signum`` to this process when its parent dies (even by SIGKILL), so a
+    drawing process never outlives the command and writes into a stage folder nobody owns any more."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum, 0, 0, 0)       # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):                                     # pragma: no cover - no prctl
+        return
+
+
 def _draw_split(result, jobs) -> str:
     """Draw ``jobs`` in this process and a fork of it, half each; ``"ok"`` or the first traceback."""
     if len(jobs) < 2:
@@ -58,8 +76,12 @@ def _draw_split(result, jobs) -> str:
         return "ok"
     mine, theirs = jobs[: len(jobs) // 2], jobs[len(jobs) // 2:]
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:                                            # pragma: no cover - the second drawing process
+        _die_with_parent(signal.SIGKILL)
+        if os.getppid() != parent:                          # the worker died before that took effect
+            os._exit(1)
         os.close(read)
         status, message = 0, b"ok"
         try:
@@ -70,19 +92,39 @@ def _draw_split(result, jobs) -> str:
         os.close(write)
         os._exit(status)
     os.close(write)
-    reply = "ok"
+    reply, reaped = "ok", False
     try:
-        draw_figures(result, mine)
-    except BaseException:
-        reply = traceback.format_exc()
-    with os.fdopen(read, "rb") as pipe:
-        theirs_reply = pipe.read().decode(errors="replace") or "the second drawing process ended without a reply"
-    os.waitpid(pid, 0)
+        try:
+            draw_figures(result, mine)
+        except Exception:
+            reply = traceback.format_exc()
+        with os.fdopen(read, "rb") as pipe:
+            theirs_reply = pipe.read().decode(errors="replace") or "the second drawing process ended without a reply"
+        os.waitpid(pid, 0)
+        reaped = True
+    finally:
+        if not reaped:                     # stopped (a signal): no figure may be written after this returns
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
     return reply if reply != "ok" else theirs_reply
+
+
+def _stop(signum, frame):                                   # pragma: no cover - runs in the forked worker
+    raise _Stopped(signum)
+
+
+class _Stopped(BaseException):
+    """The worker was told to stop (SIGTERM from the parent, or a signal to the whole process group)."""
 
 
 def _serve(conn) -> None:                                   # pragma: no cover - runs in the forked worker
     status = 0
+    for signum in HANDLED:                                  # stop cleanly, taking the second drawer along
+        signal.signal(signum, _stop)
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != _command_pid:                       # the command died before that took effect
+        os._exit(1)
     try:
         _pyplot()
         import flowsim.plotting  # noqa: F401  (the drawing code, imported while the parent solves)
@@ -127,6 +169,8 @@ class FigureWorker:
         if self.enabled and forkable:
             sys.stdout.flush()
             sys.stderr.flush()
+            global _command_pid
+            _command_pid = os.getpid()
             parent, child = multiprocessing.get_context("fork").Pipe()
             self._proc = multiprocessing.get_context("fork").Process(target=_serve, args=(child,), daemon=True)
             self._proc.start()
@@ -160,15 +204,14 @@ class FigureWorker:
                               "--no-figures to skip them.")
 
     def __exit__(self, exc_type, exc, tb):
-        if self._conn is not None:                         # an error before wait(): stop the worker
-            try:
-                self._conn.send(None)
-            except OSError:
-                pass
-            self._conn.close()
-            self._proc.join(timeout=5)
-            if self._proc.is_alive():
-                self._proc.terminate()
+        if self._conn is not None:                         # an error or a signal before wait(): stop the worker
+            if exc_type is None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(None)
+                self._proc.join(timeout=5)
+            if self._proc.is_alive():                      # it stops its second drawer before it ends, so no
+                self._proc.terminate()                     # figure is written into the stage after this
                 self._proc.join()
+            self._conn.close()
             self._conn = None
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 from importlib import resources
 from pathlib import Path
 
@@ -59,6 +61,9 @@ def _cmd_init(args) -> int:
         load_scenario(args.base)  # an unknown base fails here, before anything is written
         text = template_text(path, args.base)
     scenario_from_toml(text, origin=str(path), base_dir=path.parent, default_name=path.stem)  # it must run
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):     # left by a killed `flowsim init`
+        with contextlib.suppress(OSError):
+            stale.unlink()
     try:
         atomic_write_text(path, text)
     except OSError as exc:

@@ -43,7 +43,7 @@ def _cmd_run(args) -> int:
     scenario = load_scenario(args.scenario)
     options = recorded_solver_options(args.scenario)
     options.update({k: v for k, v in (("method", args.method), ("rtol", args.rtol)) if v is not None})
-    with fio.OutputStage(args.out) as stage, FigureWorker(enabled=not args.no_figures) as worker:
+    with fio.OutputStage(args.out, "run") as stage, FigureWorker(enabled=not args.no_figures) as worker:
         t0 = time.perf_counter()
         result = run_scenario(scenario, **options)
         elapsed = time.perf_counter() - t0
@@ -59,7 +59,7 @@ def _cmd_run(args) -> int:
         worker.wait()
         written += [path.name for path, _, _ in jobs]
     print(result)
-    print(f"\nsolved in {elapsed:.2f} s; wrote {', '.join(written)} to {args.out}")
+    print(f"\nsolved in {elapsed:.2f} s; wrote {', '.join(written)} to {args.out}" + stage.removed_note())
     return 0
 
 

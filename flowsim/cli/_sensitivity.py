@@ -40,19 +40,19 @@ def _cmd_sensitivity(args) -> int:
     from ..uncertainty.sensitivity import sensitivity
 
     scenario = load_scenario(args.scenario)
-    t0 = time.perf_counter()
-    with executor_from(args) as executor:
-        res = sensitivity(scenario, args.output, args.host, args.n, vary=parse_vary_options(args.vary),
-                          seed=args.seed, bootstrap=args.bootstrap,
-                          chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size,
-                          executor=executor, progress=False if args.no_progress else None)
-    elapsed = time.perf_counter() - t0
-    with fio.OutputStage(args.out) as stage:
+    with fio.OutputStage(args.out, "sensitivity") as stage:   # the folder is ours (locked) before any work
+        t0 = time.perf_counter()
+        with executor_from(args) as executor:
+            res = sensitivity(scenario, args.output, args.host, args.n, vary=parse_vary_options(args.vary),
+                              seed=args.seed, bootstrap=args.bootstrap,
+                              chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size,
+                              executor=executor, progress=False if args.no_progress else None)
+        elapsed = time.perf_counter() - t0
         fio.atomic_write_text(stage.file("sobol.csv"), fio.sensitivity_csv_text(res))
         figures = [] if args.no_figures else _write_figures(res, stage)
     print(res)
     print(f"\n{res.stats['evaluations']} runs in {elapsed:.1f} s; seed {res.seed}; wrote sobol.csv"
-          + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}")
+          + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}" + stage.removed_note())
     return 0
 
 

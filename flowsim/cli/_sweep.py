@@ -50,14 +50,14 @@ def _cmd_sweep(args) -> int:
 
     scenario = load_scenario(args.scenario)
     vary = parse_vary_options(args.vary)
-    t0 = time.perf_counter()
-    with executor_from(args) as executor:
-        ens = ensemble(scenario, args.n, vary=vary, sampler=args.sampler, seed=args.seed,
-                       chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size, executor=executor,
-                       progress=False if args.no_progress else None, keep=tuple(args.keep),
-                       stochastic=args.stochastic, dt=args.dt)
-    elapsed = time.perf_counter() - t0
-    with fio.OutputStage(args.out) as stage:
+    with fio.OutputStage(args.out, "sweep") as stage:       # the folder is ours (locked) before any work
+        t0 = time.perf_counter()
+        with executor_from(args) as executor:
+            ens = ensemble(scenario, args.n, vary=vary, sampler=args.sampler, seed=args.seed,
+                           chunk_size=DEFAULT_CHUNK if args.chunk_size is None else args.chunk_size,
+                           executor=executor, progress=False if args.no_progress else None, keep=tuple(args.keep),
+                           stochastic=args.stochastic, dt=args.dt)
+        elapsed = time.perf_counter() - t0
         fio.atomic_write_text(stage.file("quantiles.csv"), fio.quantiles_csv_text(ens, tuple(args.keep)))
         fio.atomic_write_text(stage.file("events.csv"), fio.events_csv_text(ens))
         fio.atomic_write_text(stage.file("draws.csv"), fio.draws_csv_text(ens))
@@ -66,7 +66,8 @@ def _cmd_sweep(args) -> int:
     fallbacks = len(ens.stats["fallbacks"])
     print(f"\n{ens.n_members} members in {elapsed:.1f} s ({elapsed / ens.n_members * 1e3:.2f} ms per member"
           + (f", {fallbacks} re-solved alone" if fallbacks else "") + f"); seed {ens.seed}; wrote quantiles.csv, "
-          f"events.csv, draws.csv" + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}")
+          f"events.csv, draws.csv" + (f", {', '.join(figures)}" if figures else "") + f" to {args.out}"
+          + stage.removed_note())
     return 0
 
 

@@ -31,24 +31,24 @@ def _cmd_validate(args) -> int:
 
     scenario = load_scenario(args.scenario)
     observations = observations_from(args, scenario)
-    t0 = time.perf_counter()
-    params = args.params
-    inside = observations.until(args.until)
-    if params is None and len(inside):
-        from ..calibration import default_fit_parameters
+    with fio.OutputStage(args.out, "validate") as stage:     # the folder is ours (locked) before any work
+        t0 = time.perf_counter()
+        params = args.params
+        inside = observations.until(args.until)
+        if params is None and len(inside):
+            from ..calibration import default_fit_parameters
 
-        params = default_fit_parameters(scenario, inside)
-    val = validate(scenario, observations, args.until, params, starts=args.starts, seed=args.seed,
-                   priors=priors_from(args, params or ()))
-    elapsed = time.perf_counter() - t0
-    with fio.OutputStage(args.out) as stage:
+            params = default_fit_parameters(scenario, inside)
+        val = validate(scenario, observations, args.until, params, starts=args.starts, seed=args.seed,
+                       priors=priors_from(args, params or ()))
+        elapsed = time.perf_counter() - t0
         fio.atomic_write_text(stage.file("validation.csv"), fio.validation_csv_text(val))
         fio.atomic_write_text(stage.file("estimates.csv"), fio.estimates_csv_text(val.calibration))
         if not args.no_figures:
             _write_figure(val, stage)
     print(val)
     names = "validation.csv, estimates.csv" + ("" if args.no_figures else ", validation.png")
-    print(f"\nfitted in {elapsed:.1f} s; wrote {names} to {args.out}")
+    print(f"\nfitted in {elapsed:.1f} s; wrote {names} to {args.out}" + stage.removed_note())
     return 0
 
 
