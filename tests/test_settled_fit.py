@@ -11,8 +11,14 @@ from conftest import pulse_scenario as scenario
 
 import flowsim
 from flowsim import BackgroundTraffic, Observation, ObservationModel
-from flowsim.calibration import (SETTLED_FIT, SETTLED_FIXED, WEAKLY_IDENTIFIED, ParameterVector,
-                                 default_fit_parameters, default_priors)
+from flowsim.calibration import (
+    SETTLED_FIT,
+    SETTLED_FIXED,
+    WEAKLY_IDENTIFIED,
+    ParameterVector,
+    default_fit_parameters,
+    default_priors,
+)
 from flowsim.calibration.fit import data_shares
 
 SETTLED = ("f0", "K", "tau_S", "lam_S", "lam_R", "lam_E", "lam_U", "rho", "phi_S", "nu_R", "q_out")
