@@ -94,3 +94,30 @@ def test_f0_is_recovered_and_identified_rho_stays_with_its_prior(employment_trut
     assert lam_r.data_share < 0.01 and (lam_r.weakly_identified or not lam_r.identified)
     text = repr(fit)
     assert "weakly identified" in text and "data remove" in text
+
+
+def test_validate_fits_the_default_parameters_with_the_default_priors(monkeypatch):
+    """Without params, validate fits f0 and rho (the employment figure of 11 Oct is in sample) with their priors."""
+    import flowsim.calibration.validation as validation
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_calibrate(scenario, observations, params, **options):
+        seen.update(params=list(params), priors=options.get("priors"))
+        raise Stop
+
+    monkeypatch.setattr(validation, "calibrate", fake_calibrate)
+    kaz = flowsim.datasets.observations_2022().filter(host="KAZ")
+    with pytest.raises(Stop):
+        flowsim.validate(flowsim.load_scenario("kazakhstan-2022"), kaz, "2022-10-11")
+    assert "f0[KAZ]" in seen["params"] and "rho[KAZ]" in seen["params"]
+    assert seen["priors"] == {"f0[KAZ]": (0.005, 0.025), "rho[KAZ]": (0.15, 0.5)}
+
+
+def test_estimates_csv_has_the_data_share():
+    from flowsim.io import ESTIMATE_COLUMNS
+
+    assert ESTIMATE_COLUMNS[-1] == "data_share"
