@@ -189,7 +189,7 @@ def validation_csv_text(validation) -> str:
 
 #: Columns of ``estimates.csv``.
 ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
-                    "at_bound", "identified")
+                    "at_bound", "identified", "data_share")
 
 
 def estimates_csv_text(calibration) -> str:

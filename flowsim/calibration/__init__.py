@@ -21,9 +21,11 @@ from .fit import calibrate
 from .parameters import FitParameter, ParameterVector
 from .posterior import sample_posterior
 from .posterior_result import PosteriorEstimate, PosteriorSample
-from .result import CalibrationResult, Estimate, ResidualRow, StartOutcome
+from .result import WEAKLY_IDENTIFIED, CalibrationResult, Estimate, ResidualRow, StartOutcome
 from .validation import (
     ECONOMIC_FIT,
+    SETTLED_FIT,
+    SETTLED_FIXED,
     VALIDATION_COLUMNS,
     ValidationResult,
     ValidationRow,
@@ -41,12 +43,15 @@ __all__ = [
     "default_fit_parameters",
     "default_priors",
     "ECONOMIC_FIT",
+    "SETTLED_FIT",
+    "SETTLED_FIXED",
     "FitParameter",
     "ParameterVector",
     "CalibrationResult",
     "Estimate",
     "ResidualRow",
     "StartOutcome",
+    "WEAKLY_IDENTIFIED",
     "ValidationResult",
     "ValidationRow",
     "VALIDATION_COLUMNS",

@@ -32,8 +32,13 @@ def estimate_rows(estimates):
         if not e.identified:
             note = ("NOT IDENTIFIED by the data: the interval is the prior's" if e.prior else
                     "NOT IDENTIFIED by the data: the interval is the search bounds")
+        elif e.weakly_identified:
+            note = (f"weakly identified: the data remove {100 * e.data_share:.0f}% of the prior's variance"
+                    + ("; at a search bound" if e.at_bound else ""))
         else:
             note = "at a search bound" if e.at_bound else ""
+            if e.prior:
+                note = f"data remove {100 * e.data_share:.0f}% of the prior's variance" + (f"; {note}" if note else "")
         if e.prior:
             note = f"prior {e.prior}" + (f"; {note}" if note else "")
         rows.append((e.name, e.unit, _num(e.initial), _num(e.value), f"{_num(e.ci_low)} .. {_num(e.ci_high)}",
@@ -63,7 +68,8 @@ def _head(cal) -> list[str]:
          if not any(e.prior for e in cal.estimates) else
          f"  chi2 of the data = {cal.chi2:.4g} on {cal.n_fitted} figures; {sum(bool(e.prior) for e in cal.estimates)} "
          f"of the {len(cal.estimates)} parameters have a prior (a maximum a posteriori fit); "
-         f"{sum(not e.identified for e in cal.estimates)} not identified by the data"),
+         f"{sum(not e.identified for e in cal.estimates)} not identified by the data, "
+         f"{sum(e.weakly_identified for e in cal.estimates)} weakly"),
         f"  MAPE = {cal.mape:.1f}%; averaged relative difference (Flee) = {cal.ard:.3f}",
         f"  background: {cal.background!r}",
     ]

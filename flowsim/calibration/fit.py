@@ -135,6 +135,41 @@ def _covariance(J: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return cov, identified
 
 
+def data_shares(J: np.ndarray, prior_sd: np.ndarray, determined: np.ndarray) -> np.ndarray:
+    """How much of each parameter's precision comes from the data rather than its prior, 0..1.
+
+    ``1 - var_post / var_prior`` in the transformed space: the fraction of
+    the prior's variance that the data remove, with ``var_post`` the
+    diagonal of ``(J^T J)^-1`` (data rows and prior rows of the Jacobian
+    together, before the covariance scale) and ``var_prior = sd^2``. A
+    parameter without a prior gets 1 when it is determined, 0 when not. A
+    share near 0 means the estimate is the prior's (a *weakly identified*
+    parameter, even if no direction is exactly flat); near 1 that the data
+    alone pin it down.
+
+    Parameters
+    ----------
+    J : ndarray, shape (n_data + n_priors, p)
+        Jacobian of the residuals (data, then one row per prior) in the
+        transformed space.
+    prior_sd : ndarray, shape (p,)
+        Prior standard deviations in the transformed space (``inf``: none).
+    determined : ndarray of bool, shape (p,)
+        Parameters with no component along a flat direction of ``J``.
+    """
+    p = J.shape[1]
+    out = np.where(determined, 1.0, 0.0)
+    with_prior = np.isfinite(prior_sd)
+    idx = np.flatnonzero(determined)
+    if idx.size and with_prior.any():
+        var_post = np.diag(np.linalg.pinv(J[:, idx].T @ J[:, idx]))
+        full = np.full(p, np.nan)
+        full[idx] = var_post
+        share = 1.0 - full / prior_sd ** 2
+        out = np.where(with_prior & determined, np.clip(share, 0.0, 1.0), out)
+    return out
+
+
 def problem(scenario, model: ObservationModel, params, horizon_days, *, what: str, purpose: str):
     """The parameter vector and the observations that count, for a fit or a posterior sample.
 
@@ -293,7 +328,9 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     estimates, cov_x = _estimates(vector, z, x, cov_z, determined, zlo, zhi)
     estimates = [dataclasses.replace(e, identified=bool(ok)) for e, ok in zip(estimates, identified)]
     if vector.has_priors:
-        estimates = [dataclasses.replace(e, prior=vector.prior_text(i)) for i, e in enumerate(estimates)]
+        share = data_shares(J, vector.prior_sd, determined)
+        estimates = [dataclasses.replace(e, prior=vector.prior_text(i), data_share=float(share[i]))
+                     for i, e in enumerate(estimates)]
     fitted_eval, fitted_bg = vector.apply(x)
     fitted_result = objective.result_for(x)[0]
     predictions = model.predict(fitted_result, background=fitted_bg)

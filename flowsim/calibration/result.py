@@ -11,7 +11,11 @@ from .._validation import did_you_mean
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 
-__all__ = ["Estimate", "ResidualRow", "StartOutcome", "CalibrationResult", "residual_rows"]
+__all__ = ["Estimate", "ResidualRow", "StartOutcome", "CalibrationResult", "residual_rows", "WEAKLY_IDENTIFIED"]
+
+#: An estimate with a prior whose data remove less than this share of the prior's variance is
+#: reported as weakly identified: its value and interval are mostly the prior's.
+WEAKLY_IDENTIFIED = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ class Estimate:
         the prior, not from the data.
     prior : str
         The prior (``"95% in [a, b]"``), or ``""`` when flat within the bounds.
+    data_share : float
+        With a prior: the fraction of the prior's variance (transformed
+        space) that the data remove, ``1 - var_post / var_prior``, 0..1
+        (:func:`flowsim.calibration.fit.data_shares`). Below
+        :data:`WEAKLY_IDENTIFIED` the estimate is mostly the prior's: the
+        report calls it weakly identified. 1 without a prior (when
+        identified).
     """
 
     name: str
@@ -60,6 +71,12 @@ class Estimate:
     at_bound: bool
     identified: bool
     prior: str = ""
+    data_share: float = 1.0
+
+    @property
+    def weakly_identified(self) -> bool:
+        """Identified, but the data remove less than :data:`WEAKLY_IDENTIFIED` of the prior's variance."""
+        return bool(self.identified and self.prior and self.data_share < WEAKLY_IDENTIFIED)
 
 
 @dataclass(frozen=True)
