@@ -9,7 +9,8 @@ import numpy as np
 from .._formatting import _html_table, _text_table, format_value
 
 __all__ = ["calibration_text", "calibration_html", "validation_text", "validation_html", "estimate_rows",
-           "fit_rows", "posterior_text", "posterior_html", "posterior_rows", "backtest_text"]
+           "fit_rows", "posterior_text", "posterior_html", "posterior_rows", "backtest_text",
+           "backtest_html"]
 
 _EST_HEADER = ("parameter", "unit", "initial", "fitted", "95% interval", "se", "note")
 _FIT_HEADER = ("host", "quantity", "window", "asks", "weight", "initial", "fitted", "rel. error")
@@ -192,7 +193,10 @@ def _bt_head(bt) -> list[str]:
                f"autocorrelation time {bt.stats.get('autocorr_max', float('nan')):.1f} steps, mean acceptance "
                f"{bt.stats.get('acceptance', float('nan')):.2f}")
     else:
-        how = "Laplace approximation of the fit"
+        st = post.stats
+        how = (f"Laplace approximation of the fit, importance-resampled: effective sample size "
+               f"{st.get('ess', float('nan')):.0f} of {st.get('proposals', 0)} proposals in "
+               f"{len(st.get('ess_by_round', ()))} round(s)")
     return [
         f"flowsim backtest of scenario {bt.scenario.name!r}: fitted on the {int(bt.in_sample.sum())} figures ending "
         f"by {bt.until}, scored the {bt.n_held_out} after",
@@ -209,3 +213,13 @@ def backtest_text(bt) -> str:
     """Header, coverage table and the scores of every held-out figure, as aligned text."""
     return ("\n".join(_bt_head(bt)) + "\n\n" + _text_table(_COV_HEADER, _coverage_rows(bt))
             + "\n\n" + _text_table(_BT_HEADER, _backtest_rows(bt)))
+
+
+def backtest_html(bt) -> str:
+    """The same as escaped HTML."""
+    head = _bt_head(bt)
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
+    return (f"<div class='flowsim-backtest'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
+            + _html_table(_COV_HEADER, _coverage_rows(bt), caption="coverage: observed (binomial range of a "
+                          "calibrated forecast)")
+            + _html_table(_BT_HEADER, _backtest_rows(bt), caption="held-out figures") + "</div>")

@@ -26,12 +26,13 @@ from ..analysis.scores import BAND_LEVELS, central_band, covers, crps_interval, 
 from ..datasets import RecordTable, as_observation_table
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
-from .fit import calibrate, problem
+from .fit import SOLVER_DEFAULTS, calibrate, problem
 from .posterior_result import PosteriorSample
 from .validation import _by_label, default_fit_parameters, default_priors
 
 __all__ = ["backtest", "BacktestResult", "ScoreRow", "CoverageRow", "SCORE_COLUMNS", "COVERAGE_COLUMNS",
-           "METHODS", "laplace_sample"]
+           "METHODS", "laplace_sample",
+           "member_predictions", "score_figure", "coverage_table", "needed_series"]
 
 #: How the posterior is drawn: ``mcmc`` (emcee) or ``laplace`` (a normal around the fit in its transformed space).
 METHODS = ("mcmc", "laplace")
@@ -245,58 +246,167 @@ class BacktestResult:
 
         return backtest_text(self)
 
+    def _repr_html_(self) -> str:
+        from ._reprs import backtest_html
+
+        return backtest_html(self)
+
 
 # ------------------------------------------------------------------------------------ the posterior
-def laplace_sample(fit, n: int, *, seed=0, temperature: float = 1.0) -> PosteriorSample:
-    """``n`` draws of the Laplace approximation of a fit's posterior, as a :class:`PosteriorSample`.
+def laplace_sample(fit, n: int, *, seed=0, temperature: float = 1.0, proposals: int | None = None,
+                   inflate: float = 2.0, rounds: int = 8) -> PosteriorSample:
+    """``n`` posterior draws from the fit's Laplace approximation, reweighted by the posterior itself.
 
-    A normal in the fit's transformed space (log, logit...) centred on the
-    optimum with covariance ``temperature * (J^T J)^-1`` (the fit's
-    covariance without the reduced chi-square scaling, so it matches
-    :func:`flowsim.sample_posterior` at the same temperature). Parameters the
-    figures (and priors) leave undetermined are drawn uniformly, in the
-    transformed space, from their plausible range (the random starts'
-    range). Draws are clipped to the search bounds. The sample's chain has
-    one walker; its acceptance fractions and autocorrelation times are NaN.
+    Sampling-importance-resampling (Rubin 1988) with the Laplace
+    approximation as the proposal:
+
+    1. ``proposals`` points from a normal in the fit's transformed space
+       (log, logit...) centred on the optimum with covariance
+       ``inflate * temperature * (J^T J)^-1`` (the fit's covariance without
+       the reduced chi-square scaling, widened so its tails cover the
+       posterior's), but no wider than a quarter of each parameter's
+       plausible range. Parameters the figures and priors leave undetermined are
+       proposed uniformly, in the transformed space, over their plausible
+       range (the random starts' range).
+    2. The log posterior of every proposal (the likelihood of
+       :func:`flowsim.sample_posterior` at the same temperature, its
+       log-uniform prior), all runs solved as one batch. Proposals outside
+       the bounds get weight 0.
+    3. While the weights' effective sample size is below ``n / 4``, the
+       next proposal is a normal with the weighted mean and (``inflate``
+       times) the weighted covariance of the last one (adaptive importance
+       sampling; the covariance shrinks by 10 instead while too few
+       proposals carry the weight), up to ``rounds`` rounds or until two
+       rounds in turn do no better than the best.
+    4. ``n`` draws resampled, from the round with the largest effective
+       sample size, with probability proportional to ``posterior / proposal``.
+
+    The normal alone misses what the figures' bounds and ranges say where
+    they hold (their residual is flat inside the set they accept, so they do
+    not enter ``J``); the reweighting puts it back. The sample is only as good
+    as the proposal covers the posterior: ``stats["ess"]``, the effective
+    sample size of the weights (Kish), says how many independent draws the
+    ``n`` are worth; with an ESS of a few tens use ``method="mcmc"``.
+
+    Parameters
+    ----------
+    fit : CalibrationResult
+    n : int
+        Draws returned (>= 1).
+    seed : int or None
+    temperature : float
+        Likelihood temperature (> 0).
+    proposals : int, optional
+        Proposals drawn and weighed (default ``4 n``, at least 200).
+    inflate : float
+        Variance of the proposal relative to the Laplace approximation (>= 1).
+    rounds : int
+        Most rounds of proposals (>= 1; each solves ``proposals`` runs).
+
+    Returns
+    -------
+    PosteriorSample
+        One walker holding the ``n`` draws; ``stats`` has ``ess``,
+        ``ess_by_round``, ``proposals`` and ``undetermined``. Acceptance fractions and
+        autocorrelation times are NaN.
     """
+    from .posterior import LogPosterior
+
     n = check_whole_number(n, "laplace_sample: n", 1, error=CalibrationError)
+    proposals = max(4 * n, 200) if proposals is None else check_whole_number(
+        proposals, "laplace_sample: proposals", 1, error=CalibrationError)
+    rounds = check_whole_number(rounds, "laplace_sample: rounds", 1, error=CalibrationError)
+    if not (isinstance(inflate, (int, float)) and math.isfinite(inflate) and inflate >= 1):
+        raise CalibrationError(f"laplace_sample: inflate must be a number >= 1; got {inflate!r}.")
     t0 = time.perf_counter()
     model = fit.observation_model.replace_background(fit.initial_background)
-    vector, _, horizon = problem(fit.initial_scenario, model, list(fit.parameters), fit.horizon_days,
-                                 what="laplace_sample: ", purpose="condition on")
+    vector, active, horizon = problem(fit.initial_scenario, model, list(fit.parameters), fit.horizon_days,
+                                      what="laplace_sample: ", purpose="condition on")
     root = np.random.SeedSequence(check_seed(seed, "laplace_sample: seed", CalibrationError))
     rng = np.random.default_rng(root)
     p = len(vector)
     center = vector.to_transformed([fit.values[lab] for lab in vector.labels])
     cov = np.asarray(fit.covariance_transformed, float) * float(temperature) / fit.covariance_scale
-    known = np.array([np.isfinite(cov[i, i]) for i in range(p)])
-    z = np.tile(center, (n, 1))
-    idx = np.flatnonzero(known)
-    if idx.size:
-        block = cov[np.ix_(idx, idx)]
-        block = 0.5 * (block + block.T)
-        w, v = np.linalg.eigh(block)
-        root_cov = v * np.sqrt(np.clip(w, 0.0, None))
-        z[:, idx] = center[idx] + rng.standard_normal((n, idx.size)) @ root_cov.T
-    for i in np.flatnonzero(~known):
-        a, b = vector.start_ranges()[i]
+    known = np.array([np.isfinite(cov[i, i]) and cov[i, i] > 0 for i in range(p)])
+    starts = vector.start_ranges()
+    width = np.empty(p)                                    # of the plausible range, transformed space
+    spans = []
+    for i in range(p):
         x0 = np.array(vector.x0, float)
         ends = []
-        for end in (a, b):
+        for end in starts[i]:
             x0[i] = end
             ends.append(vector.to_transformed(x0)[i])
-        z[:, i] = rng.uniform(min(ends), max(ends), n)
-    zlo, zhi = vector.z_bounds()
-    z = np.clip(z, zlo, zhi)
+        width[i] = max(ends) - min(ends)
+        if not known[i]:
+            spans.append((i, min(ends), max(ends)))
+    logpost = LogPosterior(vector, model, active, dict(SOLVER_DEFAULTS), "log-uniform", float(temperature))
+    idx = np.flatnonzero(known)
+    mean = center[idx]
+    block = float(inflate) * cov[np.ix_(idx, idx)]
+    if idx.size:                                           # no wider than a quarter of the plausible range
+        sd = np.sqrt(np.diag(block))
+        cap = np.where(width[idx] > 0, width[idx] / 4.0, sd)
+        f = np.minimum(1.0, cap / np.where(sd > 0, sd, 1.0))
+        block = block * np.outer(f, f)
+    history, best = [], None
+    for round_ in range(rounds):
+        z, log_q = _propose(rng, center, idx, mean, block, spans, proposals)
+        log_p = logpost.batch(z)
+        log_w = log_p - log_q
+        ok = np.isfinite(log_w)
+        if not ok.any():
+            raise CalibrationError("laplace_sample: every proposal lies outside the bounds or the model failed "
+                                   "on it; use method='mcmc'.")
+        weights = np.where(ok, np.exp(log_w - np.max(log_w[ok])), 0.0)
+        weights /= weights.sum()
+        ess = float(1.0 / np.sum(weights**2))
+        history.append(ess)
+        if best is None or ess > best[0]:
+            best, best_round = (ess, z, weights, log_p), round_
+        if ess >= min(n, proposals) / 4 or round_ - best_round >= 2 or not idx.size:
+            break
+        # adapt: the next proposal from the weighted sample (shrunk around its mean while it is too small)
+        zk = z[:, idx]
+        mean = weights @ zk
+        if ess >= 5 * (idx.size + 1):
+            d = zk - mean
+            block = float(inflate) * (d.T * weights) @ d
+        else:
+            block = block / 10.0
+    ess, z, weights, log_p = best                        # the round whose weights are the most even
+    pick = rng.choice(proposals, size=n, replace=True, p=weights)
+    z = z[pick]
     x = np.apply_along_axis(vector.to_natural, 1, z)
     return PosteriorSample(
         scenario=fit.initial_scenario, calibration=fit, vector=vector, observation_model=model,
-        chain=x[:, None, :], chain_transformed=z[:, None, :], log_prob=np.full((n, 1), np.nan),
+        chain=x[:, None, :], chain_transformed=z[:, None, :], log_prob=log_p[pick][:, None],
         acceptance_fraction=np.full(1, np.nan), autocorr_time=np.full(p, np.nan), burn=0, thin=1,
-        seed=root.entropy, prior="laplace", temperature=float(temperature),
+        seed=root.entropy, prior="log-uniform", temperature=float(temperature),
         stats={"seconds": time.perf_counter() - t0, "method": "laplace", "horizon_days": int(horizon),
+               "proposals": int(proposals), "ess": ess, "ess_by_round": history, "inflate": float(inflate),
                "undetermined": [vector.labels[i] for i in np.flatnonzero(~known)]},
     )
+
+
+def _propose(rng, center, idx, mean, block, spans, size):
+    """Proposals in the transformed space and their log density (up to a constant).
+
+    A normal ``N(mean, block)`` over the parameters ``idx``, the rest of
+    ``center`` fixed except the ``spans`` ``(i, low, high)`` drawn uniformly.
+    """
+    z = np.tile(center, (size, 1))
+    log_q = np.zeros(size)
+    if idx.size:
+        block = 0.5 * (block + block.T)
+        w, v = np.linalg.eigh(block)
+        w = np.clip(w, 1e-300, None)
+        e = rng.standard_normal((size, idx.size))
+        z[:, idx] = mean + (e * np.sqrt(w)) @ v.T
+        log_q = -0.5 * np.sum(e**2, axis=1) - 0.5 * float(np.sum(np.log(w)))
+    for i, low, high in spans:
+        z[:, i] = rng.uniform(low, high, size)
+    return z, log_q
 
 
 # ------------------------------------------------------------------------------------ predictions
@@ -315,13 +425,26 @@ class _Probe:
         return getattr(self._result, name)
 
 
+class _LazyParams:
+    """``params[member]`` of an ensemble, each member's ParameterSet built when a quantity first asks for it."""
+
+    def __init__(self, ens):
+        self._ens = ens
+        self._cache: dict = {}
+
+    def __getitem__(self, member):
+        if member not in self._cache:
+            self._cache[member] = self._ens.member_parameters(member)
+        return self._cache[member]
+
+
 class _MemberRuns:
     """What :class:`~flowsim.analysis.observations.ObservationView` reads of a run, served by an ensemble."""
 
     def __init__(self, ens):
         self._ens = ens
         self.scenario = ens.scenario
-        self.params = [ens.member_parameters(m) for m in range(ens.n_members)]
+        self.params = _LazyParams(ens)
 
     def series(self, variable, host=None, member=0):
         return self._ens.series_of(variable, host)[member]
@@ -331,7 +454,31 @@ class _MemberRuns:
                            "members' kept series, parameters and scenario only.")
 
 
-def _needed_series(model: ObservationModel, scenario) -> tuple[str, ...]:
+def member_predictions(model: ObservationModel, ens, backgrounds=None) -> np.ndarray:
+    """Every member's model value of every figure of ``model``.
+
+    Parameters
+    ----------
+    model : ObservationModel
+    ens : EnsembleResult
+        Members that kept every series the figures' quantities read.
+    backgrounds : sequence of BackgroundTraffic, optional
+        One per member (its draw of fitted background levels); default the
+        model's own.
+
+    Returns
+    -------
+    ndarray, shape (n_members, n_figures)
+        In each figure's unit.
+    """
+    runs = _MemberRuns(ens)
+    out = np.empty((ens.n_members, len(model.observations)))
+    for j in range(ens.n_members):
+        out[j] = model.predict(runs, member=j, background=None if backgrounds is None else backgrounds[j])
+    return out
+
+
+def needed_series(model: ObservationModel, scenario) -> tuple[str, ...]:
     """The series the figures' quantities read (found by predicting them once from ``scenario``)."""
     probe = _Probe(run(scenario))
     model.predict(probe)
@@ -587,18 +734,13 @@ def backtest(scenario, observations, until, params=None, *, background: Backgrou
     horizon = needed if horizon_days is None else check_whole_number(
         horizon_days, "backtest: horizon_days", needed, why=f" (the last figure ends {needed} days from the start)",
         error=CalibrationError)
-    keep = _needed_series(model, fit.scenario.replace(horizon_days=horizon))
+    keep = needed_series(model, fit.scenario.replace(horizon_days=horizon))
     ens = post.ensemble(draws=draws, seed=ens_seed, vary=vary, horizon_days=horizon, keep=keep,
                         **ensemble_options)
     stats["seconds"]["ensemble"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    runs = _MemberRuns(ens)
-    vector = post.vector
-    predictions = np.empty((members, len(table)))
-    for j in range(members):
-        _, member_bg = vector.apply(draws[j])
-        predictions[j] = model.predict(runs, member=j, background=member_bg)
+    predictions = member_predictions(model, ens, [post.vector.apply(d)[1] for d in draws])
     weight = np.array([c.weight for c in model.constraints])
     sigma = np.array([c.sigma for c in model.constraints]) * np.sqrt(T / np.where(weight > 0, weight, 1.0))
     if not noise:
