@@ -39,10 +39,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
     from .analysis.observations import QUANTITIES, register_quantity
     from .analysis.summary import STATUSES, SUMMARY_FIELDS
     from .calibration import (
+        BacktestResult,
         CalibrationResult,
         FitParameter,
         PosteriorSample,
         ValidationResult,
+        backtest,
         calibrate,
         sample_posterior,
         validate,
@@ -94,6 +96,8 @@ _LAZY = {
     "calibrate": ("calibration", "calibrate"),
     "sample_posterior": ("calibration", "sample_posterior"),
     "validate": ("calibration", "validate"),
+    "backtest": ("calibration", "backtest"),
+    "BacktestResult": ("calibration", "BacktestResult"),
     "Observation": ("datasets", "Observation"),
     "load_observations": ("datasets", "load_observations"),
     "HOST_NAMES": ("hosts", "HOST_NAMES"),
@@ -188,6 +192,8 @@ __all__ = [
     "register_quantity",
     "calibrate",
     "validate",
+    "backtest",
+    "BacktestResult",
     "sample_posterior",
     "PosteriorSample",
     "FitParameter",

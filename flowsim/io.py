@@ -38,6 +38,8 @@ __all__ = [
     "scenario_json_text",
     "posterior_csv_text",
     "posterior_summary_csv_text",
+    "backtest_scores_csv_text",
+    "backtest_coverage_csv_text",
 ]
 
 
@@ -212,6 +214,33 @@ def residuals_csv_text(calibration) -> str:
 def _records_csv_text(table) -> str:
     """A :class:`~flowsim.datasets.RecordTable` as CSV: one column per field, one row per record."""
     return _csv_text(table.columns, ([_cell(getattr(r, c)) for c in table.columns] for r in table))
+
+
+def backtest_scores_csv_text(backtest) -> str:
+    """``scores.csv``: one row per held-out figure of a backtest.
+
+    Columns :data:`flowsim.calibration.backtest.SCORE_COLUMNS`: the figure
+    (host, quantity, window, published value, the set it accepts, qualifier,
+    constraint, kind, relative sigma of the error added, weight), the 5%,
+    25%, 50%, 75% and 95% quantiles of its forecast (the figure's unit),
+    whether the 50% and 90% bands cover it, its CRPS (the figure's unit) and
+    relative CRPS, the relative error of the median, the PIT of a point, the
+    forecast probability of the accepted set of a bound or range, and its
+    line in the observations file.
+    """
+    return _records_csv_text(backtest.scores)
+
+
+def backtest_coverage_csv_text(backtest) -> str:
+    """``coverage.csv``: observed against nominal coverage per host and quantity, per host and in total.
+
+    Columns :data:`flowsim.calibration.backtest.COVERAGE_COLUMNS`: the group
+    (``all`` in totals) and the kinds of figure it counts, the nominal level,
+    the figures and how many the band covered, the observed share, the
+    central 95% binomial range of that share under a calibrated forecast,
+    and the mean relative CRPS of the group.
+    """
+    return _records_csv_text(backtest.coverage)
 
 
 def posterior_csv_text(sample) -> str:

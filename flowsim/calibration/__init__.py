@@ -11,12 +11,16 @@
   event probabilities are conditioned on the data.
 * :func:`validate` -- fit on the figures published up to a date, predict the
   later ones (:class:`ValidationResult`; ``flowsim validate`` on the command line).
+* :func:`backtest` -- fit up to a date, draw the posterior, solve it as an
+  ensemble and score the later figures: 50% and 90% band coverage, CRPS,
+  error of the median (:class:`BacktestResult`; ``flowsim backtest``).
 
 The observation model (what each figure is in model terms, background
 traffic, bounds and weights) is in :mod:`flowsim.analysis.observations` and
 :mod:`flowsim.analysis.constraints`; ``docs/calibration.md`` explains it.
 """
 
+from .backtest import BacktestResult, CoverageRow, ScoreRow, backtest
 from .fit import calibrate
 from .parameters import FitParameter, ParameterVector
 from .posterior import sample_posterior
@@ -40,6 +44,10 @@ __all__ = [
     "PosteriorSample",
     "PosteriorEstimate",
     "validate",
+    "backtest",
+    "BacktestResult",
+    "ScoreRow",
+    "CoverageRow",
     "default_fit_parameters",
     "default_priors",
     "ECONOMIC_FIT",

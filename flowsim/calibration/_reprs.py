@@ -9,7 +9,8 @@ import numpy as np
 from .._formatting import _html_table, _text_table, format_value
 
 __all__ = ["calibration_text", "calibration_html", "validation_text", "validation_html", "estimate_rows",
-           "fit_rows", "posterior_text", "posterior_html", "posterior_rows"]
+           "fit_rows", "posterior_text", "posterior_html", "posterior_rows", "backtest_text",
+           "backtest_html"]
 
 _EST_HEADER = ("parameter", "unit", "initial", "fitted", "95% interval", "se", "note")
 _FIT_HEADER = ("host", "quantity", "window", "asks", "weight", "initial", "fitted", "rel. error")
@@ -159,3 +160,72 @@ def posterior_html(sample) -> str:
     return (f"<div class='flowsim-posterior'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
             + _html_table(_POST_HEADER, posterior_rows(sample), caption="posterior medians and 95% credible "
                           "intervals") + "</div>")
+
+
+_BT_HEADER = ("host", "quantity", "window", "asks", "5% .. median .. 95%", "50%", "90%", "CRPS/fig.",
+              "median error")
+_COV_HEADER = ("host", "quantity", "kinds", "figures", "50%: covered (expected)", "90%: covered (expected)",
+               "mean CRPS/fig.")
+
+
+def _backtest_rows(bt):
+    return [(r.host, r.quantity, _window(r), r.constraint, f"{_num(r.q05)} .. {_num(r.median)} .. {_num(r.q95)}",
+             "yes" if r.in_50 else "no", "yes" if r.in_90 else "NO", f"{r.crps_relative:.3f}",
+             f"{100 * r.relative_error:+.1f}%") for r in bt.scores]
+
+
+def _coverage_rows(bt):
+    by_key: dict = {}
+    for r in bt.coverage:
+        by_key.setdefault((r.host, r.quantity, r.kinds), {})[r.nominal] = r
+    out = []
+    for (host, quantity, kinds), levels in by_key.items():
+        cells = []
+        for level in (0.5, 0.9):
+            r = levels.get(level)
+            cells.append("-" if r is None or not r.figures else
+                         f"{r.covered}/{r.figures} = {r.observed:.2f} ({r.expected_low:.2f} .. {r.expected_high:.2f})")
+        crps = next(iter(levels.values())).mean_crps_relative
+        out.append((host, quantity, kinds, str(next(iter(levels.values())).figures), *cells,
+                    "nan" if crps != crps else f"{crps:.3f}"))
+    return out
+
+
+def _bt_head(bt) -> list[str]:
+    sec = bt.stats.get("seconds", {})
+    post = bt.posterior
+    if bt.method == "mcmc":
+        how = (f"MCMC: {post.n_walkers} walkers x {post.n_steps} steps (burn {post.burn}), longest "
+               f"autocorrelation time {bt.stats.get('autocorr_max', float('nan')):.1f} steps, mean acceptance "
+               f"{bt.stats.get('acceptance', float('nan')):.2f}")
+    else:
+        st = post.stats
+        how = (f"Laplace approximation of the fit, importance-resampled: effective sample size "
+               f"{st.get('ess', float('nan')):.0f} of {st.get('proposals', 0)} proposals in "
+               f"{len(st.get('ess_by_round', ()))} round(s)")
+    return [
+        f"flowsim backtest of scenario {bt.scenario.name!r}: fitted on the {int(bt.in_sample.sum())} figures ending "
+        f"by {bt.until}, scored the {bt.n_held_out} after",
+        f"  posterior: {how}; temperature {bt.temperature:.3g}",
+        f"  ensemble: {bt.n_members} members" + (f" ({bt.ensemble.sampler})" if bt.ensemble is not None else "")
+        + ("; each figure's own error added" if bt.noise else "; model band only (no figure error)"),
+        f"  coverage of the held-out figures: 50% band {bt.coverage_of(0.5):.2f}, 90% band "
+        f"{bt.coverage_of(0.9):.2f}; mean CRPS / figure {bt.mean_crps_relative:.3f}",
+        "  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in sec.items()),
+    ]
+
+
+def backtest_text(bt) -> str:
+    """Header, coverage table and the scores of every held-out figure, as aligned text."""
+    return ("\n".join(_bt_head(bt)) + "\n\n" + _text_table(_COV_HEADER, _coverage_rows(bt))
+            + "\n\n" + _text_table(_BT_HEADER, _backtest_rows(bt)))
+
+
+def backtest_html(bt) -> str:
+    """The same as escaped HTML."""
+    head = _bt_head(bt)
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
+    return (f"<div class='flowsim-backtest'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
+            + _html_table(_COV_HEADER, _coverage_rows(bt), caption="coverage: observed (binomial range of a "
+                          "calibrated forecast)")
+            + _html_table(_BT_HEADER, _backtest_rows(bt), caption="held-out figures") + "</div>")

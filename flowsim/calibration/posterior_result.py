@@ -219,7 +219,7 @@ class PosteriorSample:
         return tuple(dims), values, arrivals
 
     def ensemble(self, n: int | None = None, *, seed=0, vary=None, sampler: str = "lhs",
-                 horizon_days: int | None = None, **options):
+                 horizon_days: int | None = None, draws=None, **options):
         """Solve posterior draws as the members of an ensemble: fan charts and events conditioned on the data.
 
         Parameters
@@ -239,6 +239,12 @@ class PosteriorSample:
             Sampler of ``vary``.
         horizon_days : int, optional
             Horizon of the members; default the scenario's.
+        draws : array_like, shape (m, p), optional
+            The posterior draws to solve (natural units, one column per
+            sampled parameter in the order of :attr:`labels`), instead of
+            drawing ``n`` of them; give either ``n`` or ``draws``. A caller that
+            needs each member's draw (e.g. its background levels, which do
+            not enter the run) draws them first with :meth:`draws`.
         **options
             ``keep``, ``scalars``, ``chunk_size``, ``executor``, ``progress``,
             ``stochastic``, ``dt``, ``solver_options`` as in :func:`flowsim.ensemble`.
@@ -277,7 +283,17 @@ class PosteriorSample:
         sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
         root = np.random.SeedSequence(check_seed(seed, "ensemble: seed", CalibrationError))
         draw_seed, vary_seed, noise_seed = root.spawn(3)
-        draws = self.draws(n, seed=draw_seed) if n is not None else self.draws()
+        if draws is not None:
+            if n is not None:
+                raise CalibrationError("ensemble: give either n or draws, not both.")
+            draws = np.atleast_2d(np.asarray(draws, float))
+            if draws.ndim != 2 or draws.shape[1] != len(self.labels) or not draws.shape[0]:
+                raise CalibrationError(f"ensemble: draws must have shape (members, {len(self.labels)}) (one column "
+                                       f"per sampled parameter: {', '.join(self.labels)}); got {draws.shape}.")
+        elif n is not None:
+            draws = self.draws(n, seed=draw_seed)
+        else:
+            draws = self.draws()
         dims, values, arrivals = self.member_inputs(draws, sc)
         span = np.array([d.high - d.low for d in dims])
         unit = np.where(span > 0, (values - [d.low for d in dims]) / np.where(span > 0, span, 1.0), 0.5)

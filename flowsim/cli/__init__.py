@@ -28,7 +28,8 @@ from ..exceptions import FlowsimDeprecationWarning, FlowsimError, FlowsimWarning
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: Command modules (inside this package), in the order ``--help`` lists them.
-COMMANDS = ("_run", "_list", "_show", "_compare", "_init", "_sweep", "_sensitivity", "_calibrate", "_validate")
+COMMANDS = ("_run", "_list", "_show", "_compare", "_init", "_sweep", "_sensitivity", "_calibrate", "_validate",
+            "_backtest")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from ..exceptions import CalibrationError
 __all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
 
 #: Observation sets shipped with flowsim, by the name --observations takes (loaded on use).
-SHIPPED = ("observations-2022", "economy-2022")
+SHIPPED = ("observations-2022", "economy-2022", "ukraine-2022")
 
 
 def add_observation_options(parser) -> None:
@@ -16,7 +16,8 @@ def add_observation_options(parser) -> None:
     parser.add_argument("--observations", metavar="FILE", default=None,
                         help="CSV of observations in the columns of observations_2022.csv, or a shipped set: "
                              f"{', '.join(SHIPPED)} (default: observations-2022, the people figures; "
-                             "economy-2022: money transfers, rents and registrations)")
+                             "economy-2022: money transfers, rents and registrations; ukraine-2022: the 2022 record of "
+                             "the hosts of Ukrainian refugees, for the scenario ukraine-2022)")
     parser.add_argument("--params", nargs="+", metavar="NAME", default=None,
                         help="parameters to fit, e.g. 'pulse.total[KAZ]' 'tau_T[KAZ]' "
                              "'background[KAZ@2022-10-01]' (default: pulse total and scale and tau_T of each "
@@ -34,9 +35,10 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
-    from ..datasets import economy_observations_2022, load_observations, observations_2022
+    from ..datasets import economy_observations_2022, load_observations, observations_2022, ukraine_observations_2022
 
-    shipped = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022}
+    shipped = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022,
+               "ukraine-2022": ukraine_observations_2022}
     name = "observations-2022" if args.observations is None else args.observations
     observations = shipped[name]() if name in shipped else load_observations(name)
     if args.hosts:
@@ -48,7 +50,10 @@ def observations_from(args, scenario):
         observations = observations.filter(host=tuple(args.hosts))
     observations = observations.filter(lambda o: o.host in scenario.hosts)
     if not len(observations):
-        raise CalibrationError("no observations left for the hosts of this scenario; check --hosts and the file.")
+        fix = (" The 2022 record of Ukraine's neighbours is --observations ukraine-2022."
+               if args.observations is None else "")
+        raise CalibrationError("no observations left for the hosts of this scenario; check --hosts and the "
+                               f"file.{fix}")
     return observations
 
 
