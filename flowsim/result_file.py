@@ -23,6 +23,7 @@ import hashlib
 import json
 import zipfile
 import zlib
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,8 @@ def load_result(path) -> Result:
         Missing, truncated or corrupted file, a file that is not a flowsim
         result, one from a newer format, or inputs that do not match their
         hash; the message names the file.
+    TypeError
+        ``path`` is not a path (e.g. ``None``).
 
     Examples
     --------
@@ -169,6 +172,9 @@ def load_result(path) -> Result:
     >>> bool((back.states == res.states).all()), back.scenario.name
     (True, 'kazakhstan-2022')
     """
+    if not isinstance(path, (str, bytes, PathLike)):
+        raise TypeError(f"load_result: `path` must be a file path (str or pathlib.Path) of a saved result; "
+                        f"got {type(path).__name__}.")
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"{path}: no such result file.")

@@ -275,3 +275,9 @@ def test_huge_D_x_is_refused_not_an_overflow(short_scenario, value):
     OverflowError. Now it is bounded by the longest horizon."""
     with pytest.raises(flowsim.ParameterError, match=r"D_x.*\[1, 36525\]"):
         flowsim.run(short_scenario.with_params(D_x=value))
+
+
+def test_load_result_of_none_is_a_sentence():
+    """Found by tools/fuzz.py: ``load_result(None)`` raised pathlib's TypeError from deep inside."""
+    with pytest.raises(TypeError, match="load_result: `path` must be a file path"):
+        flowsim.load_result(None)
