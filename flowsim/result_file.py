@@ -28,6 +28,7 @@ import json
 import warnings
 import zipfile
 import zlib
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +187,8 @@ def load_result(path) -> Result:
         result, one from a newer format, or arrays, inputs or metadata that
         do not match their hashes (an edited file); the message names the
         file and the array.
+    TypeError
+        ``path`` is not a path (e.g. ``None``).
 
     Examples
     --------
@@ -196,6 +199,9 @@ def load_result(path) -> Result:
     >>> bool((back.states == res.states).all()), back.scenario.name
     (True, 'kazakhstan-2022')
     """
+    if not isinstance(path, (str, bytes, PathLike)):
+        raise TypeError(f"load_result: `path` must be a file path (str or pathlib.Path) of a saved result; "
+                        f"got {type(path).__name__}.")
     path = Path(path)
     if not path.is_file():
         raise ResultFileError(f"{path}: no such result file.")
