@@ -160,8 +160,8 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
 
 
 @njit(cache=True, nogil=True)
-def project_step(Y, K, W, groups, P, h, t, first, last, outs):
-    """Write the series of the days ``first..last`` of one step from its quartic interpolant.
+def group_coefficients(Y, K, groups, P, h, coef):
+    """The quartic interpolant of one step, summed over each group of compartments.
 
     Parameters
     ----------
@@ -169,47 +169,56 @@ def project_step(Y, K, W, groups, P, h, t, first, last, outs):
         State at the step's start, people.
     K : ndarray (7, C, H, M)
         The step's stage derivatives, people/day.
-    W : ndarray (V, G, H, M)
-        Weights of each compartment group in each series (the regime of these days).
     groups : ndarray (G, 2) of int
         First and end row of each group of compartments with equal weights.
     P : ndarray (7, 4)
         RK45's dense-output matrix.
-    h, t : float
-        Step length and start, days.
-    first, last : int
-        Output days, ``t < first <= last < t + h``.
-    outs : ndarray (V, M, H, D)
-        The series, written in place.
+    h : float
+        Step length, days.
+    coef : ndarray (5, G, H, M)
+        Written: ``y(t + theta h) = coef[0] + sum_q coef[q] theta^q`` for each group, people.
     """
-    V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
-    n_days = last - first + 1
-    coef = np.empty(5)
-    for hh in range(H):
-        for m in range(M):
-            for v in range(V):
-                for q in range(5):
-                    coef[q] = 0.0
+    G, H, M = groups.shape[0], Y.shape[1], Y.shape[2]
+    for g in range(G):
+        for q in range(5):
+            for hh in range(H):
+                for m in range(M):
+                    coef[q, g, hh, m] = 0.0
+        for c in range(groups[g, 0], groups[g, 1]):
+            for hh in range(H):
+                for m in range(M):
+                    coef[0, g, hh, m] += Y[c, hh, m]
+            for q in range(4):
+                for j in range(7):
+                    w = h * P[j, q]
+                    for hh in range(H):
+                        for m in range(M):
+                            coef[q + 1, g, hh, m] += w * K[j, c, hh, m]
+
+
+@njit(cache=True, nogil=True)
+def project_days(coef, W, t, h, first, last, out):
+    """Write one series on the days ``first..last`` of a step from its group coefficients.
+
+    ``coef`` (5, G, H, M) from :func:`group_coefficients`; ``W`` (G, H, M) the
+    weights of this series; ``out`` (M, H, D) the series, written in place.
+    """
+    G, H, M = W.shape[0], W.shape[1], W.shape[2]
+    c = np.empty(5)
+    for m in range(M):
+        for hh in range(H):
+            for q in range(5):
+                x = 0.0
                 for g in range(G):
-                    w = W[v, g, hh, m]
-                    a, b = groups[g, 0], groups[g, 1]
-                    y = 0.0
-                    for c in range(a, b):
-                        y += Y[c, hh, m]
-                    coef[0] += w * y
-                    for q in range(4):
-                        acc = 0.0
-                        for c in range(a, b):
-                            for j in range(7):
-                                acc += (h * P[j, q]) * K[j, c, hh, m]
-                        coef[q + 1] += w * acc
-                for d in range(n_days):
-                    theta = (first + d - t) / h
-                    x = coef[4] * theta
-                    x = (x + coef[3]) * theta
-                    x = (x + coef[2]) * theta
-                    x = (x + coef[1]) * theta
-                    outs[v, m, hh, first + d] = x + coef[0]
+                    x += W[g, hh, m] * coef[q, g, hh, m]
+                c[q] = x
+            for d in range(last - first + 1):
+                theta = (first + d - t) / h
+                x = c[4] * theta
+                x = (x + c[3]) * theta
+                x = (x + c[2]) * theta
+                x = (x + c[1]) * theta
+                out[m, hh, first + d] = x + c[0]
 
 
 @njit(cache=True, nogil=True)

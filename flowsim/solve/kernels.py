@@ -167,11 +167,15 @@ class NumbaStepper(Stepper):
         return Y_new, self.ratio.copy()
 
 
-def project_step(W, groups, h, t, first, last, Y, K, outs) -> None:
-    """Compiled :meth:`~flowsim.solve.sinks.Projected.step` for the days ``first..last`` (one regime)."""
+def project_step(W, groups, h, t, first, last, Y, K, outs, coef) -> None:
+    """Compiled :meth:`~flowsim.solve.sinks.Projected.step` for the days ``first..last`` (one regime).
+
+    ``coef`` is a (5, G, H, M) buffer for the step's interpolant summed over each group.
+    """
     nb = _kernels()
+    nb.group_coefficients(Y, K, groups, P, h, coef)
     for v, out in enumerate(outs):
-        nb.project_step(Y, K, W[v:v + 1], groups, P, h, t, first, last, out[None])
+        nb.project_days(coef, W[v], t, h, first, last, out)
 
 
 def project_state(W, groups, day, Y, outs) -> None:

@@ -101,6 +101,7 @@ class Projected:
             self._compiled = kernels
             self._bounds = np.array(self.groups, dtype=np.int64).reshape(-1, 2)
             self.weights = [np.ascontiguousarray(w, dtype=float) for w in self.weights]
+            self._coef = np.empty((5, *self.weights[0].shape[1:]))            # (5, G, H, M)
 
     def _weights(self, day: float) -> np.ndarray:
         return self.weights[int(np.searchsorted(self.starts, day, side="right") - 1)]
@@ -138,7 +139,8 @@ class Projected:
                 self._compiled.project_state(self._weights(t_new), self._bounds, last, Y_new, self.out)
                 last -= 1
             if last >= first:
-                self._compiled.project_step(self._weights(first), self._bounds, h, t, first, last, Y, K, self.out)
+                self._compiled.project_step(self._weights(first), self._bounds, h, t, first, last, Y, K, self.out,
+                                            self._coef)
             return
         if last == t_new:                                         # the step ends on a day: no interpolation
             self._put(last, self.project(self._weights(t_new), self._reduce(Y_new)))
