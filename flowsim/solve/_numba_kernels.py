@@ -125,33 +125,52 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
     """
     C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
     n_read = stage.shape[0]
+    # the stage sums run with the members innermost (contiguous, vectorised): acc = sum_j a_j K_j, then + Y
     for s in range(1, 6):
         for c in range(n_read):
             for hh in range(H):
+                row = stage[c, hh]
                 for m in range(M):
-                    acc = 0.0
-                    for j in range(s):
-                        acc += (h * A[s, j]) * K[j, c, hh, m]
-                    stage[c, hh, m] = acc + Y[c, hh, m]
+                    row[m] = 0.0
+                for j in range(s):
+                    w = h * A[s, j]
+                    Kj = K[j, c, hh]
+                    for m in range(M):
+                        row[m] += w * Kj[m]
+                y = Y[c, hh]
+                for m in range(M):
+                    row[m] += y[m]
         derivative(stage, K[s], arrs[s - 1], mask, par, P3, Pw, entry, k, out_T)
     for c in range(C):
         for hh in range(H):
+            row = Y_new[c, hh]
             for m in range(M):
-                acc = 0.0
-                for j in range(6):
-                    acc += (h * B[j]) * K[j, c, hh, m]
-                Y_new[c, hh, m] = acc + Y[c, hh, m]
+                row[m] = 0.0
+            for j in range(6):
+                w = h * B[j]
+                Kj = K[j, c, hh]
+                for m in range(M):
+                    row[m] += w * Kj[m]
+            y = Y[c, hh]
+            for m in range(M):
+                row[m] += y[m]
     derivative(Y_new, K[6], arrs[5], mask, par, P3, Pw, entry, k, out_T)
     for m in range(M):
         ratio[m] = 0.0
+    err = out_T[0]                                  # scratch row (M,): out_T is free until the next call
     for c in range(C):
         for hh in range(H):
             for m in range(M):
-                acc = 0.0
-                for j in range(7):
-                    acc += (h * E[j]) * K[j, c, hh, m]
-                y0, y1 = abs(Y[c, hh, m]), abs(Y_new[c, hh, m])
-                x = acc / (atol + rtol * (y0 if y0 > y1 else y1))
+                err[m] = 0.0
+            for j in range(7):
+                w = h * E[j]
+                Kj = K[j, c, hh]
+                for m in range(M):
+                    err[m] += w * Kj[m]
+            y0, y1 = Y[c, hh], Y_new[c, hh]
+            for m in range(M):
+                a, b = abs(y0[m]), abs(y1[m])
+                x = err[m] / (atol + rtol * (a if a > b else b))
                 ratio[m] += x * x
     n = C * H
     for m in range(M):
