@@ -223,21 +223,21 @@ def project_days(coef, W, t, h, first, last, out):
     weights of this series; ``out`` (M, H, D) the series, written in place.
     """
     G, H, M = W.shape[0], W.shape[1], W.shape[2]
-    c = np.empty(5)
+    c = np.zeros((5, H, M))                          # the series' polynomial, members innermost (vectorised)
+    for q in range(5):
+        for g in range(G):
+            for hh in range(H):
+                for m in range(M):
+                    c[q, hh, m] += W[g, hh, m] * coef[q, g, hh, m]
     for m in range(M):
         for hh in range(H):
-            for q in range(5):
-                x = 0.0
-                for g in range(G):
-                    x += W[g, hh, m] * coef[q, g, hh, m]
-                c[q] = x
             for d in range(last - first + 1):
                 theta = (first + d - t) / h
-                x = c[4] * theta
-                x = (x + c[3]) * theta
-                x = (x + c[2]) * theta
-                x = (x + c[1]) * theta
-                out[m, hh, first + d] = x + c[0]
+                x = c[4, hh, m] * theta
+                x = (x + c[3, hh, m]) * theta
+                x = (x + c[2, hh, m]) * theta
+                x = (x + c[1, hh, m]) * theta
+                out[m, hh, first + d] = x + c[0, hh, m]
 
 
 @njit(cache=True, nogil=True)
