@@ -20,7 +20,9 @@ ensemble
     For each N, the same N members of ``kazakhstan-2022`` (8 hosts, 5 years,
     every parameter over its shipped range, ``k`` included) solved by:
     ``flowsim.ensemble`` (step plan made in the call; and again with the plan
-    cached); a per-member ``solve_ivp`` RK45 loop at the ensemble's
+    cached), with its default kernel (numba when it imports) and, in the same
+    run, with the numpy kernel (``solver_options={"kernel": "numpy"}``); a
+    per-member ``solve_ivp`` RK45 loop at the ensemble's
     tolerances (rtol 3e-6, atol 3e-4 people); one ``solve_ivp`` RK45 over the
     whole batch (same tolerances); a fixed-step numpy RK4 over the batch
     (``--rk4-step`` days, default 0.5). Deviation: the largest ``|x - ref|``
@@ -189,7 +191,9 @@ def ensemble_table(sizes, ref_members: int, rk4_step: float, loop_max: int) -> N
     arrivals = CompiledArrivals.build(scenario.hosts, scenario.arrivals, scenario.closures, scenario.start,
                                       scenario.diversion)
     edges = [0.0, *arrivals.breakpoints(horizon), float(horizon)]
-    flowsim.ensemble(scenario.replace(horizon_days=30), 2, seed=1, progress=False)      # warm up the imports
+    for kernel in ("numpy", None):                    # warm up the imports (and load numba's compiled kernels)
+        flowsim.ensemble(scenario.replace(horizon_days=30), 2, seed=1, progress=False,
+                         solver_options={"kernel": kernel} if kernel else None)
     rows = []
     for n in sizes:
         sc = scenario.replace()                                   # a fresh scenario object: no plan cached
@@ -209,8 +213,21 @@ def ensemble_table(sizes, ref_members: int, rk4_step: float, loop_max: int) -> N
 
         dev_ens = _deviation((a, r) for m in range(n_ref)
                              for a, r in zip((ens.series["N"][m], ens.series["net"][m]), ref[m]))
-        rows.append([n, "flowsim.ensemble (plan made in the call)", t_ens, t_ens / n * 1e3, 1.0, dev_ens])
-        rows.append([n, "flowsim.ensemble (plan cached)", t_warm, t_warm / n * 1e3, t_warm / t_ens, dev_ens])
+        kernel = ens.stats["options"].get("kernel", "numpy")
+        rows.append([n, f"flowsim.ensemble, {kernel} kernel (plan made in the call)", t_ens, t_ens / n * 1e3, 1.0,
+                     dev_ens])
+        rows.append([n, f"flowsim.ensemble, {kernel} kernel (plan cached)", t_warm, t_warm / n * 1e3,
+                     t_warm / t_ens, dev_ens])
+        if kernel != "numpy":                                   # the default install's kernel, in the same run
+            sc_np = scenario.replace()
+            for label in ("plan made in the call", "plan cached"):
+                t0 = time.perf_counter()
+                ens_np = flowsim.ensemble(sc_np, n, seed=SEED, progress=False, solver_options={"kernel": "numpy"})
+                t_np = time.perf_counter() - t0
+                dev_np = _deviation((a, r) for m in range(n_ref)
+                                    for a, r in zip((ens_np.series["N"][m], ens_np.series["net"][m]), ref[m]))
+                rows.append([n, f"flowsim.ensemble, numpy kernel ({label})", t_np, t_np / n * 1e3, t_np / t_ens,
+                             dev_np])
         n_loop = min(n, loop_max)
         t0 = time.perf_counter()
         loop = [bench.loop_member(sc, v, arrivals, edges, **TOL) for v in members[:n_loop]]

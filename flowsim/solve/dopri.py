@@ -133,6 +133,10 @@ class Stepper:
         self.err /= self.scale
         return Y_new, rms_per_member(self.err)
 
+    def derivative(self, t: float, Y: np.ndarray, dY: np.ndarray) -> np.ndarray:
+        """``f(t, Y)`` written into ``dY`` (the right-hand side of this stepper's kernel)."""
+        return self.rhs.derivative(t, Y, dY)
+
     def accept(self, Y: np.ndarray) -> None:
         """The old state's buffer becomes the spare one; ``K[0]`` takes ``K[6]`` (first same as last)."""
         self.spare = Y
@@ -145,7 +149,7 @@ class Stepper:
         d0, d1 = rms_per_member(Y / scale), rms_per_member(F / scale)
         h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
         h0 = float(min(h0.min(), t1 - t0))
-        F1 = self.rhs.derivative(t0 + h0, Y + h0 * F, np.empty_like(Y))
+        F1 = self.derivative(t0 + h0, Y + h0 * F, np.empty_like(Y))
         d2 = rms_per_member((F1 - F) / scale) / h0
         d = np.maximum(d1, d2)
         h1 = np.where(d <= 1e-15, max(1e-6, h0 * 1e-3), (0.01 / np.maximum(d, 1e-300)) ** (-EXPONENT))
@@ -165,7 +169,7 @@ MAX_STEPS = 100_000
 
 
 def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=None, sink=None,
-          counters: bool = True):
+          counters: bool = True, kernel: str = "numpy"):
     """Integrate a batch, adaptively (``steps=None``) or on given steps.
 
     Parameters
@@ -189,6 +193,8 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
         Integrate the counters ``Ret, Out, In`` too (they feed back into
         nothing: when no output needs them they are skipped, and their errors
         take no part in the error test).
+    kernel : {"numpy", "numba"}
+        Which kernel evaluates the steps (:mod:`flowsim.solve.kernels`; resolved already).
 
     Returns
     -------
@@ -212,7 +218,9 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
     if not counters:
         Y = np.ascontiguousarray(Y[:n_read])
     M = Y.shape[2]
-    stepper = Stepper(rhs, Y.shape, n_read, rtol, atol)
+    from .kernels import make_stepper  # (kernels imports this module)
+
+    stepper = make_stepper(kernel, rhs, Y.shape, n_read, rtol, atol)
     K = stepper.K
     threshold = drain * np.maximum(people, 1.0)                                   # (M,) people
     dropped, worst = np.zeros(M), np.zeros(M)
@@ -226,7 +234,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
         drained = np.zeros(M, dtype=bool)
         cum_end = arrivals.people_arrived(t1)
         t = t0
-        rhs.derivative(t, Y, K[0])
+        stepper.derivative(t, Y, K[0])
         nfev += 1
         if steps is None:
             h_next, nfev, rejected_before = stepper.initial_step(t0, Y, t1), nfev + 1, False
@@ -271,7 +279,7 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
                 Y[lay.T][:, newly] = 0.0
                 drained |= newly
                 rhs.arrival_mask = (~drained).astype(float)
-                rhs.derivative(t, Y, K[0])
+                stepper.derivative(t, Y, K[0])
                 nfev += 1
     if steps is not None and i != len(steps[0]):
         raise SolverError("the step plan is longer than this integration (a plan is made for one horizon).")

@@ -64,6 +64,7 @@ from ..exceptions import SolverError
 from .base import Solver, Trajectories, check_rtol, register_solver
 from .dopri import march
 from .ivp import segment_edges
+from .kernels import resolve_kernel
 from .sinks import FullStates, Projected
 
 __all__ = ["EnsembleSolver", "StepPlan", "FullStates", "Projected"]
@@ -116,21 +117,31 @@ class EnsembleSolver(Solver):
         The plan is made at ``plan_margin`` times the tolerances, so that
         members other than the reference ones pass the test on its steps;
         in (0, 1].
+    kernel : {"auto", "numpy", "numba"}, optional
+        What evaluates the steps (:mod:`flowsim.solve.kernels`): numba's
+        compiled kernel (the optional extra ``flowsim[fast]``) or numpy.
+        Default: the environment variable ``FLOWSIM_KERNEL``, else
+        ``"auto"`` (numba when it imports). The two agree to rounding
+        (about 1e-12 of each series' peak). The resolved name is kept in
+        :attr:`kernel` and :meth:`options`.
     """
 
     name = "ensemble"
 
-    def __init__(self, rtol: float = 3e-6, atol: float = 3e-4, drain: float = 1e-8, plan_margin: float = 0.5):
+    def __init__(self, rtol: float = 3e-6, atol: float = 3e-4, drain: float = 1e-8, plan_margin: float = 0.5,
+                 kernel: str | None = None):
         self.rtol = check_rtol(rtol, 1e-4)
         self.atol = check_in_bounds(atol, "solver option `atol` (people)", 0.0, math.inf,
                                     lower_open=True, upper_open=True, error=SolverError)
         self.drain = check_in_bounds(drain, "solver option `drain`", 0.0, 1e-6, error=SolverError)
         self.plan_margin = check_in_bounds(plan_margin, "solver option `plan_margin`", 0.0, 1.0,
                                            lower_open=True, error=SolverError)
+        self.kernel = resolve_kernel(kernel)
 
     def options(self) -> dict:
         """The solver options, to rebuild an identical solver elsewhere (e.g. in a worker)."""
-        return {"rtol": self.rtol, "atol": self.atol, "drain": self.drain, "plan_margin": self.plan_margin}
+        return {"rtol": self.rtol, "atol": self.atol, "drain": self.drain, "plan_margin": self.plan_margin,
+                "kernel": self.kernel}
 
     def plan(self, reference, horizon: int) -> StepPlan:
         """Make the step plan from a batch of reference members.
@@ -144,7 +155,8 @@ class EnsembleSolver(Solver):
             Days.
         """
         steps, _, _ = march(reference, horizon, rtol=self.rtol * self.plan_margin,
-                            atol=self.atol * self.plan_margin, drain=self.drain, counters=False)
+                            atol=self.atol * self.plan_margin, drain=self.drain, counters=False,
+                            kernel=self.kernel)
         if not steps:
             raise SolverError("the step plan is empty (a horizon of at least one day is needed).")
         t, h = (np.array(x, float) for x in zip(*steps))
@@ -173,12 +185,13 @@ class EnsembleSolver(Solver):
         sink = make_sink(np.arange(batch.n_members))
         counters = getattr(sink, "rows", batch.layout.size) > batch.layout.present.stop
         _, worst, stats = march(batch, horizon, rtol=plan.rtol, atol=plan.atol, drain=plan.drain,
-                                steps=(plan.t, plan.h, plan.edges), sink=sink, counters=counters)
+                                steps=(plan.t, plan.h, plan.edges), sink=sink, counters=counters,
+                                kernel=self.kernel)
         failed = np.flatnonzero(~(worst <= 1.0))                  # NaN (an unstable step) fails too
         for m in failed:
             alone = make_sink(np.array([m]))
             _, _, extra = march(batch.select([m]), horizon, rtol=plan.rtol, atol=plan.atol, drain=plan.drain,
-                                sink=alone, counters=counters)
+                                sink=alone, counters=counters, kernel=self.kernel)
             sink.absorb(alone, m)
             stats["nfev"] += extra["nfev"]
             stats["drained_people"][m] = extra["drained_people"][0]
@@ -196,7 +209,8 @@ class EnsembleSolver(Solver):
         plan = self.plan(batch, horizon)
         shape = (batch.layout.size, batch.shape[1])
         sink, stats = self.replay(batch, horizon, plan, lambda idx: FullStates(horizon, (*shape, len(idx))))
-        stats = {"method": "RK45 on a step plan (per-member error test)", "rtol": self.rtol, "atol": self.atol,
+        stats = {"method": "RK45 on a step plan (per-member error test)", "kernel": self.kernel,
+                 "rtol": self.rtol, "atol": self.atol,
                  "drain": self.drain, "plan_margin": self.plan_margin, "steps": plan.n_steps,
                  "nfev": stats["nfev"], "fallbacks": int(len(stats["fallbacks"])),
                  "drained_people": float(np.max(stats["drained_people"], initial=0.0))}

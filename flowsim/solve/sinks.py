@@ -72,6 +72,8 @@ class Projected:
     out : list of ndarray (M, H, D), optional
         Where to write each series (e.g. views of an ensemble's arrays);
         allocated when omitted.
+    kernel : {"numpy", "numba"}
+        What evaluates the interpolants (:mod:`flowsim.solve.kernels`, resolved already).
 
     Attributes
     ----------
@@ -82,7 +84,7 @@ class Projected:
         Compartments ``0 .. rows - 1`` carry weight: the state must have them.
     """
 
-    def __init__(self, horizon: int, weights, regime_starts, out=None):
+    def __init__(self, horizon: int, weights, regime_starts, out=None, kernel: str = "numpy"):
         used = np.flatnonzero(np.any([np.any(w != 0, axis=(0, 2, 3)) for w in weights], axis=0))
         self.rows = r = int(used.max()) + 1 if used.size else 1
         same = [all(np.array_equal(w[:, c], w[:, c + 1]) for w in weights) for c in range(r - 1)]
@@ -92,6 +94,14 @@ class Projected:
         self.starts = np.asarray(regime_starts, float)
         n_series, _, n_hosts, n_members = self.weights[0].shape
         self.out = out if out is not None else [np.empty((n_members, n_hosts, horizon + 1)) for _ in range(n_series)]
+        self.kernel = kernel
+        if kernel == "numba":
+            from . import kernels
+
+            self._compiled = kernels
+            self._bounds = np.array(self.groups, dtype=np.int64).reshape(-1, 2)
+            self.weights = [np.ascontiguousarray(w, dtype=float) for w in self.weights]
+            self._coef = np.empty((5, *self.weights[0].shape[1:]))            # (5, G, H, M)
 
     def _weights(self, day: float) -> np.ndarray:
         return self.weights[int(np.searchsorted(self.starts, day, side="right") - 1)]
@@ -115,11 +125,22 @@ class Projected:
             out[..., day] = v.T
 
     def start(self, Y) -> None:
+        if self.kernel == "numba":
+            self._compiled.project_state(self._weights(0.0), self._bounds, 0, Y, self.out)
+            return
         self._put(0, self.project(self._weights(0.0), self._reduce(Y)))
 
     def step(self, t, h, t_new, Y, K, Y_new) -> None:
         first, last = _days(t, t_new)
         if last < first:
+            return
+        if self.kernel == "numba":
+            if last == t_new:
+                self._compiled.project_state(self._weights(t_new), self._bounds, last, Y_new, self.out)
+                last -= 1
+            if last >= first:
+                self._compiled.project_step(self._weights(first), self._bounds, h, t, first, last, Y, K, self.out,
+                                            self._coef)
             return
         if last == t_new:                                         # the step ends on a day: no interpolation
             self._put(last, self.project(self._weights(t_new), self._reduce(Y_new)))

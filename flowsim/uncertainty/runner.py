@@ -117,7 +117,8 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
 
         def make_sink(idx):
             whole = len(idx) == len(task.members)
-            return Projected(horizon, [w[..., idx] for w in weights], starts, out=targets if whole else None)
+            return Projected(horizon, [w[..., idx] for w in weights], starts, out=targets if whole else None,
+                             kernel=solver.kernel)
 
         sink, stats = solver.replay(batch, horizon, task.plan, make_sink)
         out = sink.out                                                      # V arrays (m, H, D)
