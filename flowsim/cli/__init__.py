@@ -6,8 +6,7 @@ in :data:`COMMANDS`. Errors in user input print one line
 ``flowsim: error: ...`` to standard error and exit with status 2; nothing is
 written. Warnings of flowsim (:class:`~flowsim.FlowsimWarning`: valid input
 that does something unexpected, and deprecations) print one line
-``flowsim: warning: ...`` each.
-written. SIGINT, SIGTERM and SIGHUP stop a command cleanly (see
+``flowsim: warning: ...`` each. SIGINT, SIGTERM and SIGHUP stop a command cleanly (see
 :mod:`flowsim._signals`): one line on standard error, exit status ``128 +
 signal``, and nothing half-written (the stage folder is removed, the output
 folder's lock released).
