@@ -6,7 +6,7 @@ Usage::
 
 It runs the built-in ``kazakhstan-2022`` scenario (the autumn-2022 outflow
 from Russia into 8 host countries, 5 years from 2022-09-21), prints the
-accounts of every host (MODEL.md v2: the money brought in, value added, the
+accounts of every host (docs/model.md v2: the money brought in, value added, the
 public budget and the residents' balance, with the v1 net impact indicator)
 and Kazakhstan's summary per balance, checks the arrivals and conservation,
 runs a variant in which migrants find jobs in Kazakhstan twice as fast, and
@@ -52,7 +52,7 @@ def main(out_dir: str = "out/example") -> None:
         print(f"KAZ {balance:<12} status {row['status']:<15} PV {row['pv_usd'] / 1e6:8,.1f} million USD"
               f"  sustained crossover {turns}")
 
-    # 3. Checks: direct arrivals into Kazakhstan during the first week (MODEL.md asks
+    # 3. Checks: direct arrivals into Kazakhstan during the first week (docs/model.md asks
     #    for ~100,000 within 5%) and conservation of people (<= 1e-6 relative).
     kaz = result.hosts.index("KAZ")
     day7 = result.cumulative_arrivals[7, kaz]  # people, exact integral of a_KAZ over [0, 7]

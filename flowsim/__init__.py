@@ -29,6 +29,7 @@ from .exceptions import (
     ScenarioError,
     ScheduleError,
     SolverError,
+    UnknownKeyError,
 )
 
 if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe reads this statically)
@@ -209,6 +210,7 @@ __all__ = [
     "ResultFileError",
     "ObservationError",
     "CalibrationError",
+    "UnknownKeyError",
     "FlowsimDeprecationWarning",
     "FlowsimWarning",
 ]

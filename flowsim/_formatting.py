@@ -252,6 +252,16 @@ def comparison_text(differences) -> str:
 
 
 # ------------------------------------------------------------------ scenario
+def _closure_text(closure) -> str:
+    """``closed from 2022-09-28 through 2022-12-31 (open again on 2023-01-01)``: the last closed day, not the
+    (exclusive) end date, so that it reads like the stories."""
+    first = closure.start or "the start"
+    if closure.end is None:
+        return f"closed from {first} to the end"
+    last = closure.end - _dt.timedelta(days=1)
+    return f"closed from {first} through {last} (open again on {closure.end})"
+
+
 def _schedule_text(schedule) -> str:
     d = schedule.to_dict()
     kind = d.pop("type")
@@ -296,8 +306,7 @@ def scenario_text(scenario, hosts=None, width: int | None = 60) -> str:
     ]
     lines += [f"  {h}: {_schedule_text(s)}" for h, v in scenario.arrivals.items() for s in v] or ["  none"]
     lines.append("closures:")
-    lines += [f"  {h}: closed from {c.start or 'the start'} to {c.end or 'the end'}"
-              for h, v in scenario.closures.items() for c in v] or ["  none"]
+    lines += [f"  {h}: {_closure_text(c)}" for h, v in scenario.closures.items() for c in v] or ["  none"]
     lines.append("diversion of arrivals refused at a closed border:")
     lines += [f"  {h} -> " + ", ".join(f"{j} {s:g}" for j, s in row.items())
               + f" (stay at the origin: {1 - sum(row.values()):.3g})" for h, row in scenario.diversion.items()] \

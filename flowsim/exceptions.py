@@ -19,6 +19,7 @@ __all__ = [
     "ResultFileError",
     "ObservationError",
     "CalibrationError",
+    "UnknownKeyError",
     "FlowsimDeprecationWarning",
     "FlowsimWarning",
 ]
@@ -49,7 +50,7 @@ class SolverError(FlowsimError):
 
 
 class IntegrationError(SolverError, RuntimeError):
-    """An integration failed: the solver gave up, or a run broke an invariant (MODEL.md).
+    """An integration failed: the solver gave up, or a run broke an invariant (docs/model.md).
 
     Raised for valid options whose numbers cannot be trusted: a step budget
     spent, a step size that fell below its floor, non-finite values, negative
@@ -75,6 +76,16 @@ class ObservationError(FlowsimError):
 
 class CalibrationError(FlowsimError):
     """A calibration cannot be set up (unknown or unfittable parameter, no observations...)."""
+
+
+class UnknownKeyError(FlowsimError, KeyError):
+    """A key that a flowsim mapping (a summary row...) does not hold; the message names the closest one.
+
+    Also a :class:`KeyError`, so ``except KeyError`` and ``dict.get`` style code keep working.
+    """
+
+    def __str__(self) -> str:            # KeyError would print the message with quotes around it
+        return str(self.args[0]) if self.args else ""
 
 
 class FlowsimDeprecationWarning(FutureWarning):

@@ -1,7 +1,7 @@
 """Host codes: the built-in reference hosts and the rules every host code follows.
 
 A host is any country a scenario defines (ISO 3166 alpha-3 code where one
-exists: three capital letters). The eight reference hosts of MODEL.md are a
+exists: three capital letters). The eight reference hosts of docs/model.md are a
 built-in library of parameter values, not a limit: :class:`flowsim.Host`
 adds others (``docs/scenarios.md``, "Any host").
 """
@@ -14,7 +14,7 @@ from .exceptions import ScenarioError
 __all__ = ["REFERENCE_HOSTS", "HOST_NAMES", "COUNTRY_NAMES", "WORLD", "DEFAULT_ORIGIN", "check_host_codes",
            "check_host_code"]
 
-#: The reference set of MODEL.md, in its canonical order.
+#: The reference set of docs/model.md, in its canonical order.
 REFERENCE_HOSTS: tuple[str, ...] = ("KAZ", "UZB", "KGZ", "TJK", "TKM", "GEO", "ARM", "MNG")
 
 #: English short names of the reference hosts.

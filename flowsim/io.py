@@ -61,10 +61,37 @@ def _csv_text(header, rows) -> str:
     return buf.getvalue()
 
 
+#: Decimals of the numbers in ``summary.csv`` by unit (``None``: 6 significant digits). People to 0.01 of
+#: a person, money to the whole USD (a balance below 1 USD/day counts as zero: docs/model.md).
+SUMMARY_DECIMALS = {"people": 2, "USD": 0, "USD/day": 0, "1": None}
+
+
+def _summary_cell(value, unit: str) -> str:
+    if not isinstance(value, float) or unit not in SUMMARY_DECIMALS:
+        return _cell(value)
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return repr(value)
+    decimals = SUMMARY_DECIMALS[unit]
+    if decimals is None:
+        return f"{value:.6g}"
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text       # no "-0"
+
+
 def summary_csv_text(result, member: int = 0) -> str:
-    """``summary.csv``: one row per host and balance; empty cells where a date does not occur."""
+    """``summary.csv``: one row per host and balance; empty cells where a date does not occur.
+
+    Numbers are rounded to what they can mean (:data:`SUMMARY_DECIMALS`):
+    people to 0.01, USD and USD/day to the whole dollar, ratios to 6
+    significant digits; ``Result.summary()`` keeps full precision.
+    """
+    from .analysis.summary import SUMMARY_COLUMNS
+
     table = result.summary("all", member)
-    return _csv_text(table.columns, ([_cell(row[c]) for c in table.columns] for row in table.rows))
+    return _csv_text(table.columns, ([_summary_cell(row[c], SUMMARY_COLUMNS[c]) for c in table.columns]
+                                     for row in table.rows))
 
 
 def timeseries_variables(result) -> tuple[str, ...]:
@@ -100,7 +127,7 @@ def timeseries_csv_text(result, member: int = 0) -> str:
 
 
 def resolved_json_text(result, member: int = 0) -> str:
-    """``resolved.json``: the fully resolved inputs of a run, MODEL.md symbols as keys."""
+    """``resolved.json``: the fully resolved inputs of a run, docs/model.md symbols as keys."""
     solver = {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in result.stats.items()}
     return scenario_json_text(result.scenario.replace(params=result.params[member]), solver=solver)
 

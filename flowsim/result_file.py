@@ -121,7 +121,7 @@ def save_result(result: Result, path) -> Path:
     path = Path(path)
     if not result.success:
         failed = ", ".join(str(m) for m in np.flatnonzero(~result.member_success))
-        raise OutputError(f"{path}: members {failed} of this result broke MODEL.md's invariants "
+        raise OutputError(f"{path}: members {failed} of this result broke docs/model.md's invariants "
                           f"({result.message}); a failed run is not saved. Drop them first "
                           "(Result.status says which) or fix the inputs.")
     inputs = canonical_json(inputs_record(result))

@@ -1,6 +1,7 @@
 """A :class:`~flowsim.results.Result` as an :class:`xarray.Dataset`, and NetCDF export.
 
-Needs the optional extra ``xarray`` (``pip install 'flowsim[xarray]'``). NetCDF
+Needs the optional extra ``xarray`` (``pip install '.[xarray]'`` in the flowsim source
+folder, or ``pip install xarray``). NetCDF
 files are written with SciPy's NetCDF-3 writer (SciPy is a core dependency of
 flowsim), so no compiled NetCDF library is needed.
 """
@@ -26,7 +27,8 @@ def _xarray():
         import xarray as xr
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "to_xarray() and to_netcdf() need xarray; install it with `pip install 'flowsim[xarray]'`."
+            "to_xarray() and to_netcdf() need xarray; install it with `pip install xarray` (or "
+            "`pip install '.[xarray]'` in the flowsim source folder)."
         ) from None
     return xr
 
@@ -68,7 +70,7 @@ def to_xarray(result):
         data["realised_arrivals"] = (("member", "date", "host"), result.realised_arrivals,
                                      {"units": "people", "long_name": "direct arrivals drawn since the start"})
     data["run_status"] = (("member",), np.asarray(result.status, dtype=np.int8),
-                          {"long_name": "whether each member keeps MODEL.md's invariants",
+                          {"long_name": "whether each member keeps docs/model.md's invariants",
                            "flag_values": [0, *CHECKS], "flag_meanings": "ok " + " ".join(
                                "failed_" + c.replace(" ", "_").replace("-", "_") for c in CHECKS.values())})
     for name, field in SUMMARY_FIELDS.items():

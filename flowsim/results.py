@@ -20,10 +20,32 @@ import numpy as np
 from ._validation import did_you_mean
 from .analysis.economy import BALANCES
 from .analysis.summary import BALANCE_FIELDS, DEFAULT_BALANCE, STATUSES, SUMMARY_COLUMNS, SUMMARY_FIELDS, summary_key
-from .exceptions import FlowsimError
+from .exceptions import FlowsimError, UnknownKeyError
 from .model.layout import Layout
 
-__all__ = ["Result", "SummaryTable", "SUMMARY_COLUMNS"]
+__all__ = ["Result", "SummaryTable", "SummaryRow", "SUMMARY_COLUMNS"]
+
+class SummaryRow(dict):
+    """One row of a :class:`SummaryTable`: a dict whose unknown keys raise a message naming the closest.
+
+    ``row["pv_net"]`` raises :class:`~flowsim.UnknownKeyError` (a ``KeyError``)
+    saying ``Did you mean 'pv_usd'?``; v1's names (``pv_net_usd``...) say
+    where their figure is now.
+    """
+
+    def __missing__(self, key):
+        from .analysis.summary import V1_ALIASES
+
+        known = ", ".join(self)
+        if key in V1_ALIASES:
+            balance, name = V1_ALIASES[key].split(".")
+            name = SUMMARY_FIELDS[name].column
+            raise UnknownKeyError(f"{key!r} is v1's name of the net balance's {name!r}: read "
+                                  f"result.summary({balance!r})[host][{name!r}] (this row is balance "
+                                  f"{self.get('balance')!r}).")
+        raise UnknownKeyError(f"summary row of {self.get('host')!r} ({self.get('balance')}) has no {key!r}; "
+                              f"its keys: {known}.{did_you_mean(str(key), list(self))}")
+
 
 @dataclass(frozen=True, eq=False)
 class SummaryTable:
@@ -91,7 +113,8 @@ def _import_pandas():
         import pandas as pd
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "to_dataframe() needs pandas; install it with `pip install flowsim[pandas]`."
+            "to_dataframe() needs pandas; install it with `pip install pandas` (or `pip install '.[pandas]'` in "
+            "the flowsim source folder)."
         ) from None
     return pd
 
@@ -129,7 +152,7 @@ class Result:
         or when members have their own arrival schedules (their exact
         integrals; ``cumulative_arrivals`` is then member 0's); None otherwise.
     status : ndarray of int, shape (M,)
-        Per member: 0 when its numbers keep MODEL.md's invariants, else the
+        Per member: 0 when its numbers keep docs/model.md's invariants, else the
         check it failed (:data:`flowsim.solve.invariants.CHECKS`: 1 finite
         values, 2 non-negative stocks, 3 conservation). Only a batch run with
         ``failures="flag"`` can hold failed members; every other run raises
@@ -165,12 +188,12 @@ class Result:
     # ---------------------------------------------------------------- status
     @property
     def success(self) -> bool:
-        """Whether every member keeps MODEL.md's invariants (``status`` all 0)."""
+        """Whether every member keeps docs/model.md's invariants (``status`` all 0)."""
         return bool(np.all(self.status == 0))
 
     @property
     def member_success(self) -> np.ndarray:
-        """Per member, whether its numbers keep MODEL.md's invariants, shape (M,)."""
+        """Per member, whether its numbers keep docs/model.md's invariants, shape (M,)."""
         return self.status == 0
 
     # ----------------------------------------------------------- coordinates
@@ -327,7 +350,7 @@ class Result:
                         row[field.column] = self.date_of(value)
                     else:
                         row[name] = _none_if_nan(value)
-                rows.append({c: row[c] for c in SUMMARY_COLUMNS})
+                rows.append(SummaryRow((c, row[c]) for c in SUMMARY_COLUMNS))
         return SummaryTable(rows)
 
     def date_of(self, day) -> _dt.date | None:

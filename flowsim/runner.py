@@ -85,7 +85,7 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         The result's ``realised_arrivals`` then holds each member's exact
         integral and ``cumulative_arrivals`` member 0's.
     failures : {"raise", "flag"}
-        What a member that breaks MODEL.md's invariants (finite values,
+        What a member that breaks docs/model.md's invariants (finite values,
         non-negative stocks, conservation) does: ``"raise"`` (default) raises
         :class:`~flowsim.exceptions.IntegrationError` naming it;
         ``"flag"`` returns the result with ``status`` and ``member_messages``
@@ -138,7 +138,7 @@ def run_batch(scenario: Scenario, params: list, *, solver: str = "ivp", arrivals
         if failures == "raise":
             raise IntegrationError(messages[failed[0]])
         listed = ", ".join(map(str, failed[:10])) + ("..." if failed.size > 10 else "")
-        message = (f"{failed.size} of {len(params)} members broke MODEL.md's invariants (members {listed}); "
+        message = (f"{failed.size} of {len(params)} members broke docs/model.md's invariants (members {listed}); "
                    f"first: {messages[failed[0]]}")
     r = np.array([[p.get("r")] * len(scenario.hosts) for p in params])
     D_x = np.array([[int(p.get("D_x"))] * len(scenario.hosts) for p in params])

@@ -280,7 +280,7 @@ def test_random_starts_are_seeded_and_inside_their_ranges():
 
 
 def test_builtin_calibrated_scenario_is_the_fit_optimum():
-    """kazakhstan-2022-calibrated holds the optimum of the documented Kazakhstan fit (MODEL.md v2 defaults).
+    """kazakhstan-2022-calibrated holds the optimum of the documented Kazakhstan fit (docs/model.md v2 defaults).
 
     The fit of tools/refit_kazakhstan_calibrated.py: the flows and, since the settled stage is fitted
     (issue 15), the job-finding rate f0 and the share of remote workers rho with the default priors

@@ -48,7 +48,7 @@ def test_summary_csv(seed_run, seed_result):
     for r in rows:
         expect = table[r["host"], r["balance"]]
         assert r["status"] == expect["status"]
-        assert float(r["pv_usd"]) == pytest.approx(expect["pv_usd"], rel=1e-12)
+        assert float(r["pv_usd"]) == pytest.approx(expect["pv_usd"], abs=0.5)       # rounded to the whole USD
         for col in ("crossover_date", "sustained_crossover_date"):
             assert r[col] == (expect[col].isoformat() if expect[col] else "")
     assert table["KAZ", "residents"]["sustained_crossover_date"] is not None      # the column is not always empty

@@ -5,7 +5,7 @@ import pytest
 
 import flowsim
 
-distributed = pytest.importorskip("distributed", reason="the `dask` extra (pip install 'flowsim[dask]')")
+distributed = pytest.importorskip("distributed", reason="the `dask` extra (pip install '.[dask]')")
 
 
 def test_dask_local_cluster_equals_the_local_run():

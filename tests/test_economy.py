@@ -44,7 +44,7 @@ NET = np.array([5.0, 3.0, -1.0, -2.0, 4.0, -3.0, -9.0, 0.0])
 
 
 def test_crossover_first_negative_after_positive():
-    # positive and negative mean beyond max(1 USD/day, 1e-9 * max|x|) (MODEL.md v2): NET in tens of USD/day
+    # positive and negative mean beyond max(1 USD/day, 1e-9 * max|x|) (docs/model.md v2): NET in tens of USD/day
     assert S.crossover_day(10 * NET) == 2
     assert S.crossover_day(NET) == 3                                   # -1 USD/day is within the tolerance
     assert S.crossover_day(np.array([-10.0, -20.0, 30.0, -10.0])) == 3  # negatives before any positive don't count
@@ -78,7 +78,7 @@ def test_windows():
     assert S.window_mean(net, 0, 90) == pytest.approx(44.5)       # mean of 0..89
     assert S.window_mean(net, 366, None) == pytest.approx(382.5)  # mean of 366..399
     assert np.isnan(S.window_mean(np.arange(100.0), 366, None))
-    assert np.isnan(S.window_mean(np.arange(50.0), 0, 90))  # a partial window is not the MODEL.md figure
+    assert np.isnan(S.window_mean(np.arange(50.0), 0, 90))  # a partial window is not the docs/model.md figure
 
 
 def test_short_horizon_leaves_windows_empty():
@@ -116,7 +116,7 @@ def test_summary_table_consistent_with_series(seed_result, balance):
 
 
 def test_seed_summary_regression(seed_result):
-    """Regression figures of the seed scenario (MODEL.md v2 defaults).
+    """Regression figures of the seed scenario (docs/model.md v2 defaults).
 
     Derivation: `flowsim run kazakhstan-2022` with the shipped defaults
     (flowsim/data/*.csv, v2: nu_R, rd, tau_c, tau_w, tax_R, D_x = 180) at RK45,

@@ -1,4 +1,4 @@
-"""Economic figures (MODEL.md v2, "Observing the economy"): the observation model and the fit."""
+"""Economic figures (docs/model.md v2, "Observing the economy"): the observation model and the fit."""
 
 import datetime as dt
 import math

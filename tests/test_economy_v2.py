@@ -1,4 +1,4 @@
-"""MODEL.md v2: the accounts, nu_R, rent per dwelling, taxes and the per-balance summaries."""
+"""docs/model.md v2: the accounts, nu_R, rent per dwelling, taxes and the per-balance summaries."""
 
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def _series(res, name):
 # --------------------------------------------------------------- identities
 @pytest.mark.parametrize("name", ["kazakhstan-2022", "with-spring-wave"])
 def test_account_identities(name):
-    """Both identities of `residents` and fiscal = revenue - cost, to 1e-9 of the series' scale (MODEL.md v2)."""
+    """Both identities of `residents` and fiscal = revenue - cost, to 1e-9 of the series' scale (docs/model.md v2)."""
     sc = flowsim.load_scenario(name).with_params(tau_c=0.08, tau_w=0.2, tax_R=1.5, delta=0.3, b_U=4.0)
     res = flowsim.run(sc)
     p = res.params[0]
@@ -40,7 +40,7 @@ def test_account_identities(name):
     assert np.abs(v["residents"] - one).max() <= 1e-9 * scale
     assert np.abs(v["residents"] - two).max() <= 1e-9 * scale
     assert np.abs(v["fiscal"] - (v["fiscal_revenue"] - v["fiscal_cost"])).max() <= 1e-9 * scale
-    # inflow is never negative, value_added >= 0 when delta <= pi (MODEL.md "How to read them")
+    # inflow is never negative, value_added >= 0 when delta <= pi (docs/model.md "How to read them")
     assert v["inflow"].min() >= -1e-9 * scale and v["value_added"].min() >= -1e-9 * scale
 
 

@@ -111,7 +111,7 @@ def test_quantiles_are_ordered_and_exact_for_one_value(short, ens):
 
 
 def test_event_probabilities_count_members(short, ens):
-    # the default balance is residents' (MODEL.md v2)
+    # the default balance is residents' (docs/model.md v2)
     days = ens.summary_arrays["residents.crossover_day"]
     np.testing.assert_allclose(ens.crossover_probability(), ((days >= 0) & (days <= HORIZON)).mean(axis=0))
     assert ens.crossover_probability(before="2022-10-01", host="KAZ") == ((days[:, 0] >= 0)

@@ -6,8 +6,8 @@ from conftest import make_params
 
 import flowsim
 
-CONSERVATION_RTOL = 1e-6  # MODEL.md: relative error <= 1e-6 at every output time
-NEGATIVE_TOL = 1e-9       # MODEL.md: compartments >= 0 to within 1e-9 of the total
+CONSERVATION_RTOL = 1e-6  # docs/model.md: relative error <= 1e-6 at every output time
+NEGATIVE_TOL = 1e-9       # docs/model.md: compartments >= 0 to within 1e-9 of the total
 
 
 def _mixed_scenario(**kw):

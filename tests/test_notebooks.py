@@ -54,7 +54,7 @@ def test_quickstart_runs_and_draws(quickstart):
 
 
 def test_quickstart_numbers(quickstart):
-    """The values the last cell prints (CHECKS), against figures derived elsewhere (MODEL.md v2 defaults).
+    """The values the last cell prints (CHECKS), against figures derived elsewhere (docs/model.md v2 defaults).
 
     - the seed's PV of the residents' balance for Kazakhstan and its sustained crossover:
       the regression values of tests/test_economy.py::test_seed_summary_regression

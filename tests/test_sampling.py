@@ -31,7 +31,7 @@ def test_default_varies_every_shipped_range(seed_params):
     sampled = [name for name in ranges if PARAMETER_SPECS[name].layer != "observation"]
     expected = sum(int(np.sum(np.asarray(ranges[n])[..., 0] < np.asarray(ranges[n])[..., 1])) for n in sampled)
     assert len(dims) == expected
-    assert {d.name for d in dims} >= {"nu_R", "rd", "tau_c", "tau_w", "tax_R", "D_x"}   # MODEL.md v2 parameters
+    assert {d.name for d in dims} >= {"nu_R", "rd", "tau_c", "tau_w", "tax_R", "D_x"}   # docs/model.md v2 parameters
     kaz_tau_S = next(d for d in dims if d.label == "tau_S[KAZ]")
     assert (kaz_tau_S.low, kaz_tau_S.high) == (60.0, 240.0)            # reference_parameters.csv
     assert {d.label for d in dims if d.host is None} == {"k", "r", "D_x"}
@@ -39,7 +39,7 @@ def test_default_varies_every_shipped_range(seed_params):
 
 def test_user_ranges_global_per_host_and_labels(seed_params):
     dims = parse_vary(seed_params, {"f0": (0.005, 0.02), "tau_S": {"KAZ": (60, 240)}, "r": (0.02, 0.08)})
-    assert [d.label for d in dims][:2] == ["tau_S[KAZ]", "f0[KAZ]"]      # MODEL.md order, then hosts
+    assert [d.label for d in dims][:2] == ["tau_S[KAZ]", "f0[KAZ]"]      # docs/model.md order, then hosts
     assert len([d for d in dims if d.name == "f0"]) == len(seed_params.hosts)
     assert dims[-1].label == "r" and dims[-1].high == 0.08
     listed = parse_vary(seed_params, ["tau_S[KAZ]", "rho"])

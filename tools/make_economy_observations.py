@@ -4,7 +4,7 @@ Run from the repository root: ``python tools/make_economy_observations.py``
 (``--check`` only compares with the shipped file; the tests run that). Every
 figure is computed here from named rows of ``money_2022.csv`` (and
 ``economy_context_2022.csv`` for consumer prices), and its note spells the
-arithmetic out, so that a reader can redo it. The choices follow MODEL.md v2,
+arithmetic out, so that a reader can redo it. The choices follow docs/model.md v2,
 "Observing the economy", and the caveats of ``shared/data/README.md``:
 
 * money transfers from Russia, summed over at least two quarters where the

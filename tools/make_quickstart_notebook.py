@@ -13,7 +13,8 @@ OUT = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 cells = [
 ("md", """# flowsim quick start
 
-This notebook takes a tour of flowsim in about half a minute of computing:
+This notebook takes a tour of flowsim in about 10 seconds of computing (8 s of processor
+time measured for all its cells; longer on a busy machine):
 
 1. run the seed scenario and 2. read its accounts and per-host summaries;
 3. tune a parameter and 4. compare the two runs;
@@ -22,8 +23,9 @@ This notebook takes a tour of flowsim in about half a minute of computing:
 6. run an ensemble over the parameters' uncertainty ranges: event probabilities and fan charts;
 7. calibrate Kazakhstan's flow parameters against the figures published in autumn 2022.
 
-Every cell runs as it is on a fresh install (`pip install flowsim`; the `pandas` extra
-adds `to_dataframe()` tables). Money is in US dollars (USD) of the host economy, people
+Every cell runs as it is on a fresh install (`pip install .` in the flowsim source folder;
+the name `flowsim` on PyPI is another project; `pip install '.[pandas]'` adds
+`to_dataframe()` tables). Money is in US dollars (USD) of the host economy, people
 are persons, rates are per day; the model and its parameters are described in
 `docs/model.md` and `docs/parameters.md`."""),
 ("code", """import json
@@ -40,7 +42,7 @@ flowsim.__version__"""),
 
 `kazakhstan-2022`: the autumn-2022 outflow after Russia's mobilization into 8 hosts,
 five years from 2022-09-21. The scenario is a frozen object; running it never changes it.
-The result shows each host's accounts (MODEL.md v2): the present value (USD million) of
+The result shows each host's accounts (docs/model.md v2): the present value (USD million) of
 the money the arrivals bring in (`inflow`), of their contribution to GDP (`value_added`),
 of the public budget's balance (`fiscal`) and of what the host's residents gain or lose
 (`residents`), and when the budget and the residents' balance turn from gain to loss for
@@ -207,7 +209,9 @@ print(len(observations), "Kazakhstan figures; the first:", first.quantity, first
 ("md", """A quick fit of five numbers: the total of Kazakhstan's arrival pulse (people) and its
 time scale (days), the share of transit leavers who go home `q_ret`, and the background
 traffic before and from 1 October 2022 (people/day), from 2 starting points (a few
-seconds). The fit of `docs/calibration.md` frees seven parameters from six starts.
+seconds). All five are identified: the figures pin each down (the report would say
+`NOT IDENTIFIED` otherwise). The fit of `docs/calibration.md` frees seven parameters from
+six starts.
 
 The report gives the estimates with 95% intervals and, per observation, what it asks
 (`=` a figure, `>=` a lower bound, `in [..]` a range), its weight, the model's value

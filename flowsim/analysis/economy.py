@@ -1,7 +1,7 @@
-"""The economic layer of MODEL.md v2 ("Economy of host h").
+"""The economic layer of docs/model.md v2 ("Economy of host h").
 
 Pure functions from compartment trajectories and economy parameters to the
-series of MODEL.md: the money brought in (``inflow``), the rent rise, v1's six
+series of docs/model.md: the money brought in (``inflow``), the rent rise, v1's six
 channels with ``boost``, ``burden`` and ``net``, the fiscal revenue and cost,
 and the three accounts (``value_added``, ``fiscal``, ``residents``), each
 balance also as a share of daily GDP.
@@ -22,13 +22,13 @@ __all__ = [
     "series_names", "series_weights",
 ]
 
-#: The six channels, in MODEL.md order.
+#: The six channels, in docs/model.md order.
 CHANNELS = ("spending", "work", "public", "support", "displacement", "rent")
 
-#: The balances of MODEL.md v2 that carry summaries: the money brought in, the three accounts, v1's net.
+#: The balances of docs/model.md v2 that carry summaries: the money brought in, the three accounts, v1's net.
 BALANCES = ("inflow", "value_added", "fiscal", "residents", "net")
 
-#: The three accounts of MODEL.md v2 (views of the same flows: never add them together).
+#: The three accounts of docs/model.md v2 (views of the same flows: never add them together).
 ACCOUNTS = ("value_added", "fiscal", "residents")
 
 #: Every economy variable a result carries, in order: v1's first (unchanged), then v2's.
@@ -102,7 +102,7 @@ def economy_arrays(regimes, t) -> dict:
 
 
 def economy_series(states: np.ndarray, layout: Layout, econ: dict) -> np.ndarray:
-    """Every economy series of MODEL.md v2 for every host.
+    """Every economy series of docs/model.md v2 for every host.
 
     Parameters
     ----------
@@ -186,7 +186,7 @@ def series_weights(layout: Layout, econ: dict, variables) -> np.ndarray:
     """Weight of every compartment in each series, for constant parameters.
 
     Every series a result carries is a linear function of the compartments
-    (the channels of MODEL.md have no constant term), so with parameters
+    (the channels of docs/model.md have no constant term), so with parameters
     constant in time ``series_v(t) = sum_c W[v, c] * state_c(t)`` per host
     and member. The economy weights are obtained by evaluating
     :func:`economy_series` on the unit basis of the compartments, so the

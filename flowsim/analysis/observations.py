@@ -358,7 +358,7 @@ def _stock_present(view, d0, d1):
     return view.stock("N", d1)
 
 
-# --------------------------------------------------------------- the economy (MODEL.md v2)
+# --------------------------------------------------------------- the economy (docs/model.md v2)
 @register_quantity("transfers_excess", unit="USD",
                    maps_to="integral of inflow over the window / transfer_share (before the start: the initial "
                            "stocks' spending held at its level)")
@@ -389,12 +389,12 @@ def _work_permits(view, d0, d1):
 @register_quantity("fiscal_cost", unit="USD",
                    maps_to="integral of fiscal_cost (public services g_pub N and support b_U U) over the window")
 def _fiscal_cost(view, d0, d1):
-    """Public spending on the arrivals over the window (MODEL.md v2, ``fiscal_cost``)."""
+    """Public spending on the arrivals over the window (docs/model.md v2, ``fiscal_cost``)."""
     return view.integral("fiscal_cost", d0, d1)
 
 
 @register_quantity("fiscal_revenue", unit="USD",
                    maps_to="integral of fiscal_revenue (indirect, wage and remote workers' taxes) over the window")
 def _fiscal_revenue(view, d0, d1):
-    """Taxes the arrivals pay over the window (MODEL.md v2, ``fiscal_revenue``)."""
+    """Taxes the arrivals pay over the window (docs/model.md v2, ``fiscal_revenue``)."""
     return view.integral("fiscal_revenue", d0, d1)

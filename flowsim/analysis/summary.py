@@ -1,4 +1,4 @@
-"""Summaries per host and balance (MODEL.md v2, "Summaries").
+"""Summaries per host and balance (docs/model.md v2, "Summaries").
 
 Every summary is the same function applied to each balance (``inflow``,
 ``value_added``, ``fiscal``, ``residents``, ``net``). All functions work on the
@@ -40,9 +40,9 @@ FADE_WINDOWS = ((0, 365), (365, 730))
 #: A day is positive if ``x > tol`` and negative if ``x < -tol``, ``tol = max(TOL_USD, TOL_RELATIVE * max|x|)``.
 TOL_USD = 1.0
 TOL_RELATIVE = 1e-9
-#: Status of a balance, MODEL.md's words; arrays hold the index into this tuple.
+#: Status of a balance, docs/model.md's words; arrays hold the index into this tuple.
 STATUSES = ("never_negative", "never_positive", "sustained", "censored", "dip", "turns_positive", "zero")
-#: The balance :meth:`Result.summary` shows by default: what the host's residents gain or lose (MODEL.md v2).
+#: The balance :meth:`Result.summary` shows by default: what the host's residents gain or lose (docs/model.md v2).
 DEFAULT_BALANCE = "residents"
 
 
@@ -216,7 +216,7 @@ def sustained_crossover_day(x: np.ndarray, D_x) -> np.ndarray:
 
 
 def status_codes(x: np.ndarray, D_x) -> np.ndarray:
-    """MODEL.md's status of each balance, as indices into :data:`STATUSES` (int8).
+    """docs/model.md's status of each balance, as indices into :data:`STATUSES` (int8).
 
     Examples
     --------
@@ -269,7 +269,7 @@ def breakeven_day(cum: np.ndarray, threshold: float = 1.0) -> np.ndarray:
     cum : ndarray
         Cumulative balance along the last axis, USD.
     threshold : float
-        USD; ``t0`` is the first day with ``|C(t0)| > threshold`` (MODEL.md: 1 USD).
+        USD; ``t0`` is the first day with ``|C(t0)| > threshold`` (docs/model.md: 1 USD).
     """
     t0 = first_day(np.abs(cum) > threshold)
     sign0 = np.sign(np.take_along_axis(cum, np.maximum(t0, 0)[..., None], axis=-1))
@@ -284,7 +284,7 @@ def window_mean(series: np.ndarray, start: int, stop: int | None) -> np.ndarray:
 
     NaN when the series does not cover the whole window (a horizon shorter
     than ``stop - 1`` days, or than ``start`` days for an open window): a
-    partial window would not be the figure MODEL.md defines.
+    partial window would not be the figure docs/model.md defines.
     """
     n = series.shape[-1]
     if (stop is not None and n < stop) or n <= start:
@@ -395,7 +395,7 @@ def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
 
 
 def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
-    """Every summary figure of MODEL.md v2, keyed as :func:`summary_key` does.
+    """Every summary figure of docs/model.md v2, keyed as :func:`summary_key` does.
 
     Parameters
     ----------

@@ -39,8 +39,8 @@ def _import_emcee():
     try:
         import emcee
     except ImportError:
-        raise ImportError("sample_posterior needs emcee (>= 3.1); install it with `pip install 'flowsim[mcmc]'`.") \
-            from None
+        raise ImportError("sample_posterior needs emcee (>= 3.1); install it with `pip install emcee` (or "
+                          "`pip install '.[mcmc]'` in the flowsim source folder).") from None
     return emcee
 
 
@@ -148,7 +148,7 @@ class LogPosterior:
     def _solve(self, members, applied):
         """Solve the walkers ``members`` as one batch; yield ``(members, Result or None)`` pieces.
 
-        A member that breaks MODEL.md's invariants is flagged in its result
+        A member that breaks docs/model.md's invariants is flagged in its result
         (``failures="flag"``) and the others keep their numbers. When the
         solver cannot finish the batch at all (a step budget spent by one
         stiff walker), the batch is split in halves and each is tried again,
@@ -218,7 +218,7 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
                      prior: str = "log-uniform", temperature: float = 1.0, start_scale: float = 0.1,
                      horizon_days: int | None = None, vectorize: bool = True,
                      solver_options: dict | None = None) -> PosteriorSample:
-    """Sample the posterior of fitted parameters with ``emcee`` (needs ``pip install 'flowsim[mcmc]'``).
+    """Sample the posterior of fitted parameters with ``emcee`` (``pip install emcee``, or ``'.[mcmc]'``).
 
     Parameters
     ----------

@@ -238,7 +238,7 @@ def _check_predictable(table, until: _dt.date, scenario) -> None:
         )
 
 
-#: Economic quantities and the parameters their figures inform (MODEL.md v2, "Observing the economy").
+#: Economic quantities and the parameters their figures inform (docs/model.md v2, "Observing the economy").
 ECONOMIC_FIT = {
     "transfers_excess": ("c_S", "c_R", "transfer_share"),
     "rent_log_change": ("eps",),
@@ -246,7 +246,7 @@ ECONOMIC_FIT = {
 #: Economic figures that are counts of people (registrations): they inform no economy parameter.
 ECONOMIC_COUNTS = ("sole_traders_registered", "work_permits")
 
-#: Figures of the settled population and the settled-stage parameters (MODEL.md v2) fitted, with a
+#: Figures of the settled population and the settled-stage parameters (docs/model.md v2) fitted, with a
 #: prior, for a host that has one (of positive weight). The registered employed ``E`` grow at
 #: ``phi_S * f0 * (1 - E/K)`` times the savers, and the savers are ``1 - rho`` of the settlers: the
 #: figures determine ``f0`` (``phi_S`` fixed, so ``f0`` carries the product) and, through the same

@@ -19,18 +19,19 @@ def register(sub) -> None:
     p = sub.add_parser(
         "calibrate", help="fit parameters to observed figures (optionally an MCMC posterior) and write the fit",
         description="Fit the chosen parameters of SCENARIO to the observations with least squares from several "
-                    "starts, and write estimates.csv (values with 95%% intervals), residuals.csv (every "
+                    "starts, and write estimates.csv (values with 95% intervals), residuals.csv (every "
                     "observation against the fitted and initial model), calibrated.json (the fitted scenario: "
                     "`flowsim run calibrated.json` runs it) and fit.png plus crossings_HOST.png into --out "
                     "(atomically). With --mcmc-steps N, also an MCMC posterior sample around the optimum "
-                    "(needs flowsim[mcmc]): posterior.csv, posterior_summary.csv, trace.png, pairs.png; with "
+                    "(needs emcee: `pip install emcee`): posterior.csv, posterior_summary.csv, trace.png, "
+                    "pairs.png; with "
                     "--members M, M posterior draws solved as an ensemble: quantiles.csv, events.csv and fan "
                     "charts. See docs/calibration.md.",
     )
     p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     add_observation_options(p)
-    mc = p.add_argument_group("posterior sample (MCMC, needs flowsim[mcmc])")
+    mc = p.add_argument_group("posterior sample (MCMC, needs emcee: pip install emcee)")
     mc.add_argument("--mcmc-steps", type=int, default=0, metavar="N",
                     help="steps of an emcee chain started around the optimum (default 0: no posterior)")
     mc.add_argument("--walkers", type=int, default=None, metavar="W",

@@ -16,7 +16,7 @@ def register(sub) -> None:
                     "indices (scipy.stats.sobol_indices) with bootstrap intervals, and a one-at-a-time tornado. "
                     "Writes sobol.csv, sobol.png and tornado.png into --out (atomically).",
     )
-    p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
+    p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--output", default="residents.pv_usd", metavar="NAME",
                    help="BALANCE.FIELD (balances: inflow, value_added, fiscal, residents, net; fields as in "
                         "summary.csv, e.g. pv_usd, sustained_crossover_day), peak_present, or STAT:SERIES "
@@ -24,7 +24,9 @@ def register(sub) -> None:
     p.add_argument("--host", default="KAZ", help="host whose output is analysed (default KAZ)")
     p.add_argument("--n", type=int, default=256, help="base sample size, a power of 2 (default 256); the model "
                                                       "runs n * (inputs + 2) times")
-    p.add_argument("--seed", type=int, default=None, help="seed of the design")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the Sobol' design and the bootstrap (default: a fresh random seed, printed in the "
+                        "last line; pass it back with --seed to repeat the analysis)")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the intervals (0: none)")
     add_vary(p)
     add_executor(p)

@@ -25,9 +25,11 @@ def register(sub) -> None:
                     "scenarios, not probabilities of the world), draws.csv and PNGs (fan charts, sustained "
                     "crossover histograms of residents and fiscal) into --out (atomically).",
     )
-    p.add_argument("scenario", help="built-in scenario name (see `flowsim list`)")
+    p.add_argument("scenario", help="built-in name (see `flowsim list`), a .toml file or a resolved.json")
     p.add_argument("--n", type=int, default=1000, help="members (default 1000)")
-    p.add_argument("--seed", type=int, default=None, help="seed: same seed, same members and numbers")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed: same seed, same members and numbers (default: a fresh random seed, printed in the "
+                        "last line; pass it back with --seed to repeat the sweep)")
     add_vary(p)
     p.add_argument("--sampler", choices=SAMPLERS, default="lhs", help="design of the draws (default lhs)")
     p.add_argument("--keep", nargs="+", metavar="SERIES", default=list(SWEEP_SERIES),

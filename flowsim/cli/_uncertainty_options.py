@@ -60,7 +60,7 @@ def add_executor(parser) -> None:
     group.add_argument("--workers", type=int, default=None, metavar="W",
                        help="run the chunks in W local processes (ProcessPoolExecutor)")
     group.add_argument("--dask", default=None, metavar="ADDRESS",
-                       help="run the chunks on a dask.distributed scheduler (needs flowsim[dask])")
+                       help="run the chunks on a dask.distributed scheduler (needs `pip install distributed`)")
     parser.add_argument("--chunk-size", type=int, default=None, metavar="M",
                         help="members per vectorised batch and per task (default 250)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -81,8 +81,8 @@ def executor_from(args):
         try:
             from distributed import Client
         except ImportError:
-            raise FlowsimError("--dask needs dask.distributed; install it with `pip install 'flowsim[dask]'`.") \
-                from None
+            raise FlowsimError("--dask needs dask.distributed; install it with `pip install distributed` (or "
+                               "`pip install '.[dask]'` in the flowsim source folder).") from None
         try:
             client = Client(args.dask, timeout=DASK_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""Compartment layout of the reference model (MODEL.md, "Compartments of host h")."""
+"""Compartment layout of the reference model (docs/model.md, "Compartments of host h")."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ class Layout:
     """Positions of the compartments along the state's last axis.
 
     The order is ``T, S1..Sk, R, E, U, Ret, Out, In``. ``N`` (present
-    population) is ``T + sum(S) + R + E + U``; the people of MODEL.md's
+    population) is ``T + sum(S) + R + E + U``; the people of docs/model.md's
     conservation law are ``N + Ret + Out``. ``In`` is an extra counter, not
     people: the cumulative entries into the host (direct arrivals plus onward
     movers from other hosts), the flow that border counts observe. It feeds
-    back into nothing, so the MODEL.md equations are unchanged.
+    back into nothing, so the docs/model.md equations are unchanged.
 
     Parameters
     ----------

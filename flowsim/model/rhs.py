@@ -1,6 +1,6 @@
 """Right-hand side of the reference model, vectorised over members and hosts.
 
-Implements the "Flows" section of MODEL.md exactly. No Python loop runs over
+Implements the "Flows" section of docs/model.md exactly. No Python loop runs over
 members or hosts.
 
 State layout
@@ -95,14 +95,14 @@ class FlowRHS:
         self.f0_per_job = f0 / K                                      # f = max(0, f0 - f0/K * E) = f0 max(0, 1 - E/K)
         self.phi_S = hm(p["phi_S"])
         self.lam_S, self.lam_R, self.lam_E, self.lam_U = (hm(p[n]) for n in ("lam_S", "lam_R", "lam_E", "lam_U"))
-        self.nu_R = hm(p["nu_R"])                                     # R -> S1, 1/day (MODEL.md v2)
+        self.nu_R = hm(p["nu_R"])                                     # R -> S1, 1/day (docs/model.md v2)
         self.lam_nu_R = self.lam_R + self.nu_R
         self.g_lam_S = self.g + self.lam_S
         self.q_out = hm(p["q_out"])
         self.stay_out = 1.0 - self.q_out
 
     def use_open(self, is_open: np.ndarray) -> None:
-        """Fold onward moves towards closed hosts into ``W`` (MODEL.md, closures)."""
+        """Fold onward moves towards closed hosts into ``W`` (docs/model.md, closures)."""
         is_open = np.asarray(is_open, dtype=bool)
         self.is_open = is_open
         H = self.n_hosts

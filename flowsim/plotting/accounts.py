@@ -1,4 +1,4 @@
-"""The accounts of MODEL.md v2 per host: money brought in, value added, public budget, residents."""
+"""The accounts of docs/model.md v2 per host: money brought in, value added, public budget, residents."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from .specs import PARAMETER_SPECS, ParameterSpec, spec
 
 __all__ = ["Host", "add_hosts", "HOST_PARAMETERS", "DETAIL"]
 
-#: Every per-host parameter a new host needs (MODEL.md order).
+#: Every per-host parameter a new host needs (docs/model.md order).
 HOST_PARAMETERS: tuple[str, ...] = tuple(n for n, s in PARAMETER_SPECS.items() if s.scope == "host")
 
 #: Keys of a value given with its provenance.

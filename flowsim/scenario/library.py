@@ -127,7 +127,7 @@ def seed_arrivals() -> dict[str, Pulse]:
     "Seed: the autumn-2022 outflow after Russia's mobilization into 8 hosts, 5 years from 2022-09-21.",
 )
 def kazakhstan_2022() -> Scenario:
-    """The seed scenario of MODEL.md.
+    """The seed scenario of docs/model.md.
 
     About 100,000 direct arrivals into Kazakhstan in the first week (gross
     border counts, so ordinary travellers are included and behave like

@@ -1,7 +1,7 @@
 """Parameter values of a scenario, with their ranges and sources.
 
 :class:`ParameterSet` holds one value per (parameter, host) for every per-host
-MODEL.md parameter, one value for each global parameter, and the onward matrix
+docs/model.md parameter, one value for each global parameter, and the onward matrix
 ``P``. It validates once at construction and is immutable: variants come from
 :meth:`ParameterSet.with_params`.
 """
@@ -30,9 +30,9 @@ LEGACY_RENT = "L"
 
 
 def warn_legacy_rent(where: str = "") -> None:
-    """The one-line deprecation note of MODEL.md v2 for a given ``L``."""
-    warnings.warn(f"parameter `L`{where} is deprecated (MODEL.md v2): read as `rd = L / Hs`, the rent of one "
-                  f"dwelling in USD/day; give `rd` instead.", FlowsimDeprecationWarning, stacklevel=3)
+    """The one-line deprecation note of docs/model.md v2 for a given ``L``."""
+    warnings.warn(f"parameter `L`{where} is deprecated (model v2, docs/model.md): read as `rd = L / Hs`, the rent "
+                  f"of one dwelling in USD/day; give `rd` instead.", FlowsimDeprecationWarning, stacklevel=3)
 
 
 def rent_from_legacy(L, Hs):
@@ -47,7 +47,7 @@ class Parameter:
     Attributes
     ----------
     name : str
-        MODEL.md symbol.
+        docs/model.md symbol.
     host : str or None
         Host code, or None for a global parameter.
     value : float
@@ -137,7 +137,8 @@ class ParameterSet:
         clean: dict[str, object] = {}
         for name, sp in PARAMETER_SPECS.items():
             if name not in self.values:
-                raise ParameterError(f"{_where(name, None)} is missing; every MODEL.md parameter needs a value.")
+                raise ParameterError(f"{_where(name, None)} is missing; every model parameter (docs/model.md) "
+                                     "needs a value.")
             clean[name] = self._check_value(sp, self.values[name], hosts)
         object.__setattr__(self, "values", clean)
         self._check_shares(clean, hosts)
@@ -425,7 +426,7 @@ class ParameterSet:
         return rows
 
     def to_dict(self, *, provenance: bool = False) -> dict:
-        """Resolved values keyed by MODEL.md symbol (per-host ones keyed by host).
+        """Resolved values keyed by docs/model.md symbol (per-host ones keyed by host).
 
         Parameters
         ----------
@@ -490,7 +491,8 @@ class ParameterSet:
         given_ranges, given_sources = data.get("ranges") or {}, data.get("sources") or {}
         for name, sp in PARAMETER_SPECS.items():
             if name not in data:
-                raise ParameterError(f"{_where(name, None)} is missing; every MODEL.md parameter needs a value.")
+                raise ParameterError(f"{_where(name, None)} is missing; every model parameter (docs/model.md) "
+                                     "needs a value.")
             if sp.scope == "global":
                 values[name] = data[name]
                 if name in given_ranges:

@@ -27,7 +27,7 @@ class Policy:
     Parameters
     ----------
     parameter : str
-        A per-host MODEL.md parameter (``f0``, ``rho``, ``K``, ``b_U``...);
+        A per-host docs/model.md parameter (``f0``, ``rho``, ``K``, ``b_U``...);
         not ``k``, ``r`` or ``P``.
     host : str
         Host code.

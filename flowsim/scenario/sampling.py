@@ -38,7 +38,7 @@ class Dimension:
     Attributes
     ----------
     name : str
-        MODEL.md symbol.
+        docs/model.md symbol.
     host : str or None
         Host code, None for a global parameter.
     low, high : float
@@ -150,7 +150,7 @@ def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimens
     Returns
     -------
     tuple of Dimension
-        In MODEL.md parameter order, hosts in scenario order; no duplicates.
+        In docs/model.md parameter order, hosts in scenario order; no duplicates.
 
     Raises
     ------

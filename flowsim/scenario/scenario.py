@@ -441,7 +441,7 @@ class Scenario:
             return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """Fully resolved inputs, keyed by MODEL.md symbols (see ``resolved.json``)."""
+        """Fully resolved inputs, keyed by docs/model.md symbols (see ``resolved.json``)."""
         from ..model.arrivals import CompiledArrivals
 
         compiled = CompiledArrivals.build(self.hosts, self.arrivals, self.closures, self.start, self.diversion)

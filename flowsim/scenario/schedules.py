@@ -5,7 +5,7 @@ people/day, on calendar dates. Schedules are frozen dataclasses; before solving
 they are *compiled* against the scenario's start date into
 :class:`CompiledSchedule` objects that work in days since the start.
 
-Three shapes are provided (MODEL.md, "Time, places, people"):
+Three shapes are provided (docs/model.md, "Time, places, people"):
 
 * :class:`Pulse` -- a total spread with a gamma-shaped profile;
 * :class:`PiecewiseLinear` -- a rate given at knots, linear between them;

@@ -1,4 +1,4 @@
-"""What each MODEL.md parameter is: unit, hard bounds, scope and meaning.
+"""What each docs/model.md parameter is: unit, hard bounds, scope and meaning.
 
 Values, uncertainty ranges and sources live elsewhere (``defaults.py`` and the
 shipped ``data/reference_parameters.csv``); this module only knows the
@@ -43,7 +43,7 @@ class ParameterSpec:
     Attributes
     ----------
     name : str
-        The MODEL.md symbol (``tau_T``, ``q_on``...).
+        The docs/model.md symbol (``tau_T``, ``q_on``...).
     unit : str
         Physical unit (``days``, ``1/day``, ``USD/day``, ``1`` for shares...).
     description : str
@@ -215,7 +215,7 @@ _SPECS = [
     ),
 ]
 
-#: All parameter specs keyed by MODEL.md symbol, in MODEL.md order.
+#: All parameter specs keyed by docs/model.md symbol, in docs/model.md order.
 PARAMETER_SPECS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
 
 #: Names of the per-host population-model parameters (excluding the onward matrix ``P``).

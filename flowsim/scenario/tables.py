@@ -73,7 +73,7 @@ def hosts_from_csv(path, *, onward=None, names=None, like=None) -> list[Host]:
     ----------
     path : str or path-like
         CSV with the columns ``name, host, value, low, high, source`` (one
-        row per host and per-host parameter, MODEL.md symbols and units as in
+        row per host and per-host parameter, docs/model.md symbols and units as in
         ``flowsim.PARAMETER_SPECS``); global parameters (``host = *``) are not
         host values and are refused.
     onward : str or path-like, optional
@@ -145,7 +145,7 @@ def daily_arrivals_from_csv(path, *, column: str = "entries") -> dict[str, Daily
     path : str or path-like
         CSV with at least ``host``, ``date`` (YYYY-MM-DD) and ``column``;
         each host's dates consecutive, one row per day. Day ``d`` counts as
-        a constant rate over ``[d, d + 1)`` (MODEL.md, daily data).
+        a constant rate over ``[d, d + 1)`` (docs/model.md, daily data).
     column : str
         The column of people entering (default ``entries``).
 

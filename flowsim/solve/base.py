@@ -50,7 +50,7 @@ class Trajectories:
     message : str
         Solver message. A solver that cannot finish raises
         :class:`~flowsim.exceptions.IntegrationError` instead of returning;
-        whether each member's numbers keep MODEL.md's invariants is decided
+        whether each member's numbers keep docs/model.md's invariants is decided
         by the runner (``Result.status``).
     stats : dict
         Solver statistics (``nfev``, ``segments``, method, tolerances...).

@@ -45,7 +45,7 @@ What this solver does
   the counters they are not integrated at all.
 
 Accuracy: default ``rtol=3e-6``, ``atol=3e-4`` people, the loosest setting
-that keeps MODEL.md's invariants in the seed scenario (conservation error
+that keeps docs/model.md's invariants in the seed scenario (conservation error
 5e-7 relative, most negative compartment -6e-10 of the total; at
 ``rtol=1e-5`` they are 2.6e-6 and -4e-9). Against ``solve_ivp`` RK45 at
 ``rtol=1e-8`` the largest deviation of any series is a few 1e-6 of its peak

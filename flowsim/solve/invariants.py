@@ -2,7 +2,7 @@
 
 A solver can return numbers that look like a result but are not one: a pulse
 stepped over loses people, a huge stock overflows to ``inf``, a tiny GDP
-makes shares infinite. :func:`check_run` tests MODEL.md's invariants on the
+makes shares infinite. :func:`check_run` tests docs/model.md's invariants on the
 whole batch and raises a :class:`~flowsim.exceptions.IntegrationError` naming the
 check, the host and the value when one fails, so such a run never counts as
 a success and nothing is written from it. :func:`member_status` gives the
@@ -16,7 +16,7 @@ The checks
   member's largest total of people (solver noise is far below that);
 * **conservation** -- the people of all hosts (``N + Ret + Out``) equal the
   initial stocks plus the arrivals so far within ``CONSERVATION_TOLERANCE``
-  relative (MODEL.md's 1e-6).
+  relative (docs/model.md's 1e-6).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..exceptions import IntegrationError
 __all__ = ["CONSERVATION_TOLERANCE", "NEGATIVE_TOLERANCE", "STATUS_OK", "CHECKS", "check_run", "member_status",
            "conservation_errors"]
 
-#: Largest relative conservation error a run may have (MODEL.md).
+#: Largest relative conservation error a run may have (docs/model.md).
 CONSERVATION_TOLERANCE = 1e-6
 
 #: Most negative compartment allowed, as a share of the member's total people (solver noise).
@@ -58,7 +58,7 @@ CHECKS = {1: "finite values", 2: "non-negative stocks", 3: "conservation"}
 
 def member_status(states: np.ndarray, layout, hosts, dates, arrived: np.ndarray,
                   economy: np.ndarray | None = None, variables=()) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Which members of a run keep MODEL.md's invariants, and why the others do not.
+    """Which members of a run keep docs/model.md's invariants, and why the others do not.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ The batch state ``(M, H, C)`` is flattened into one ODE system. Arrivals are
 discontinuous at known times (pulse starts, knots, daily steps, closure
 edges), so the horizon is cut into segments between those breakpoints and
 each segment is integrated on its own; within a segment the arrival rates are
-evaluated strictly inside it, so no step straddles a jump (MODEL.md, "Time,
+evaluated strictly inside it, so no step straddles a jump (docs/model.md, "Time,
 places, people"). Policy dates (parameters that change from a date on) are
 breakpoints too: each segment runs with the parameters in force on it.
 
@@ -17,7 +17,7 @@ the daily outputs come from its dense interpolant. An explicit Runge-Kutta
 method also preserves the linear invariant "total people = initial stocks +
 cumulative arrivals" up to its quadrature error of ``a(t)``: at these
 tolerances the conservation error of the seed scenario is about 2e-9
-relative, far below the 1e-6 that MODEL.md asks for. ``atol`` is in people
+relative, far below the 1e-6 that docs/model.md asks for. ``atol`` is in people
 (one millionth of a person).
 
 Why not ``DOP853`` by default: once the arrivals have passed, the transit
@@ -59,7 +59,7 @@ class IvpSolver(Solver):
     method : str
         Any ``solve_ivp`` method (default ``"RK45"``).
     rtol : float
-        Relative tolerance, in [2.2e-14, 1e-6] (MODEL.md asks for no looser than
+        Relative tolerance, in [2.2e-14, 1e-6] (docs/model.md asks for no looser than
         1e-6; ``solve_ivp`` would raise anything below 100 x machine epsilon
         to that floor, so it is refused instead).
     atol : float

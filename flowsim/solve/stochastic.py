@@ -9,7 +9,7 @@ Every step of ``dt`` days (a divisor of a day: 1, 0.5, 0.25...):
 * each person in a compartment leaves it during the step with probability
   ``1 - exp(-lambda dt)``, ``lambda`` the compartment's total leaving rate at the
   start of the step, and goes to each destination with probability
-  proportional to that flow's rate (MODEL.md, "Flows"). One multinomial draw
+  proportional to that flow's rate (docs/model.md, "Flows"). One multinomial draw
   per compartment, host and member gives every destination at once: transit
   leavers to onward hosts, ``W``, the origin, savings or remote work; savers
   to the next stage (``U`` after the last), a job or away; remote workers back

@@ -48,7 +48,8 @@ def progress_bar(total: int, enabled: bool | None, desc: str):
         from tqdm.auto import tqdm
     except ImportError:
         if enabled:
-            warnings.warn("progress=True needs tqdm; install it with `pip install 'flowsim[progress]'`. "
+            warnings.warn("progress=True needs tqdm; install it with `pip install tqdm` (or "
+                          "`pip install '.[progress]'` in the flowsim source folder). "
                           "Running without a progress bar.", UserWarning, stacklevel=3)
         return _NoBar()
     if enabled is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):

@@ -153,7 +153,9 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
         Inputs and ranges as in :func:`flowsim.ensemble`; by default every
         parameter of ``host`` and the global ones over their shipped ranges.
     seed : int, optional
-        Seed of the Sobol' design (recorded in the result).
+        Seed of the Sobol' design and the bootstrap. When None a fresh seed is
+        drawn and recorded in :attr:`SensitivityResult.seed` (``flowsim
+        sensitivity`` prints it).
     bootstrap : int
         Bootstrap resamples for the 95% intervals (0: none).
     chunk_size, executor, progress, solver_options

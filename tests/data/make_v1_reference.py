@@ -1,4 +1,4 @@
-"""Make ``v1_reference.npz``: series of the v1 release (commit 6de6bf1), before MODEL.md v2.
+"""Make ``v1_reference.npz``: series of the v1 release (commit 6de6bf1), before docs/model.md v2.
 
 Run once, on the v1 code, with ``python tests/data/make_v1_reference.py``. It saves, for the
 seed and two other built-ins, every compartment and every v1 economy series of every host on
