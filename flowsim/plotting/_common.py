@@ -18,7 +18,7 @@ import numpy as np
 from ..hosts import HOST_NAMES
 
 __all__ = ["pyplot", "date_axis", "date_ticks", "host_title", "names_of", "grid_axes", "finish_grid",
-           "as_datetimes", "date_numbers", "mark_empty", "style_host_panel"]
+           "as_datetimes", "date_numbers", "mark_empty", "blank_panel", "style_host_panel"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -207,14 +207,20 @@ def finish_grid(fig, axes, title: str, handles=(), labels=(), *, ncols: int | No
     _layout(fig, axes, 1 if handles else 0)
 
 
-def mark_empty(ax, result, host: str, member: int = 0) -> None:
-    """Say so in the panel when nobody was ever present in ``host`` (e.g. a closed border)."""
-    if result.series("N", host, member).max() > 0:
-        return
-    closed = host in result.scenario.closures
-    ax.text(0.5, 0.7, "border closed: no arrivals" if closed else "no arrivals",
-            transform=ax.transAxes, ha="center", va="center", color="dimgrey",
+def blank_panel(ax, text: str) -> None:
+    """Say why a panel is empty, and drop its y scale (an empty panel has no scale to read)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="dimgrey",
             bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+    ax.set_yticks([])
+
+
+def mark_empty(ax, result, host: str, member: int = 0) -> bool:
+    """Say so in the panel when nobody was ever present in ``host`` (e.g. a closed border); True if so."""
+    if result.series("N", host, member).max() > 0:
+        return False
+    closed = host in result.scenario.closures
+    blank_panel(ax, "border closed: no arrivals" if closed else "no arrivals")
+    return True
 
 
 def style_host_panel(ax, x, host: str, ylabel: str, legend: bool, *, legend_loc: str = "upper right",

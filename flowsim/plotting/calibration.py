@@ -141,23 +141,27 @@ def plot_fit(fit, ax=None, *, show_initial: bool = True):
     return artists
 
 
-def plot_fit_series(cal, host: str, ax=None, *, days_before: int = 10):
+def plot_fit_series(cal, host: str, ax=None, *, days_before: int | None = None):
     """Daily gross entries and exits of a host, model against the published border counts.
 
     Lines: the fitted model's entries and exits plus background traffic
-    (people per day; dashed: before fitting). Observations of flows are drawn
-    as their mean per day over their window (a cumulative count divided by
-    its days) as horizontal segments; a triangle marks a lower (up) or upper
-    (down) bound, a vertical bar a range.
+    (people per day; dashed: before fitting). Each published flow figure is
+    drawn over its window as its mean per day (a cumulative count divided by
+    its days): a point figure as a solid bar with ticks at both ends of the
+    window, a lower (upper) bound as a bar with a triangle pointing up (down)
+    in its middle, a range as a shaded box from its low to its high end. A
+    window that starts before the axis is cut there and labelled with its
+    first day.
 
     Parameters
     ----------
     cal : CalibrationResult
     host : str
     ax : matplotlib Axes, optional
-    days_before : int
-        Days shown before the scenario start (windows reaching further back
-        are cut).
+    days_before : int, optional
+        Days shown before the scenario start; default: enough for every
+        window that starts up to 45 days earlier (September's month), at
+        least 10. Windows reaching further back are cut and labelled.
 
     Returns
     -------
@@ -167,9 +171,13 @@ def plot_fit_series(cal, host: str, ax=None, *, days_before: int = 10):
     from ..analysis.observations import ObservationView
 
     if ax is None:
-        _, ax = pyplot().subplots(figsize=(9, 4.5), layout="constrained")
+        _, ax = pyplot().subplots(figsize=(11, 4.5), layout="constrained")
     res = cal.fitted_result
     start = cal.initial_scenario.start
+    flows = [r for r in cal.residuals if r.host == host and r.quantity in _FLOW_QUANTITIES]
+    if days_before is None:
+        back = [(start - r.date_start).days for r in flows if 0 < (start - r.date_start).days <= 45]
+        days_before = max([10, *back])
     first = start - _dt.timedelta(days=days_before)
     last = start + _dt.timedelta(days=res.dates.size - 2)
     dates = [first + _dt.timedelta(days=i) for i in range((last - first).days + 1)]
@@ -182,11 +190,10 @@ def plot_fit_series(cal, host: str, ax=None, *, days_before: int = 10):
             y = view.daily(direction, first, last, gross=True) / 1000.0
             artists["model"].append(ax.step(as_datetimes(np.array(dates, dtype="datetime64[D]")), y, where="post",
                                             ls=style, color=colors[direction], lw=1.8 if style == "-" else 1.0,
+                                            alpha=1.0 if style == "-" else 0.6,
                                             label=f"model {direction} + background ({label})")[0])
-    for r in cal.residuals:
-        direction = _FLOW_QUANTITIES.get(r.quantity)
-        if r.host != host or direction is None:
-            continue
+    for r in flows:
+        direction = _FLOW_QUANTITIES[r.quantity]
         n = (r.date_end - r.date_start).days + 1
         per = 1.0 if r.quantity in _PER_DAY else 1.0 / n
         a = max(r.date_start, first)
@@ -194,28 +201,40 @@ def plot_fit_series(cal, host: str, ax=None, *, days_before: int = 10):
         x = as_datetimes(np.array([a, b], dtype="datetime64[D]"))
         mid = as_datetimes(np.array([a + (b - a) / 2], dtype="datetime64[D]"))[0]
         c = colors[direction]
+        lo = None if r.low is None else r.low * per / 1000
+        hi = None if r.high is None else r.high * per / 1000
         if r.kind == "point":
-            artists["observed"].append(ax.plot(x, [r.observed * per / 1000] * 2, color=c, lw=3, alpha=0.6)[0])
+            level = r.observed * per / 1000
+            artists["observed"].append(ax.plot(x, [level] * 2, color=c, lw=2.5, marker="|", ms=10, mew=2,
+                                               solid_capstyle="butt", zorder=4)[0])
+        elif lo is not None and hi is not None:
+            level = lo
+            artists["observed"].append(ax.fill_between(x, [lo] * 2, [hi] * 2, color=c, alpha=0.25, lw=1,
+                                                       edgecolor=c, zorder=3))
         else:
-            lo = None if r.low is None else r.low * per / 1000
-            hi = None if r.high is None else r.high * per / 1000
             level = lo if lo is not None else hi
-            artists["observed"].append(ax.plot(x, [level] * 2, color=c, lw=3, alpha=0.35)[0])
-            if lo is not None and hi is not None:
-                artists["observed"].append(ax.plot([mid, mid], [lo, hi], color=c, lw=2)[0])
-            else:
-                artists["observed"].append(ax.plot([mid], [level], marker="^" if lo is not None else "v",
-                                                   color=c, ms=9)[0])
+            artists["observed"].append(ax.plot(x, [level] * 2, color=c, lw=2.5, marker="|", ms=10, mew=2,
+                                               solid_capstyle="butt", zorder=4)[0])
+            artists["observed"].append(ax.plot([mid], [level], marker="^" if lo is not None else "v", color=c,
+                                               ms=9, ls="", zorder=5)[0])
+        if r.date_start < first:
+            ax.annotate(f"from {_short(r.date_start)}", (x[0], level), xytext=(3, 4), textcoords="offset points",
+                        fontsize="x-small", color=c)
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], color="0.4", lw=3, alpha=0.6), Line2D([], [], color="0.4", marker="^", ls="", ms=8)]
-    labels += ["published count, mean per day over its window", "lower bound (down: upper bound)"]
-    ax.legend(handles, labels, fontsize="small", loc="upper right")
+    handles += [Line2D([], [], color="0.3", lw=2.5, marker="|", ms=10, mew=2),
+                Line2D([], [], color="0.3", lw=2.5, marker="^", ms=8),
+                Patch(facecolor="0.3", alpha=0.25, edgecolor="0.3")]
+    labels += ["published count: mean per day over its window (|-|)", "lower bound (a triangle down: upper bound)",
+               "published range, mean per day over its window"]
+    ax.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(f"{host_title(host)}: gross daily border crossings, model vs published counts")
     ax.set_ylabel("people per day (thousands)")
     ax.set_xlabel("date")
     ax.set_ylim(bottom=0)
+    ax.set_xlim(as_datetimes(np.array([first, last], dtype="datetime64[D]")))
     ax.grid(alpha=0.3)
-    date_axis(ax)
+    date_axis(ax, (first, last))
     return artists

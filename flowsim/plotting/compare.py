@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import date_numbers, finish_grid, grid_axes, names_of, pyplot, style_host_panel
+from ._common import blank_panel, date_numbers, finish_grid, grid_axes, names_of, pyplot, style_host_panel
 
 __all__ = ["plot_net_overlay", "plot_net_overlay_grid"]
 
@@ -74,8 +74,7 @@ def plot_net_overlay_grid(results, *, labels=None, member: int = 0, fig=None, da
         plot_net_overlay(shown, host, labels=shown_labels, member=member, ax=ax, legend=False, days=days,
                          cumulative=cumulative, variable=variable)
         if all(r.series("N", host, member).max() == 0 for r in shown):
-            ax.text(0.5, 0.7, "no arrivals in any run", transform=ax.transAxes, ha="center", color="dimgrey",
-                    bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+            blank_panel(ax, "no arrivals in any run")
     handles = axes[0].lines[: len(results)]
     what = _TITLES.get(variable, variable.replace("_", " "))
     what = f"Cumulative {what[0].lower() + what[1:]}" if cumulative else what

@@ -62,15 +62,22 @@ def plot_boost_burden_grid(result, *, member: int = 0, fig=None, days: int | Non
     (Figure, ndarray of Axes)
     """
     fig, axes = grid_axes(len(result.hosts), fig=fig)
+    crossovers = []
     for ax, host in zip(axes, result.hosts):
-        plot_boost_burden(result, host, member=member, ax=ax, legend=False, days=days)
+        drawn = plot_boost_burden(result, host, member=member, ax=ax, legend=False, days=days)
+        if drawn["crossover"] is not None:
+            crossovers.append(drawn["crossover"])
+        if mark_empty(ax, result, host, member):
+            continue
         crossed = result.summary("net", member)[host]["crossover_date"]
         ax.text(0.98, 0.96, f"crossover: {crossed.isoformat() if crossed else 'none'}",
                 transform=ax.transAxes, ha="right", va="top", fontsize="small", color="tab:purple",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
-        mark_empty(ax, result, host, member)
     handles = [axes[0].lines[i] for i in range(3)]
+    labels = [h.get_label() for h in handles]
+    if crossovers:                                  # the dotted line is explained only where one is drawn
+        handles.append(crossovers[0])
+        labels.append("crossover of net (first day < 0)")
     span = "" if days is None else f", first {days} days"
-    finish_grid(fig, axes, f"Boost vs burden per host (crossover dotted), scenario '{result.scenario.name}'{span}",
-                handles, [h.get_label() for h in handles])
+    finish_grid(fig, axes, f"Boost vs burden per host, scenario '{result.scenario.name}'{span}", handles, labels)
     return fig, axes

@@ -11,7 +11,10 @@ __all__ = ["plot_trace", "plot_pairs"]
 
 def _label(sample, j: int, sep: str = " ") -> str:
     unit = sample.units[j]
-    return sample.labels[j] if unit in ("1", "") else f"{sample.labels[j]}{sep}({unit})"
+    name = sample.labels[j]
+    if sep == "\n" and len(name) > 16 and "@" in name:       # a dated level: the date on a line of its own
+        name = name.replace("@", "\n@", 1)
+    return name if unit in ("1", "") else f"{name}{sep}({unit})"
 
 
 def _axes(fig, n_rows: int, n_cols: int, width: float, height: float, **kwargs):

@@ -8,6 +8,7 @@ from ..analysis.economy import ECONOMY_VARIABLES
 from ..scenario.specs import PARAMETER_SPECS
 from ._common import (
     as_datetimes,
+    blank_panel,
     date_axis,
     date_numbers,
     finish_grid,
@@ -86,10 +87,7 @@ def plot_fan_grid(ens, variable: str = "N", *, fig=None):
     for ax, host in zip(axes, ens.hosts):
         plot_fan(ens, variable, host, ax=ax, legend=False)
         if not np.any(ens.series_of(variable, host)):
-            closed = host in ens.scenario.closures
-            ax.text(0.5, 0.7, "border closed: no arrivals" if closed else "no arrivals", transform=ax.transAxes,
-                    ha="center", va="center", color="dimgrey",
-                    bbox={"facecolor": "white", "edgecolor": "lightgrey"})
+            blank_panel(ax, "border closed: no arrivals" if host in ens.scenario.closures else "no arrivals")
     handles, labels = axes[0].get_legend_handles_labels()
     _, _, name = _scale(variable)
     finish_grid(fig, axes, f"{name[0].upper() + name[1:]}: median and bands over {ens.n_members} members, "
