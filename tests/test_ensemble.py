@@ -202,7 +202,7 @@ def test_progress_bar_on_off_and_missing_tqdm(short, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tqdm", None)               # as if tqdm were not installed
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     flowsim.ensemble(short, 2, vary={"tau_S": (60, 240)}, progress=None)     # auto: silently off
-    with pytest.warns(UserWarning, match=r"flowsim\[progress\]"):
+    with pytest.warns(UserWarning, match=r"pip install tqdm"):
         flowsim.ensemble(short, 2, vary={"tau_S": (60, 240)}, progress=True)
 
 

@@ -130,7 +130,7 @@ def test_input_errors(fit):
 
 def test_missing_emcee_names_the_extra(monkeypatch, fit):
     monkeypatch.setitem(sys.modules, "emcee", None)
-    with pytest.raises(ImportError, match=r"pip install 'flowsim\[mcmc\]'"):
+    with pytest.raises(ImportError, match=r"pip install emcee"):
         fit.sample_posterior(n_walkers=4, n_steps=5)
 
 
