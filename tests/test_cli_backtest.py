@@ -15,7 +15,8 @@ def test_backtest_cli_writes_scores_coverage_and_figure(kaz_obs_file, tmp_path, 
                  "--out", str(out), "--params", "pulse.total[KAZ]", "--starts", "1", "--method", "laplace",
                  "--members", "40"])
     assert code == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["backtest.png", "coverage.csv", "scores.csv"]
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))      # the manifest is hidden
+    assert written == ["backtest.png", "coverage.csv", "scores.csv"]
     scores = list(csv.DictReader((out / "scores.csv").open()))
     assert list(scores[0]) == list(SCORE_COLUMNS)
     assert len(scores) == 2                      # the figures ending after 30 September

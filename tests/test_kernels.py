@@ -78,5 +78,5 @@ def test_kernel_selection_and_errors(monkeypatch):
     monkeypatch.setattr(kernels, "_numba", False)            # as if numba did not import
     monkeypatch.setenv(kernels.ENV_VAR, "auto")
     assert EnsembleSolver().kernel == "numpy"
-    with pytest.raises(SolverError, match=r"numba does not import. Fix: pip install 'flowsim\[fast\]'"):
+    with pytest.raises(SolverError, match=r"numba does not import. Fix: pip install numba"):
         EnsembleSolver(kernel="numba")

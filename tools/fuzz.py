@@ -16,7 +16,7 @@ time limit, and gets one class:
 ``refused``    a clean refusal: a :class:`flowsim.FlowsimError` (or a ``TypeError``/``ValueError`` raised by
                flowsim's own code, written for a person); on the CLI exit status 2 with a one-line
                ``flowsim: error:`` (or argparse's usage and error), no traceback, nothing written;
-``ran``        ran, and the result keeps MODEL.md's invariants (conservation within 1e-6, finite values,
+``ran``        ran, and the result keeps docs/model.md's invariants (conservation within 1e-6, finite values,
                no negative compartment, finite summaries);
 ``silent``     ran, but the input is one the issue lists as one that must be refused or warned about (a
                silent acceptance);
@@ -99,7 +99,7 @@ class Report:
 # ============================================================================================ checks
 
 def result_problems(res) -> list[str]:
-    """What is wrong with a Result that reported success (empty if it keeps MODEL.md's invariants)."""
+    """What is wrong with a Result that reported success (empty if it keeps docs/model.md's invariants)."""
     problems = []
     if not res.success:
         problems.append(f"success=False ({res.message})")

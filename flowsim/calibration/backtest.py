@@ -629,7 +629,7 @@ def backtest(scenario, observations, until, params=None, *, background: Backgrou
     starts : int
         Starting points of the fit.
     method : {"mcmc", "laplace"}
-        How the posterior is drawn (``mcmc`` needs emcee: ``pip install 'flowsim[mcmc]'``).
+        How the posterior is drawn (``mcmc`` needs emcee: ``pip install emcee``).
     n_walkers, n_steps, burn, thin
         The chain (``mcmc``), as in :func:`flowsim.sample_posterior`
         (default walkers ``max(4 p, 16)``, burn a quarter).

@@ -1,7 +1,7 @@
 """Compiled (numba) kernels of the ensemble solver: one Dormand-Prince step of every member, and its dense output.
 
 Imported only by :mod:`flowsim.solve.kernels` when the numba kernel is selected
-(``pip install flowsim[fast]``); the default install never imports this module.
+(``pip install numba``); the default install never imports this module.
 The arithmetic is that of :meth:`flowsim.model.rhs.FlowRHS.derivative`,
 :meth:`flowsim.solve.dopri.Stepper.step` and
 :meth:`flowsim.solve.sinks.Projected.step`, written as loops over hosts and

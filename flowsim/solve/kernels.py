@@ -12,7 +12,7 @@ the daily series. Two kernels do that work:
 ``"numba"``
     The same arithmetic compiled with numba (:mod:`flowsim.solve._numba_kernels`):
     one call per step and one per step's output days. Needs the optional
-    extra ``pip install flowsim[fast]`` (``numba>=0.60``). Compiled code is
+    extra ``pip install numba`` (``numba>=0.60``). Compiled code is
     cached on disk (numba's ``cache=True``): the first use on a machine
     compiles for 10-30 s; later processes load it in well under a second.
 
@@ -86,7 +86,7 @@ def resolve_kernel(kernel: str | None = None) -> str:
         return "numba"
     if kernel == "numba":
         raise SolverError(f"{where} asks for the numba kernel, but numba does not import. Fix: "
-                          "pip install 'flowsim[fast]' (numba>=0.60), or use kernel='numpy'.")
+                          "pip install numba (>= 0.60), or use kernel='numpy'.")
     return "numpy"
 
 
@@ -111,7 +111,7 @@ class NumbaStepper(Stepper):
         super().__init__(rhs, shape, n_read, rtol, atol)
         self.nb = _kernels()
         if self.nb is None:
-            raise SolverError("the numba kernel needs numba: pip install 'flowsim[fast]'.")
+            raise SolverError("the numba kernel needs numba: pip install numba.")
         _, H, M = shape
         self.k = rhs.layout.k
         self.out_T = np.empty((H, M))
