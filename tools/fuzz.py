@@ -16,6 +16,8 @@ time limit, and gets one class:
 ``refused``    a clean refusal: a :class:`flowsim.FlowsimError` (or a ``TypeError``/``ValueError`` raised by
                flowsim's own code, written for a person); on the CLI exit status 2 with a one-line
                ``flowsim: error:`` (or argparse's usage and error), no traceback, nothing written;
+``warned``     an input the issue lists as one to refuse or warn about, accepted with a
+               :class:`flowsim.FlowsimWarning` that says what was done (``flowsim: warning:`` on the CLI);
 ``ran``        ran, and the result keeps docs/model.md's invariants (conservation within 1e-6, finite values,
                no negative compartment, finite summaries);
 ``silent``     ran, but the input is one the issue lists as one that must be refused or warned about (a
@@ -27,7 +29,7 @@ time limit, and gets one class:
                earlier run left next to new ones, a result silently lost to a concurrent run.
 
 The script prints a markdown table of counts per surface and class, then every case that is not
-``refused`` or ``ran`` with its detail. The exit status is 0 when there is none, 1 otherwise.
+``refused``, ``warned`` or ``ran`` with its detail. The exit status is 0 when there is none, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,7 +64,7 @@ import flowsim  # noqa: E402
 from flowsim.scenario.files import scenario_from_toml  # noqa: E402
 from flowsim.scenario.specs import PARAMETER_SPECS  # noqa: E402
 
-CLASSES = ("refused", "ran", "silent", "traceback", "hang", "wrong", "partial")
+CLASSES = ("refused", "warned", "ran", "silent", "traceback", "hang", "wrong", "partial")
 SURFACES = ("scenario files", "CLI flags", "Python API", "saved results", "data files", "signals/concurrency")
 FLOWSIM_DIR = str(Path(flowsim.__file__).resolve().parent)
 #: Time limit of one case, seconds (a hang).
@@ -146,7 +149,9 @@ def from_flowsim(exc: BaseException) -> bool:
 def call(fn, expect: str = "either"):
     """Run ``fn()`` and classify it (in the forked child)."""
     try:
-        value = fn()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", flowsim.FlowsimWarning)
+            value = fn()
     except flowsim.FlowsimError as exc:
         msg = str(exc).strip()
         if not msg:
@@ -159,6 +164,9 @@ def call(fn, expect: str = "either"):
     except BaseException as exc:  # noqa: BLE001 - every other exception is what we look for
         return "traceback", f"{type(exc).__name__}: {exc}"
     problems = value_problems(value)
+    said = [w for w in caught if issubclass(w.category, flowsim.FlowsimWarning)]
+    if expect == "refuse" and said and not problems:    # accepted, with a warning that says what was done
+        return "warned", f"{said[0].category.__name__}: {str(said[0].message)[:200]}"
     if expect == "refuse":          # an input that must be refused was accepted (whatever its numbers)
         return "silent", f"accepted: {'; '.join(problems) or short_repr(value)}"
     if problems:
@@ -267,6 +275,8 @@ def classify_cli(rc, stdout, stderr, tmp, out, existed, before, expect):
             return "wrong", "; ".join(problems)
         if stages:
             return "partial", f"exit 0 but left {stages[0].relative_to(tmp)}"
+        if expect == "refuse" and "flowsim: warning:" in stderr:
+            return "warned", [ln for ln in stderr.splitlines() if "flowsim: warning:" in ln][0][:200]
         if expect == "refuse":
             return "silent", "exit 0: " + (stdout.strip().splitlines() or [""])[-1][:150]
         return "ran", (stdout.strip().splitlines() or [""])[-1][:150]
@@ -725,7 +735,7 @@ def data_file_cases() -> list[Case]:
     obs("share of 7 (issue)", f"{OBS_HEADER}\nKAZ,share_stayed,2022-09-21,2022-11-01,7,,,share,,n,t,u,q\n",
         "refuse", "issue12-silent")
     obs("duplicated header (issue)", f"{OBS_HEADER}\n{OBS_HEADER}\n{OBS_ROW}\n", "refuse", "issue12-silent")
-    obs("unknown qualifier (issue)", f"{OBS_HEADER}\n{OBS_ROW.replace('approximately', 'roughly')}\n", "refuse",
+    obs("unknown qualifier (issue)", f"{OBS_HEADER}\n{OBS_ROW.replace('approximately', 'vaguely')}\n", "refuse",
         "issue12-silent")
     for name, row in (("negative value", OBS_ROW.replace("98000", "-5")),
                       ("NaN value", OBS_ROW.replace("98000", "nan")),
@@ -1068,7 +1078,7 @@ def markdown(report: Report) -> str:
         lines.append(f"| {s} | {n} | " + " | ".join(str(counts[(s, k)]) for k in CLASSES) + " |")
     tot = Counter(cls for _, cls, _, _ in report.cases)
     lines.append(f"| **all** | **{len(report.cases)}** | " + " | ".join(f"**{tot[k]}**" for k in CLASSES) + " |")
-    bad = [(c, cls, d) for c, cls, d, _ in report.cases if cls not in ("refused", "ran")]
+    bad = [(c, cls, d) for c, cls, d, _ in report.cases if cls not in ("refused", "warned", "ran")]
     if bad:
         lines += ["", f"Cases that are not a clean refusal or a clean run ({len(bad)}):", ""]
         for c, cls, d in sorted(bad, key=lambda x: (CLASSES.index(x[1]), x[0].surface)):
