@@ -218,11 +218,16 @@ def validation_csv_text(validation) -> str:
 
 #: Columns of ``estimates.csv``.
 ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
-                    "at_bound", "identified", "data_share")
+                    "at_bound", "identified", "identification", "data_share", "reference")
 
 
 def estimates_csv_text(calibration) -> str:
-    """``estimates.csv``: fitted parameters with standard errors and 95% intervals, one row each."""
+    """``estimates.csv``: fitted parameters with standard errors and 95% intervals, one row each.
+
+    ``identification`` is ``identified``, ``weak`` or ``none``;
+    ``data_share`` the fraction of the ``reference``'s variance (the prior,
+    or the plausible range) that the data remove (:class:`Estimate`).
+    """
     rows = ([_cell(getattr(e, c)) for c in ESTIMATE_COLUMNS] for e in calibration.estimates)
     return _csv_text(ESTIMATE_COLUMNS, rows)
 

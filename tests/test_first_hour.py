@@ -187,3 +187,59 @@ def test_pairs_labels_of_dated_levels_wrap():
     assert _label(sample, 0, "\n") == "background[KAZ\n@2022-10-01]\n(people/day)"
     assert _label(sample, 1, "\n") == "tau_T[KAZ]\n(days)"
     assert _label(sample, 0) == "background[KAZ@2022-10-01] (people/day)"
+
+
+# ------------------------------------------------------------- identification: one measure
+def test_without_a_prior_the_data_are_measured_against_a_factor_of_100():
+    """No prior: share = 1 - var_post / var_ref with var_ref the variance of a 95% interval spanning 100x."""
+    from flowsim.calibration.fit import data_shares
+    from flowsim.calibration.parameters import REFERENCE_SPAN
+
+    ref = np.log(REFERENCE_SPAN) / (2 * 1.959963984540054)
+    for a in (0.5, 2.0, 10.0):                                   # one residual of slope a: var_post = 1 / a^2
+        share = data_shares(np.array([[a]]), np.array([ref]), np.array([True]))[0]
+        assert share == pytest.approx(max(0.0, 1.0 - 1.0 / (a**2 * ref**2)), rel=1e-12)
+
+
+def test_a_transit_time_the_figures_cannot_see_is_flagged_everywhere(weak_fit):
+    """The 95% interval of tau_T spans orders of magnitude: weak, named in the header, the note and the CSV."""
+    e = weak_fit.estimate("tau_T[KAZ]")
+    assert e.ci_high / e.ci_low > 100 or not e.identified
+    assert e.identification in ("weak", "none") and "tau_T[KAZ]" in weak_fit.not_identified
+    text = str(weak_fit)
+    assert "NOT PINNED DOWN by the figures" in text and "tau_T[KAZ]" in text.splitlines()[5]
+    for name in ("pulse.total[KAZ]", "pulse.scale_days[KAZ]"):
+        assert weak_fit.estimate(name).identification == "identified"
+    from flowsim.io import estimates_csv_text
+
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(estimates_csv_text(weak_fit)))}
+    assert rows["tau_T[KAZ]"]["identification"] in ("weak", "none")
+    assert rows["pulse.total[KAZ]"]["identification"] == "identified"
+    assert rows["pulse.total[KAZ]"]["reference"] == "a factor of 100"
+
+
+def test_exits_day_by_day_pin_the_transit_time_down():
+    fit = _fit(ENTRIES + [("daily_exits", day(i), day(i)) for i in range(2, 24, 3)])
+    assert fit.not_identified == ()
+    e = fit.estimate("tau_T[KAZ]")
+    assert e.identification == "identified" and e.data_share > 0.9 and e.ci_high / e.ci_low < 3
+    assert "NOT PINNED DOWN" not in str(fit)
+
+
+def test_calibrate_without_params_fits_the_default_choice():
+    kaz = flowsim.datasets.observations_2022().filter(host="KAZ")
+    sc = flowsim.load_scenario("kazakhstan-2022")
+    fit = flowsim.calibrate(sc, kaz, starts=1, max_nfev=3)
+    assert [e.name for e in fit.estimates] == flowsim.calibration.default_fit_parameters(sc, kaz)
+    assert fit.estimate("f0[KAZ]").prior                      # the default priors come with them
+    with pytest.raises(flowsim.CalibrationError, match="list of parameter names"):
+        flowsim.calibrate(sc, kaz, "tau_T[KAZ]")
+
+
+def test_validation_report_names_what_the_figures_do_not_pin_down(weak_fit):
+    obs = list(weak_fit.observation_model.observations)
+    val = flowsim.validate(scenario(total=25_000.0, scale=5.0, tau_T=5.0), obs, day(30), FITTED,
+                           background=weak_fit.background, starts=1)
+    assert val.calibration.not_identified == ("tau_T[KAZ]",)         # entries only, fitted up to day 30
+    head = str(val).split("\n\n")[0]
+    assert "NOT PINNED DOWN by the figures" in head and "tau_T[KAZ]" in head

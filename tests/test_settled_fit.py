@@ -120,4 +120,4 @@ def test_validate_fits_the_default_parameters_with_the_default_priors(monkeypatc
 def test_estimates_csv_has_the_data_share():
     from flowsim.io import ESTIMATE_COLUMNS
 
-    assert ESTIMATE_COLUMNS[-1] == "data_share"
+    assert ESTIMATE_COLUMNS[-3:] == ("identification", "data_share", "reference")

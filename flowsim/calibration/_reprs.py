@@ -30,12 +30,13 @@ def _num(x) -> str:
 def estimate_rows(estimates):
     rows = []
     for e in estimates:
+        share = (f"the data remove {100 * e.data_share:.0f}% of the prior's variance" if e.prior else
+                 f"the data remove {100 * e.data_share:.0f}% of the variance of a 95% interval spanning {e.reference}")
         if not e.identified:
             note = ("NOT IDENTIFIED by the data: the interval is the prior's" if e.prior else
                     "NOT IDENTIFIED by the data: the interval is the search bounds")
         elif e.weakly_identified:
-            note = (f"weakly identified: the data remove {100 * e.data_share:.0f}% of the prior's variance"
-                    + ("; at a search bound" if e.at_bound else ""))
+            note = f"weakly identified: {share}" + ("; at a search bound" if e.at_bound else "")
         else:
             note = "at a search bound" if e.at_bound else ""
             if e.prior:
@@ -73,7 +74,7 @@ def _head(cal) -> list[str]:
          f"{sum(e.weakly_identified for e in cal.estimates)} weakly"),
         f"  MAPE = {cal.mape:.1f}%; averaged relative difference (Flee) = {cal.ard:.3f}",
         f"  background: {cal.background!r}",
-    ]
+    ] + _not_pinned(cal)
 
 
 def calibration_text(cal) -> str:
@@ -105,7 +106,14 @@ def _val_head(val) -> list[str]:
         f"ending by {val.until}, predicted the {val.n_out} after",
         f"  in sample: {val.n_in} observations, MAPE {val.mape_in:.1f}%, ARD {val.ard_in:.3f}",
         f"  out of sample: {val.n_out} observations, MAPE {val.mape_out:.1f}%, ARD {val.ard_out:.3f}",
-    ]
+    ] + _not_pinned(val.calibration)
+
+
+def _not_pinned(cal) -> list[str]:
+    """The header line naming the estimates the figures do not pin down (none: no line)."""
+    if not cal.not_identified:
+        return []
+    return [f"  NOT PINNED DOWN by the figures (do not quote; see the notes): {', '.join(cal.not_identified)}"]
 
 
 def validation_text(val) -> str:

@@ -135,38 +135,42 @@ def _covariance(J: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return cov, identified
 
 
-def data_shares(J: np.ndarray, prior_sd: np.ndarray, determined: np.ndarray) -> np.ndarray:
-    """How much of each parameter's precision comes from the data rather than its prior, 0..1.
+def data_shares(J: np.ndarray, reference_sd: np.ndarray, determined: np.ndarray) -> np.ndarray:
+    """How much of each parameter's uncertainty the data remove, 0..1: the one identification measure.
 
-    ``1 - var_post / var_prior`` in the transformed space: the fraction of
-    the prior's variance that the data remove, with ``var_post`` the
-    diagonal of ``(J^T J)^-1`` (data rows and prior rows of the Jacobian
-    together, before the covariance scale) and ``var_prior = sd^2``. A
-    parameter without a prior gets 1 when it is determined, 0 when not. A
-    share near 0 means the estimate is the prior's (a *weakly identified*
-    parameter, even if no direction is exactly flat); near 1 that the data
-    alone pin it down.
+    ``1 - var_post / var_ref`` in the transformed space, with ``var_post``
+    the diagonal of ``(J^T J)^-1`` (data rows and prior rows of the
+    Jacobian together, before the covariance scale) and ``var_ref =
+    sd^2`` the reference: the prior where there is one, otherwise a 95%
+    interval spanning a factor of 100 in the fitted scale
+    (:meth:`ParameterVector.reference`). Near 0: the data leave the
+    parameter as uncertain as the reference (the estimate is the prior's,
+    or values two orders of magnitude apart fit about as well: *weakly
+    identified* below :data:`~flowsim.calibration.result.WEAKLY_IDENTIFIED`);
+    near 1: the data alone pin it down. A parameter along a flat direction
+    (``determined`` False) gets 0; one with no finite reference 1 when
+    determined.
 
     Parameters
     ----------
     J : ndarray, shape (n_data + n_priors, p)
         Jacobian of the residuals (data, then one row per prior) in the
         transformed space.
-    prior_sd : ndarray, shape (p,)
-        Prior standard deviations in the transformed space (``inf``: none).
+    reference_sd : ndarray, shape (p,)
+        Reference standard deviations in the transformed space (``inf``: none).
     determined : ndarray of bool, shape (p,)
         Parameters with no component along a flat direction of ``J``.
     """
-    p = J.shape[1]
     out = np.where(determined, 1.0, 0.0)
-    with_prior = np.isfinite(prior_sd)
+    finite = np.isfinite(reference_sd)
     idx = np.flatnonzero(determined)
-    if idx.size and with_prior.any():
+    if idx.size and finite.any():
         var_post = np.diag(np.linalg.pinv(J[:, idx].T @ J[:, idx]))
-        full = np.full(p, np.nan)
+        full = np.full(J.shape[1], np.nan)
         full[idx] = var_post
-        share = 1.0 - full / prior_sd ** 2
-        out = np.where(with_prior & determined, np.clip(share, 0.0, 1.0), out)
+        with np.errstate(invalid="ignore"):
+            share = 1.0 - full / np.where(finite, reference_sd, 1.0) ** 2
+        out = np.where(finite & determined, np.clip(share, 0.0, 1.0), out)
     return out
 
 
@@ -200,7 +204,7 @@ def problem(scenario, model: ObservationModel, params, horizon_days, *, what: st
 
 
 @quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not
-def calibrate(scenario, observations, params, *, background: BackgroundTraffic | None = None, weights=None,
+def calibrate(scenario, observations, params=None, *, background: BackgroundTraffic | None = None, weights=None,
               sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
               scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,
               solver_options: dict | None = None, least_squares_options: dict | None = None,
@@ -223,11 +227,15 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     observations : ObservationTable or list of Observation
         The figures to fit (e.g. ``flowsim.datasets.observations_2022().filter(host="KAZ")``).
         Observations of weight 0 are predicted but not fitted.
-    params : sequence of str, tuple or FitParameter
+    params : sequence of str, tuple or FitParameter, optional
         What to fit: ``"tau_T[KAZ]"``, ``"q_ret"`` (one value for every host),
         ``"pulse.total[KAZ]"``, ``"pulse.scale_days[KAZ]"``,
         ``"background[KAZ@2022-10-01]"``... (see
-        :mod:`flowsim.calibration.parameters`).
+        :mod:`flowsim.calibration.parameters`). Default (None): what
+        ``flowsim calibrate`` fits,
+        :func:`~flowsim.calibration.default_fit_parameters` of the
+        observations, with :func:`~flowsim.calibration.default_priors`
+        unless ``priors`` is given.
     background : BackgroundTraffic, optional
         Ordinary traffic added to gross border counts; default
         :meth:`BackgroundTraffic.from_observations` (levels from the
@@ -291,6 +299,15 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
         raise CalibrationError(f"starts must be a whole number >= 1; got {starts!r}.")
     model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
+    if params is None:
+        from .validation import default_fit_parameters, default_priors
+
+        params = default_fit_parameters(scenario, model.observations, model.background)
+        if priors is None:
+            priors = default_priors(params) or None
+    elif isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise CalibrationError(f"calibrate: params must be a list of parameter names such as ['tau_T[KAZ]', "
+                               f"'pulse.total[KAZ]'] (or None for the default choice); got {params!r}.")
     params = with_priors(params, priors, scenario)
     vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="", purpose="fit")
     objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
@@ -327,10 +344,10 @@ def calibrate(scenario, observations, params, *, background: BackgroundTraffic |
     identified = _covariance(J[:n_data], scale)[1] if vector.has_priors else determined   # by the data alone
     estimates, cov_x = _estimates(vector, z, x, cov_z, determined, zlo, zhi)
     estimates = [dataclasses.replace(e, identified=bool(ok)) for e, ok in zip(estimates, identified)]
-    if vector.has_priors:
-        share = data_shares(J, vector.prior_sd, determined)
-        estimates = [dataclasses.replace(e, prior=vector.prior_text(i), data_share=float(share[i]))
-                     for i, e in enumerate(estimates)]
+    reference_sd, reference = vector.reference()
+    share = data_shares(J, reference_sd, determined)
+    estimates = [dataclasses.replace(e, prior=vector.prior_text(i), data_share=float(share[i]),
+                                     reference=reference[i]) for i, e in enumerate(estimates)]
     fitted_eval, fitted_bg = vector.apply(x)
     fitted_result = objective.result_for(x)[0]
     predictions = model.predict(fitted_result, background=fitted_bg)

@@ -182,6 +182,11 @@ def _logistic(z):
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
+#: Without a prior, :meth:`ParameterVector.reference` measures what the data
+#: say against a 95% interval spanning this factor in the fitted scale.
+REFERENCE_SPAN = 100.0
+
+
 class ParameterVector:
     """The fitted parameters of one calibration: values, transforms, bounds and how to apply them.
 
@@ -341,6 +346,28 @@ class ParameterVector:
     @property
     def has_priors(self) -> bool:
         return bool(np.isfinite(self.prior_sd).any())
+
+    def reference(self) -> tuple[np.ndarray, list[str]]:
+        """What the data's information is measured against, per parameter.
+
+        The prior where there is one. Without a prior, an uninformative
+        spread: a 95% interval that spans a factor of :data:`REFERENCE_SPAN`
+        (100) in the fitted scale (the value of a log-scale parameter, the
+        odds ``x / (1 - x)`` of a share, ``shape - 1`` of a pulse shape). A
+        fit that leaves more than half of that variance says little more
+        than "within two orders of magnitude". Returns the standard
+        deviation in the transformed space and its description
+        (``"prior 95% in [a, b]"`` or ``"a factor of 100"``).
+        """
+        sd = np.array(self.prior_sd, float)
+        texts = []
+        for i in range(len(self.params)):
+            if np.isfinite(sd[i]):
+                texts.append(f"prior {self.prior_text(i)}")
+            else:
+                sd[i] = math.log(REFERENCE_SPAN) / (2 * 1.959963984540054)
+                texts.append(f"a factor of {REFERENCE_SPAN:g}")
+        return sd, texts
 
     def prior_residuals(self, z) -> np.ndarray:
         """``(z - center) / sd`` of the parameters with a prior, shape (number of priors,)."""

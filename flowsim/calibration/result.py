@@ -50,12 +50,17 @@ class Estimate:
     prior : str
         The prior (``"95% in [a, b]"``), or ``""`` when flat within the bounds.
     data_share : float
-        With a prior: the fraction of the prior's variance (transformed
-        space) that the data remove, ``1 - var_post / var_prior``, 0..1
-        (:func:`flowsim.calibration.fit.data_shares`). Below
-        :data:`WEAKLY_IDENTIFIED` the estimate is mostly the prior's: the
-        report calls it weakly identified. 1 without a prior (when
-        identified).
+        The fraction of the reference's variance (transformed space) that
+        the data remove, ``1 - var_post / var_ref``, 0..1
+        (:func:`flowsim.calibration.fit.data_shares`): flowsim's one measure
+        of how well the figures pin a parameter down. Below
+        :data:`WEAKLY_IDENTIFIED` the report calls the estimate weakly
+        identified: it is mostly the prior's, or, without a prior, values
+        two orders of magnitude apart fit about as well.
+    reference : str
+        What ``data_share`` is measured against: ``"prior 95% in [a, b]"``
+        or, without a prior, ``"a factor of 100"``: a 95% interval spanning
+        that factor in the fitted scale (:meth:`ParameterVector.reference`).
     """
 
     name: str
@@ -72,11 +77,17 @@ class Estimate:
     identified: bool
     prior: str = ""
     data_share: float = 1.0
+    reference: str = ""
 
     @property
     def weakly_identified(self) -> bool:
-        """Identified, but the data remove less than :data:`WEAKLY_IDENTIFIED` of the prior's variance."""
-        return bool(self.identified and self.prior and self.data_share < WEAKLY_IDENTIFIED)
+        """Identified, but the data remove less than :data:`WEAKLY_IDENTIFIED` of the reference's variance."""
+        return bool(self.identified and self.data_share < WEAKLY_IDENTIFIED)
+
+    @property
+    def identification(self) -> str:
+        """``"identified"``, ``"weak"`` (:attr:`weakly_identified`) or ``"none"`` (not :attr:`identified`)."""
+        return "none" if not self.identified else "weak" if self.weakly_identified else "identified"
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,16 @@ class CalibrationResult:
     def values(self) -> dict[str, float]:
         """Fitted values by name."""
         return {e.name: e.value for e in self.estimates}
+
+    @property
+    def not_identified(self) -> tuple[str, ...]:
+        """Names of the estimates the figures do not pin down (identification ``"none"`` or ``"weak"``).
+
+        Do not quote these values: fix the parameter at a sourced value, give
+        it a prior, or add figures that depend on it (docs/calibration.md,
+        "Identified or not").
+        """
+        return tuple(e.name for e in self.estimates if e.identification != "identified")
 
     def estimate(self, name: str) -> Estimate:
         """The :class:`Estimate` of ``name`` (as written in ``params`` or canonical)."""
