@@ -243,3 +243,20 @@ def test_validation_report_names_what_the_figures_do_not_pin_down(weak_fit):
     assert val.calibration.not_identified == ("tau_T[KAZ]",)         # entries only, fitted up to day 30
     head = str(val).split("\n\n")[0]
     assert "NOT PINNED DOWN by the figures" in head and "tau_T[KAZ]" in head
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`flowsim list | head -1`: no BrokenPipeError traceback, exit 128 + SIGPIPE (or 0 if all fitted the pipe)."""
+    import signal
+    import subprocess
+    import sys
+
+    for args in (["list"], ["show", "kazakhstan-2022", "--full-sources"]):
+        proc = subprocess.Popen([sys.executable, "-m", "flowsim", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=ROOT)
+        proc.stdout.read(10)
+        proc.stdout.close()                                   # the reader leaves, as `head` does
+        err = proc.stderr.read().decode()
+        status = proc.wait(timeout=60)
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+        assert status in (0, 128 + signal.SIGPIPE)

@@ -65,7 +65,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def _call(args) -> int:
     try:
         with handle_signals():
-            return args.func(args)
+            status = args.func(args)
+            sys.stdout.flush()               # a closed pipe shows here, not at exit
+            return status
     except FlowsimError as exc:
         print(f"flowsim: error: {exc}", file=sys.stderr)
         return 2
@@ -73,11 +75,30 @@ def _call(args) -> int:
         print("flowsim: error: out of memory: this run needs more memory than the machine has. Fix: fewer "
               "members (--n), a smaller --chunk-size or a shorter horizon_days.", file=sys.stderr)
         return 2
+    except BrokenPipeError:                  # `flowsim show ... | head`: the reader left; say nothing more
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt as exc:         # Ctrl-C, or SIGTERM / SIGHUP turned into flowsim._signals.Interrupted
         signum = getattr(exc, "signum", signal.SIGINT)
         note = getattr(exc, "note", None)
         _say(f"flowsim: interrupted by {signal_name(signum)}; " + (f"{note}." if note else "nothing written."))
         return 128 + signum
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush does not fail again.
+
+    As the Python documentation advises for SIGPIPE: a pipe whose reader
+    closed (``| head``) ends the command quietly, with status ``128 +
+    SIGPIPE``, as a C program killed by the signal would.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _say(line: str) -> None:
