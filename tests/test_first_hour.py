@@ -49,8 +49,9 @@ def test_no_pointer_to_a_file_users_do_not_have():
     """The design document MODEL.md is not shipped: everything points to docs/model.md."""
     shipped = [*ROOT.joinpath("flowsim").rglob("*.py"), *ROOT.joinpath("examples").glob("*.py"),
                ROOT / "flowsim" / "data" / "scenario_template.toml", ROOT / "examples" / "quickstart.ipynb",
-               *ROOT.joinpath("tools").glob("*.py")]
-    stale = [str(p.relative_to(ROOT)) for p in shipped if "MODEL.md" in p.read_text()]
+               *ROOT.joinpath("tools").glob("*.py"), *ROOT.joinpath("flowsim", "data").rglob("*.csv"),
+               *ROOT.joinpath("flowsim", "data").rglob("*.toml")]
+    stale = [str(p.relative_to(ROOT)) for p in shipped if "MODEL.md" in p.read_text() or "NOTES.md" in p.read_text()]
     assert not stale
 
 
