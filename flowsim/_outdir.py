@@ -98,6 +98,31 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _lock_is_held(path: Path) -> bool:
+    """Whether a live flowsim run holds the lock file ``path`` (False when there is none)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True                                # cannot tell: leave its stages alone
+    try:
+        if fcntl is None:                          # pragma: no cover - platforms without fcntl
+            try:
+                pid = json.loads(os.read(fd, 4096).decode() or "{}").get("pid")
+            except (ValueError, AttributeError):
+                return True
+            return isinstance(pid, int) and pid_alive(pid)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 class _FolderLock:
     """The lock of one output folder (see the module notes)."""
 
@@ -292,6 +317,31 @@ class OutputStage:
             elif item.name.startswith(f".{MANIFEST_NAME}.") and item.name.endswith(".tmp"):
                 with contextlib.suppress(OSError):
                     item.unlink()
+        self._remove_old_layout_stages()
+
+    def _remove_old_layout_stages(self) -> None:
+        """Stages that earlier versions of flowsim left *beside* the output folder when killed.
+
+        It staged in the parent of ``--out`` (as ``.flowsim-stage-XXXXXXXX``);
+        flowsim now stages only inside an output folder it has locked. So a
+        stage folder in the parent is a killed old run's, unless the parent
+        is itself the output folder of a live run (its lock is held, by
+        another process or by this one): then it is that run's, and stays.
+        """
+        parent = self.target.resolve().parent
+        if parent == self.target.resolve():
+            return
+        with _held_guard:
+            if os.path.realpath(parent) in _held:
+                return
+        try:
+            stages = [p for p in parent.iterdir()
+                      if p.name.startswith(STAGE_PREFIX) and p.is_dir() and not p.is_symlink()]
+        except OSError:
+            return
+        if stages and not _lock_is_held(parent / LOCK_NAME):
+            for item in stages:
+                shutil.rmtree(item, ignore_errors=True)
 
     def file(self, name: str) -> Path:
         """Path of ``name`` inside the stage."""

@@ -348,3 +348,26 @@ def test_a_drawing_process_dies_with_its_command():
         time.sleep(0.05)
     os.kill(child, signal.SIGKILL)
     raise AssertionError("the forked child outlived its parent")
+
+
+def test_a_stage_of_the_old_layout_beside_the_folder_is_removed_unless_its_folder_is_in_use(tmp_path):
+    """Earlier flowsim staged in the parent of --out; those leftovers go, a live run's stage there stays."""
+    parent = tmp_path / "parent"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(parent)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        live = _stages(parent)
+        assert len(live) == 1
+        assert main(["run", "kazakhstan-2022", "--out", str(parent / "sub"), "--no-figures"]) == 0
+        assert _stages(parent) == live                            # the running command's stage stays
+    finally:
+        holder.kill()
+        holder.wait()
+    old = tmp_path / f"{STAGE_PREFIX}abc123"                      # an old version's, beside --out
+    old.mkdir()
+    (old / "timeseries.csv").write_text("partial")
+    assert main(["run", "kazakhstan-2022", "--out", str(tmp_path / "out"), "--no-figures"]) == 0
+    assert not old.exists()
+    # a killed run's lock in the parent (nobody holds it) does not protect its stages either
+    assert main(["run", "kazakhstan-2022", "--out", str(parent / "sub"), "--no-figures"]) == 0
+    assert _stages(parent) == []
