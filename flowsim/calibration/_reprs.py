@@ -203,9 +203,11 @@ def _bt_head(bt) -> list[str]:
     sec = bt.stats.get("seconds", {})
     post = bt.posterior
     if bt.method == "mcmc":
+        tau = bt.stats.get("autocorr_max", float("nan"))
+        kept = (post.n_steps - post.burn) / tau if tau == tau and tau > 0 else float("nan")
         how = (f"MCMC: {post.n_walkers} walkers x {post.n_steps} steps (burn {post.burn}), longest "
-               f"autocorrelation time {bt.stats.get('autocorr_max', float('nan')):.1f} steps, mean acceptance "
-               f"{bt.stats.get('acceptance', float('nan')):.2f}")
+               f"autocorrelation time {tau:.1f} steps (the kept chain is {kept:.1f} times it; emcee suggests "
+               f"at least 50), mean acceptance {bt.stats.get('acceptance', float('nan')):.2f}")
     else:
         st = post.stats
         how = (f"Laplace approximation of the fit, importance-resampled: effective sample size "

@@ -14,6 +14,7 @@ walker.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -373,11 +374,16 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     seconds = time.perf_counter() - t0
     chain_z = sampler.get_chain()                          # (steps, walkers, p)
     chain_x = np.apply_along_axis(vector.to_natural, -1, chain_z)
+    emcee_log = logging.getLogger("emcee.autocorr")
+    level = emcee_log.level
+    emcee_log.setLevel(logging.ERROR)                      # the report says how long the chain is against tau
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             tau = np.asarray(sampler.get_autocorr_time(discard=burn, quiet=True), float)
     except Exception:                                      # noqa: BLE001 - too short a chain: emcee's own errors
         tau = np.full(p, np.nan)
+    finally:
+        emcee_log.setLevel(level)
     return PosteriorSample(
         scenario=scenario, calibration=fit, vector=vector, observation_model=model,
         chain=chain_x, chain_transformed=chain_z, log_prob=sampler.get_log_prob(),
