@@ -73,11 +73,11 @@ def main() -> int:
     econ = fit_economy(flows.scenario)
     print(econ)
     print(f"\n[{time.perf_counter() - t0:.0f} s] economy")
-    print("\nvalues for the scenario file (5 significant digits; 95% interval; share of the prior's variance "
-          "the data remove):")
+    print("\nvalues for the scenario file (5 significant digits; 95% interval; identification; share of the "
+          "reference's variance the data remove, and the reference):")
     for e in (*flows.estimates, *econ.estimates):
         print(f"  {e.name:28s} {_sig(e.value):>10s}   {_sig(e.ci_low)} .. {_sig(e.ci_high)}   "
-              f"identified={e.identified} data_share={e.data_share:.3f}")
+              f"{e.identification} data_share={e.data_share:.3f} ({e.reference})")
     print("  background:", repr(flows.background))
     if args.identifiability:
         study = identifiability(flows.scenario, flows.background)
