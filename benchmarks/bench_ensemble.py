@@ -46,9 +46,9 @@ from scipy.integrate import solve_ivp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import flowsim  # noqa: E402
-from flowsim.analysis.economy import ECONOMY_PARAMETERS, economy_series  # noqa: E402
-from flowsim.model.arrivals import CompiledArrivals  # noqa: E402
-from flowsim.model.layout import Layout  # noqa: E402
+from flowsim.model.economy import ECONOMY_PARAMETERS, economy_series  # noqa: E402
+from flowsim.scenario.arrivals import CompiledArrivals  # noqa: E402
+from flowsim.scenario.layout import Layout  # noqa: E402
 from flowsim.scenario.sampling import member_values  # noqa: E402
 
 SCENARIO = "kazakhstan-2022"

@@ -128,8 +128,8 @@ def _members(scenario, n: int):
 
 def _series(states, k: int, values: dict):
     """N and net (H, D) of one member from its states (H, C, D) in a layout of ``k`` stages."""
-    from flowsim.analysis.economy import ECONOMY_PARAMETERS, economy_series
-    from flowsim.model.layout import Layout
+    from flowsim.model.economy import ECONOMY_PARAMETERS, economy_series
+    from flowsim.scenario.layout import Layout
 
     lay = Layout(k)
     econ = {n: np.asarray(values[n], float)[None, :, None] for n in ECONOMY_PARAMETERS}
@@ -184,7 +184,7 @@ def batch_ivp(batch, horizon: int) -> np.ndarray:
 
 
 def ensemble_table(sizes, ref_members: int, rk4_step: float, loop_max: int) -> None:
-    from flowsim.model.arrivals import CompiledArrivals
+    from flowsim.scenario.arrivals import CompiledArrivals
 
     scenario = flowsim.load_scenario(SCENARIO)
     horizon = scenario.horizon_days

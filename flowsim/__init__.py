@@ -36,9 +36,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
     from . import datasets
     from .analysis.background import BackgroundTraffic
     from .analysis.constraints import ObservationModel
-    from .analysis.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
     from .analysis.observations import QUANTITIES, register_quantity
-    from .analysis.summary import STATUSES, SUMMARY_FIELDS
     from .calibration import (
         BacktestResult,
         CalibrationResult,
@@ -52,8 +50,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
     )
     from .datasets import Observation, load_observations
     from .hosts import HOST_NAMES, REFERENCE_HOSTS
-    from .result_file import load_result
-    from .results import Result, SummaryTable
+    from .model.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
+    from .results import Result, SummaryTable, load_result
     from .runner import run, run_batch
     from .scenario import (
         PARAMETER_SPECS,
@@ -74,6 +72,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
         reference_parameters,
     )
     from .solve import SOLVERS
+    from .summary import STATUSES, SUMMARY_FIELDS
     from .uncertainty import EnsembleResult, SensitivityResult, ensemble, sensitivity
 
 # Everything else is imported on first use (PEP 562): ``import flowsim`` stays cheap (no scipy, no
@@ -82,12 +81,12 @@ _LAZY = {
     "datasets": ("datasets", None),
     "BackgroundTraffic": ("analysis.background", "BackgroundTraffic"),
     "ObservationModel": ("analysis.constraints", "ObservationModel"),
-    "CHANNELS": ("analysis.economy", "CHANNELS"),
-    "ECONOMY_VARIABLES": ("analysis.economy", "ECONOMY_VARIABLES"),
-    "ACCOUNTS": ("analysis.economy", "ACCOUNTS"),
-    "BALANCES": ("analysis.economy", "BALANCES"),
-    "STATUSES": ("analysis.summary", "STATUSES"),
-    "SUMMARY_FIELDS": ("analysis.summary", "SUMMARY_FIELDS"),
+    "CHANNELS": ("model.economy", "CHANNELS"),
+    "ECONOMY_VARIABLES": ("model.economy", "ECONOMY_VARIABLES"),
+    "ACCOUNTS": ("model.economy", "ACCOUNTS"),
+    "BALANCES": ("model.economy", "BALANCES"),
+    "STATUSES": ("summary", "STATUSES"),
+    "SUMMARY_FIELDS": ("summary", "SUMMARY_FIELDS"),
     "QUANTITIES": ("analysis.observations", "QUANTITIES"),
     "register_quantity": ("analysis.observations", "register_quantity"),
     "CalibrationResult": ("calibration", "CalibrationResult"),
@@ -103,7 +102,7 @@ _LAZY = {
     "load_observations": ("datasets", "load_observations"),
     "HOST_NAMES": ("hosts", "HOST_NAMES"),
     "REFERENCE_HOSTS": ("hosts", "REFERENCE_HOSTS"),
-    "load_result": ("result_file", "load_result"),
+    "load_result": ("results", "load_result"),
     "Result": ("results", "Result"),
     "SummaryTable": ("results", "SummaryTable"),
     "run": ("runner", "run"),

@@ -87,7 +87,7 @@ def summary_csv_text(result, member: int = 0) -> str:
     people to 0.01, USD and USD/day to the whole dollar, ratios to 6
     significant digits; ``Result.summary()`` keeps full precision.
     """
-    from .analysis.summary import SUMMARY_COLUMNS
+    from .summary import SUMMARY_COLUMNS
 
     table = result.summary("all", member)
     return _csv_text(table.columns, ([_summary_cell(row[c], SUMMARY_COLUMNS[c]) for c in table.columns]

@@ -36,12 +36,11 @@ import numpy as np
 from ._atomic import atomic_path
 from ._version import __version__
 from .exceptions import FlowsimError, FlowsimWarning, ResultFileError
-from .model.layout import Layout
-from .results import Result
 from .scenario.files import scenario_from_resolved
+from .scenario.layout import Layout
 from .scenario.parameters import ParameterSet
 
-__all__ = ["save_result", "load_result", "inputs_record", "inputs_sha256", "canonical_json", "FORMAT_VERSION"]
+__all__ = ["save_result", "read_result", "inputs_record", "inputs_sha256", "canonical_json", "FORMAT_VERSION"]
 
 #: Identifies the file type in its metadata.
 FORMAT = "flowsim-result"
@@ -67,7 +66,7 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def inputs_record(result: Result) -> dict:
+def inputs_record(result) -> dict:
     """The resolved inputs of a run: ``{"scenario": ..., "members": [...]}``.
 
     ``scenario`` is :meth:`Scenario.to_dict` (what ``resolved.json`` holds);
@@ -80,7 +79,7 @@ def inputs_record(result: Result) -> dict:
     }
 
 
-def inputs_sha256(result: Result) -> str:
+def inputs_sha256(result) -> str:
     """SHA-256 (hex) of the canonical JSON of :func:`inputs_record`."""
     return hashlib.sha256(canonical_json(inputs_record(result)).encode("utf-8")).hexdigest()
 
@@ -98,7 +97,7 @@ def _plain(value):
     return value
 
 
-def save_result(result: Result, path) -> Path:
+def save_result(result, path) -> Path:
     """Write ``result`` to ``path`` (a ``.npz`` archive), atomically.
 
     Parameters
@@ -166,19 +165,11 @@ def save_result(result: Result, path) -> Path:
     return path
 
 
-def load_result(path) -> Result:
-    """Load a result saved with :meth:`Result.save`.
+def read_result(path) -> dict:
+    """Read and check a file saved with :meth:`Result.save`; the keyword arguments of its :class:`Result`.
 
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    Result
-        Every array and label exactly as saved; ``scenario`` and ``params``
-        rebuilt from the stored inputs (running ``scenario`` again gives the
-        same arrays).
+    :func:`flowsim.load_result` builds the result from them (this module
+    does not import :mod:`flowsim.results`, which imports it).
 
     Raises
     ------
@@ -190,14 +181,6 @@ def load_result(path) -> Result:
     TypeError
         ``path`` is not a path (e.g. ``None``).
 
-    Examples
-    --------
-    >>> import flowsim, pathlib, tempfile
-    >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
-    >>> path = res.save(pathlib.Path(tempfile.mkdtemp()) / "run.npz")
-    >>> back = flowsim.load_result(path)
-    >>> bool((back.states == res.states).all()), back.scenario.name
-    (True, 'kazakhstan-2022')
     """
     if not isinstance(path, (str, bytes, PathLike)):
         raise TypeError(f"load_result: `path` must be a file path (str or pathlib.Path) of a saved result; "
@@ -234,7 +217,7 @@ def load_result(path) -> Result:
     if meta.get("success") is not True:
         raise ResultFileError(f"{path}: the metadata says this run failed (success = {meta.get('success')!r}); "
                               "flowsim never saves a failed run, so the file was modified.")
-    result = Result(
+    fields = dict(
         scenario=scenario, params=params, hosts=tuple(meta["hosts"]), layout=layout,
         variables=tuple(meta["variables"]), dates=arrays["dates"], states=arrays["states"],
         economy=arrays["economy"],
@@ -243,8 +226,8 @@ def load_result(path) -> Result:
         message=meta["message"], stats=dict(meta["stats"]),
         realised_arrivals=arrays.get("realised_arrivals"),
     )
-    _check_shapes(path, result, meta)
-    return result
+    _check_shapes(path, fields)
+    return fields
 
 
 def _check_hashes(path, arrays, meta) -> None:
@@ -291,28 +274,28 @@ def _metadata(path, arrays) -> dict:
     return meta
 
 
-def _check_shapes(path, result: Result, meta) -> None:
-    if result.states.ndim != 4:
-        raise ResultFileError(f"{path}: array 'states' has {result.states.ndim} axes, expected 4; "
+def _check_shapes(path, f: dict) -> None:
+    if f['states'].ndim != 4:
+        raise ResultFileError(f"{path}: array 'states' has {f['states'].ndim} axes, expected 4; "
                               "the file is corrupted.")
-    m = result.states.shape[0]
+    m = f['states'].shape[0]
     want = {
-        "states": (m, len(result.hosts), len(result.compartments), result.dates.size),
-        "economy": (m, len(result.hosts), len(result.variables), result.dates.size),
-        "cumulative_arrivals": (result.dates.size, len(result.hosts)),
+        "states": (m, len(f['hosts']), len(f['layout'].names), f['dates'].size),
+        "economy": (m, len(f['hosts']), len(f['variables']), f['dates'].size),
+        "cumulative_arrivals": (f['dates'].size, len(f['hosts'])),
     }
-    got = {"states": result.states.shape, "economy": result.economy.shape,
-           "cumulative_arrivals": result.cumulative_arrivals.shape}
-    if result.realised_arrivals is not None:
-        want["realised_arrivals"] = (m, result.dates.size, len(result.hosts))
-        got["realised_arrivals"] = result.realised_arrivals.shape
+    got = {"states": f['states'].shape, "economy": f['economy'].shape,
+           "cumulative_arrivals": f['cumulative_arrivals'].shape}
+    if f['realised_arrivals'] is not None:
+        want["realised_arrivals"] = (m, f['dates'].size, len(f['hosts']))
+        got["realised_arrivals"] = f['realised_arrivals'].shape
     for name in want:
         if want[name] != got[name]:
             raise ResultFileError(f"{path}: array {name!r} has shape {got[name]}, expected {want[name]} "
                                   "from the labels; the file is corrupted.")
-    for name, arr in result.summary_arrays.items():
-        if arr.shape != (m, len(result.hosts)):
+    for name, arr in f['summary_arrays'].items():
+        if arr.shape != (m, len(f['hosts'])):
             raise ResultFileError(f"{path}: summary array {name!r} has shape {arr.shape}; the file is corrupted.")
-    if len(result.params) != m:
-        raise ResultFileError(f"{path}: {len(result.params)} members' inputs for {m} members' arrays; "
+    if len(f['params']) != m:
+        raise ResultFileError(f"{path}: {len(f['params'])} members' inputs for {m} members' arrays; "
                               "the file is corrupted.")

@@ -14,10 +14,10 @@ import numpy as np
 
 from ._atomic import atomic_path
 from ._version import __version__
-from .analysis.economy import BALANCES, ECONOMY_UNITS
-from .analysis.summary import STATUSES, SUMMARY_FIELDS, summary_key
 from .exceptions import OutputError
+from .model.economy import BALANCES, ECONOMY_UNITS
 from .solve.invariants import CHECKS
+from .summary import STATUSES, SUMMARY_FIELDS, summary_key
 
 __all__ = ["to_xarray", "to_netcdf"]
 

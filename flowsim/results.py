@@ -17,13 +17,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._optional import import_pandas
 from ._validation import did_you_mean
-from .analysis.economy import BALANCES
-from .analysis.summary import BALANCE_FIELDS, DEFAULT_BALANCE, STATUSES, SUMMARY_COLUMNS, SUMMARY_FIELDS, summary_key
 from .exceptions import FlowsimError, UnknownKeyError
-from .model.layout import Layout
+from .model.economy import BALANCES
+from .result_file import inputs_sha256 as _inputs_sha256
+from .result_file import read_result, save_result
+from .scenario.layout import Layout
+from .summary import (
+    BALANCE_FIELDS,
+    DEFAULT_BALANCE,
+    STATUSES,
+    SUMMARY_COLUMNS,
+    SUMMARY_FIELDS,
+    V1_ALIASES,
+    summary_key,
+)
 
-__all__ = ["Result", "SummaryTable", "SummaryRow", "SUMMARY_COLUMNS"]
+__all__ = ["Result", "SummaryTable", "SummaryRow", "SUMMARY_COLUMNS", "load_result"]
 
 class SummaryRow(dict):
     """One row of a :class:`SummaryTable`: a dict whose unknown keys raise a message naming the closest.
@@ -34,8 +45,6 @@ class SummaryRow(dict):
     """
 
     def __missing__(self, key):
-        from .analysis.summary import V1_ALIASES
-
         known = ", ".join(self)
         if key in V1_ALIASES:
             balance, name = V1_ALIASES[key].split(".")
@@ -54,10 +63,10 @@ class SummaryTable:
     Attributes
     ----------
     rows : list of dict
-        Keys of :data:`~flowsim.analysis.summary.SUMMARY_COLUMNS`; dates are
+        Keys of :data:`~flowsim.summary.SUMMARY_COLUMNS`; dates are
         :class:`datetime.date` or None when the event does not occur; money in
         USD or USD/day; ``status`` one of
-        :data:`~flowsim.analysis.summary.STATUSES`.
+        :data:`~flowsim.summary.STATUSES`.
 
     Examples
     --------
@@ -93,7 +102,7 @@ class SummaryTable:
 
     def to_dataframe(self):
         """The table as a :class:`pandas.DataFrame` indexed by host (and balance when it holds several)."""
-        pd = _import_pandas()
+        pd = import_pandas()
         index = ["host"] if len(self.balances) == 1 else ["host", "balance"]
         return pd.DataFrame(self.rows, columns=list(self.columns)).set_index(index)
 
@@ -106,17 +115,6 @@ class SummaryTable:
         from ._formatting import summary_html
 
         return summary_html(self)
-
-
-def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "to_dataframe() needs pandas; install it with `pip install pandas` (or `pip install '.[pandas]'` in "
-            "the flowsim source folder)."
-        ) from None
-    return pd
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +133,7 @@ class Result:
         Compartment positions; ``compartments`` are its names
         ``T, S1..Sk, R, E, U, Ret, Out, In`` (``In``: cumulative entries).
     variables : tuple of str
-        Economy variables (:data:`~flowsim.analysis.economy.ECONOMY_VARIABLES`).
+        Economy variables (:data:`~flowsim.model.economy.ECONOMY_VARIABLES`).
     dates : ndarray of datetime64[D], shape (D,)
         Calendar date of each output day.
     states : ndarray, shape (M, H, C, D)
@@ -308,7 +306,7 @@ class Result:
         Parameters
         ----------
         balance : str
-            One of :data:`~flowsim.analysis.economy.BALANCES` (default
+            One of :data:`~flowsim.model.economy.BALANCES` (default
             ``"residents"``: what the host's residents gain or lose, the
             account that answers "boost or burden, for the host"), or
             ``"all"`` for every balance (the rows of ``summary.csv``).
@@ -319,7 +317,7 @@ class Result:
         -------
         SummaryTable
             One row per host (and balance), columns
-            :data:`~flowsim.analysis.summary.SUMMARY_COLUMNS`.
+            :data:`~flowsim.summary.SUMMARY_COLUMNS`.
 
         Examples
         --------
@@ -369,7 +367,7 @@ class Result:
         member : int or None
             One member, or every member when None.
         """
-        pd = _import_pandas()
+        pd = import_pandas()
         members = range(self.n_members) if member is None else [self._member(member)]
         names = (*self.compartments, "S", "N", *self.variables)
         frames = []
@@ -396,15 +394,11 @@ class Result:
         -------
         Path
         """
-        from .result_file import save_result
-
         return save_result(self, path)
 
     def inputs_sha256(self) -> str:
         """SHA-256 (hex) of the canonical JSON of the resolved inputs (scenario and members)."""
-        from .result_file import inputs_sha256
-
-        return inputs_sha256(self)
+        return _inputs_sha256(self)
 
     def to_xarray(self):
         """The result as an :class:`xarray.Dataset` (needs the ``xarray`` extra)."""
@@ -432,3 +426,39 @@ class Result:
 def _none_if_nan(x):
     x = float(x)
     return None if np.isnan(x) else x
+
+
+def load_result(path) -> Result:
+    """Load a result saved with :meth:`Result.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Result
+        Every array and label exactly as saved; ``scenario`` and ``params``
+        rebuilt from the stored inputs (running ``scenario`` again gives the
+        same arrays).
+
+    Raises
+    ------
+    ResultFileError
+        Missing, truncated or corrupted file, a file that is not a flowsim
+        result, one from a newer format, or arrays, inputs or metadata that
+        do not match their hashes (an edited file); the message names the
+        file and the array (:mod:`flowsim.result_file`).
+    TypeError
+        ``path`` is not a path (e.g. ``None``).
+
+    Examples
+    --------
+    >>> import flowsim, pathlib, tempfile
+    >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
+    >>> path = res.save(pathlib.Path(tempfile.mkdtemp()) / "run.npz")
+    >>> back = flowsim.load_result(path)
+    >>> bool((back.states == res.states).all()), back.scenario.name
+    (True, 'kazakhstan-2022')
+    """
+    return Result(**read_result(path))

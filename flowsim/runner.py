@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._memory import check_memory
-from .analysis.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
-from .analysis.summary import summary_arrays
 from .exceptions import FlowsimError, IntegrationError
 from .model.batch import ModelBatch
+from .model.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
 from .model.member_arrivals import compile_arrivals
 from .results import Result
 from .scenario.parameters import ParameterSet
 from .scenario.scenario import Scenario
 from .solve import get_solver
 from .solve.invariants import STATUS_OK, member_status
+from .summary import summary_arrays
 
 __all__ = ["run", "run_batch"]
 

@@ -34,7 +34,7 @@ def test_outputs_written(seed_run):
 
 
 def test_summary_csv(seed_run, seed_result):
-    from flowsim.analysis.summary import SUMMARY_COLUMNS
+    from flowsim.summary import SUMMARY_COLUMNS
 
     out, _ = seed_run
     rows = list(csv.DictReader((out / "summary.csv").open()))

@@ -7,9 +7,9 @@ import pytest
 from conftest import make_params
 
 import flowsim
-from flowsim.analysis import summary as S
-from flowsim.analysis.economy import ECONOMY_VARIABLES, economy_series
-from flowsim.model.layout import Layout
+from flowsim import summary as S
+from flowsim.model.economy import ECONOMY_VARIABLES, economy_series
+from flowsim.scenario.layout import Layout
 
 ECON = dict(c_T=60.0, c_S=30.0, c_R=40.0, m=0.5, w=20.0, pi=0.9, delta=0.25, g_pub=3.0, b_U=5.0,
             rd=5.0, Hs=2e5, hR=0.4, eps=2.0, gdp=3.65e9, tau_c=0.0, tau_w=0.0, tax_R=0.0)

@@ -7,8 +7,8 @@ import pytest
 from conftest import make_params
 
 import flowsim
-from flowsim.analysis import summary as S
-from flowsim.analysis.economy import ECONOMY_VARIABLES
+from flowsim import summary as S
+from flowsim.model.economy import ECONOMY_VARIABLES
 
 V1_REFERENCE = Path(__file__).with_name("data") / "v1_reference.npz"
 #: v1's total rents L (USD/day) of the reference hosts; v1's rent per dwelling was L / Hs (Hs unchanged in v2).
@@ -46,8 +46,8 @@ def test_account_identities(name):
 
 def test_accounts_by_hand():
     """One host, one day, initial stocks only: every v2 series computed by hand."""
-    from flowsim.analysis.economy import economy_series
-    from flowsim.model.layout import Layout
+    from flowsim.model.economy import economy_series
+    from flowsim.scenario.layout import Layout
 
     lay = Layout(2)
     states = np.zeros((1, 1, lay.size, 1))

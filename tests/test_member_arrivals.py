@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import flowsim
-from flowsim.model.arrivals import CompiledArrivals
 from flowsim.model.member_arrivals import MemberArrivals
+from flowsim.scenario.arrivals import CompiledArrivals
 
 PULSES = [(40_000.0, 2.0, 3.0), (25_000.0, 6.0, 0.8), (60_000.0, 1.0, 5.0)]
 

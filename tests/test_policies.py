@@ -115,7 +115,7 @@ def test_diversion_shares_by_hand():
     assert cum[1] == pytest.approx(0.6 * after_close, rel=1e-6)
     assert cum[2] == pytest.approx(0.3 * after_close, rel=1e-6)
     sc = _diverted()
-    from flowsim.model.arrivals import CompiledArrivals
+    from flowsim.scenario.arrivals import CompiledArrivals
 
     arr = CompiledArrivals.build(sc.hosts, sc.arrivals, sc.closures, sc.start, sc.diversion)
     refused = arr.cumulative_refused(np.array([200.0]))[0]

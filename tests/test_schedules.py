@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate, stats
 
 import flowsim
-from flowsim.model.arrivals import CompiledArrivals
+from flowsim.scenario.arrivals import CompiledArrivals
 
 START = dt.date(2022, 9, 21)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import flowsim
-from flowsim.analysis.summary import BALANCE_FIELDS, HOST_FIELDS, summary_key
+from flowsim.summary import BALANCE_FIELDS, HOST_FIELDS, summary_key
 
 
 def _seed_with_hosts(hosts):

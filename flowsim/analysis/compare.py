@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-from .summary import SUMMARY_COLUMNS
+from ..summary import SUMMARY_COLUMNS
 
 __all__ = ["COMPARED_FIGURES", "Difference", "compare_results", "all_zero"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 
 import numpy as np
 
@@ -13,22 +12,19 @@ from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
 from ..datasets import RecordTable
-from ..exceptions import CalibrationError, FlowsimError
-from ..runner import run
+from ..exceptions import CalibrationError
 from ..scenario.scenario import quiet_notes
+from .objective import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector, with_priors
 from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
 
-__all__ = ["calibrate", "Objective", "Z95"]
+__all__ = ["calibrate", "Z95"]
 
 #: Two-sided 95% normal quantile.
 Z95 = 1.959963984540054
 
 #: Relative step of the final central-difference Jacobian in the transformed space.
 JAC_STEP = 1e-3
-
-#: Solver options of the runs while fitting (see ``calibrate``).
-SOLVER_DEFAULTS = {"rtol": 1e-6}
 
 #: Tolerances of ``least_squares`` (relative changes of cost and parameters, scaled gradient).
 LEAST_SQUARES_DEFAULTS = {"ftol": 1e-7, "xtol": 1e-7, "gtol": 1e-7}
@@ -37,62 +33,6 @@ LEAST_SQUARES_DEFAULTS = {"ftol": 1e-7, "xtol": 1e-7, "gtol": 1e-7}
 #: directions they span are not determined by the observations (finite differences of
 #: solver output leave about 1e-9 relative in a truly flat direction).
 RCOND = 1e-7
-
-
-class Objective:
-    """Residuals of the active observations as a function of the transformed parameters.
-
-    Model runs are cached by the values that change the model (background
-    levels only change the observation model), so a Jacobian column of a
-    background level costs no run.
-    """
-
-    def __init__(self, vector: ParameterVector, model: ObservationModel, active: np.ndarray, solver_options: dict):
-        self.vector = vector
-        self.model = model
-        self.active = active
-        self.solver_options = solver_options
-        self._mask = vector.model_mask()
-        self._cache: OrderedDict = OrderedDict()
-        self.runs = 0
-        self.evaluations = 0
-
-    def result_for(self, x):
-        """``(Result, scenario, background)`` for natural values ``x``."""
-        scenario, background = self.vector.apply(x)
-        key = tuple(np.asarray(x)[self._mask].tolist())
-        result = self._cache.get(key)
-        if result is None:
-            try:
-                result = run(scenario, **self.solver_options)
-            except FlowsimError as exc:
-                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.vector.labels, x))
-                raise CalibrationError(f"the model failed at {values}: {exc}") from None
-            self.runs += 1
-            self._cache[key] = result
-            if len(self._cache) > 2 * len(self.vector) + 4:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        return result, scenario, background
-
-    def predictions(self, z) -> np.ndarray:
-        """Model value of every observation (active or not) at transformed values ``z``."""
-        x = self.vector.to_natural(z)
-        result, _, background = self.result_for(x)
-        return self.model.predict(result, background=background)
-
-    def data_residuals(self, z) -> np.ndarray:
-        """Residuals of the active observations only (no prior terms)."""
-        self.evaluations += 1
-        return self.model.residuals(self.predictions(z))[self.active]
-
-    def __call__(self, z) -> np.ndarray:
-        """Residuals of the active observations, then one per prior: ``(z - center) / sd``."""
-        r = self.data_residuals(z)
-        if self.vector.has_priors:
-            r = np.concatenate([r, self.vector.prior_residuals(z)])
-        return r
 
 
 def _jacobian(objective: Objective, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -172,35 +112,6 @@ def data_shares(J: np.ndarray, reference_sd: np.ndarray, determined: np.ndarray)
             share = 1.0 - full / np.where(finite, reference_sd, 1.0) ** 2
         out = np.where(finite & determined, np.clip(share, 0.0, 1.0), out)
     return out
-
-
-def problem(scenario, model: ObservationModel, params, horizon_days, *, what: str, purpose: str):
-    """The parameter vector and the observations that count, for a fit or a posterior sample.
-
-    Checks that the observations' hosts are in ``scenario`` and that
-    ``horizon_days`` (default: up to the last observation) covers them; the
-    model runs over that horizon.
-
-    Returns
-    -------
-    vector : ParameterVector
-    active : ndarray of bool, shape (n_observations,)
-        Observations with a positive weight.
-    horizon_days : int
-        The horizon the model runs over, days.
-    """
-    model.check_scenario(scenario)
-    needed = model.days_needed(scenario.start)
-    if horizon_days is None:
-        horizon_days = needed
-    elif horizon_days < needed:
-        raise CalibrationError(f"{what}horizon_days must cover the last observation ({needed} days from "
-                               f"{scenario.start}); got {horizon_days}.")
-    vector = ParameterVector(params, scenario.replace(horizon_days=int(horizon_days)), model.background)
-    active = model.weights > 0
-    if not active.any():
-        raise CalibrationError(f"{what}every observation has weight 0; nothing to {purpose}.")
-    return vector, active, int(horizon_days)
 
 
 @quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not

@@ -1,7 +1,7 @@
 """A posterior sample of the fitted parameters by MCMC (``emcee``'s affine-invariant ensemble sampler).
 
 The log-likelihood is ``-chi2 / (2 * temperature)`` with ``chi2`` the sum of
-squared residuals of :class:`~flowsim.calibration.fit.Objective`: the same
+squared residuals of :class:`~flowsim.calibration.objective.Objective`: the same
 relative errors, sigmas, weights and one-sided bounds as the least-squares
 fit, so a bound that holds costs nothing and a violated one costs what it
 costs the fit. The walkers move in the fit's transformed space (log, logit,
@@ -25,8 +25,8 @@ from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run_batch
-from ..scenario.scenario import quiet_notes
-from .fit import SOLVER_DEFAULTS, Objective, problem
+from ..scenario.scenario import Scenario, quiet_notes
+from .objective import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
 
@@ -308,10 +308,11 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     ...                                 n_walkers=8, n_steps=50, seed=1)  # doctest: +SKIP
     >>> post.estimate_table()  # doctest: +SKIP
     """
-    from .result import CalibrationResult
-
     emcee = _import_emcee()
-    fit = scenario_or_fit if isinstance(scenario_or_fit, CalibrationResult) else None
+    if not isinstance(scenario_or_fit, Scenario) and not hasattr(scenario_or_fit, "observation_model"):
+        raise TypeError("sample_posterior: the first argument must be a flowsim.Scenario or the "
+                        f"CalibrationResult of a fit; got {type(scenario_or_fit).__name__}.")
+    fit = None if isinstance(scenario_or_fit, Scenario) else scenario_or_fit     # a CalibrationResult
     if fit is not None:
         scenario = fit.initial_scenario
         params = list(fit.parameters) if params is None else params

@@ -171,9 +171,9 @@ class PosteriorSample:
 
     def to_dataframe(self):
         """The kept samples as a pandas DataFrame (the columns of :meth:`sample_columns`)."""
-        from ..results import _import_pandas
+        from .._optional import import_pandas
 
-        return _import_pandas().DataFrame(self.sample_columns())
+        return import_pandas().DataFrame(self.sample_columns())
 
     # ------------------------------------------------------------ ensembles
     def member_inputs(self, draws: np.ndarray, scenario=None):

@@ -278,9 +278,9 @@ class RecordTable:
 
     def to_dataframe(self):
         """The records as a :class:`pandas.DataFrame`, one column per field (needs pandas)."""
-        from ..results import _import_pandas
+        from .._optional import import_pandas
 
-        pd = _import_pandas()
+        pd = import_pandas()
         return pd.DataFrame(self.to_records(), columns=list(self.columns) or None)
 
     # --------------------------------------------------------------- renderings

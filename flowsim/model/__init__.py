@@ -1,8 +1,12 @@
-"""The reference model: compartment layout, arrivals, batch inputs and right-hand side."""
+"""The reference model: batch inputs, right-hand side and the economy layer (MODEL.md).
 
-from .arrivals import CompiledArrivals
+The compartment layout and a scenario's compiled arrivals are inputs the
+scenario layer defines (:mod:`flowsim.scenario.layout`,
+:mod:`flowsim.scenario.arrivals`); this package turns them into a batch of
+members and their right-hand side, and states into economy series.
+"""
+
 from .batch import ModelBatch
-from .layout import Layout
 from .rhs import FlowRHS
 
-__all__ = ["CompiledArrivals", "ModelBatch", "Layout", "FlowRHS"]
+__all__ = ["ModelBatch", "FlowRHS"]

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..exceptions import ParameterError
+from ..scenario.arrivals import CompiledArrivals
+from ..scenario.layout import Layout
 from ..scenario.parameters import ParameterSet
 from ..scenario.specs import FLOW_PARAMETERS
-from .arrivals import CompiledArrivals
-from .layout import Layout
 
 __all__ = ["ModelBatch"]
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..exceptions import ScheduleError
+from ..scenario.arrivals import CompiledArrivals, _complement, _intersect
 from ..scenario.schedules import Pulse
-from .arrivals import CompiledArrivals, _complement, _intersect
 
 __all__ = ["MemberArrivals", "compile_arrivals"]
 

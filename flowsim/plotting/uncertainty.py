@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.economy import ECONOMY_VARIABLES
+from ..model.economy import ECONOMY_VARIABLES
 from ..scenario.specs import PARAMETER_SPECS
 from ._common import (
     as_datetimes,
@@ -113,7 +113,7 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30, balan
     fig : Figure, optional
     bins : int
     balance : str
-        One of :data:`~flowsim.analysis.economy.BALANCES` (default ``residents``).
+        One of :data:`~flowsim.model.economy.BALANCES` (default ``residents``).
     sustained : bool
         Sustained crossovers (negative for ``D_x`` days or more; default) or
         every first crossover, dips included.

@@ -24,6 +24,7 @@ from .._validation import did_you_mean
 from ..exceptions import ScenarioError
 from ..hosts import REFERENCE_HOSTS
 from .keypaths import Origin, Reader, display_path
+from .registry import SCENARIOS, builtin_toml
 from .scenario import Scenario
 from .schema import build_scenario
 from .specs import PARAMETER_SPECS
@@ -144,15 +145,13 @@ def _build(data, origin: Origin, base_dir, default_name, seen) -> Scenario:
 
 
 def _base(rd, value: str, base_dir, seen) -> Scenario:
-    from .library import SCENARIOS, builtin_toml, load_scenario
-
     if value in SCENARIOS:
         key = ("builtin", value)
         if key in seen:
             rd.fail(("base",), f"built-in scenarios form a cycle through {value!r}.")
         text = builtin_toml(value)
         if text is None:
-            return load_scenario(value)
+            return SCENARIOS[value][1]()
         return scenario_from_toml(text, origin=f"flowsim/data/scenarios/{value}.toml", default_name=value,
                                   _seen=(*seen, key))
     if value.endswith(SCENARIO_SUFFIXES):

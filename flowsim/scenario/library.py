@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import tomllib
-from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -20,31 +19,12 @@ from .._validation import did_you_mean
 from ..exceptions import ScenarioError
 from ..hosts import REFERENCE_HOSTS
 from .defaults import read_data_csv, reference_parameters
+from .files import read_scenario, scenario_from_toml
+from .registry import _SCENARIO_FOLDER, SCENARIOS, SEED_START, builtin_toml, list_scenarios, register_scenario
 from .scenario import Scenario
 from .schedules import Closure, Pulse
 
 __all__ = ["SCENARIOS", "register_scenario", "load_scenario", "list_scenarios", "builtin_toml"]
-
-#: Builders of the built-in scenarios by name: ``name -> (summary, builder)``.
-SCENARIOS: dict[str, tuple[str, Callable[[], Scenario]]] = {}
-
-SEED_START = _dt.date(2022, 9, 21)
-
-
-def register_scenario(name: str, summary: str):
-    """Decorator registering a zero-argument scenario builder under ``name``."""
-
-    def deco(builder):
-        SCENARIOS[name] = (summary, builder)
-        return builder
-
-    return deco
-
-
-def list_scenarios() -> dict[str, str]:
-    """Built-in scenario names with a one-line summary each."""
-    return {name: summary for name, (summary, _) in SCENARIOS.items()}
-
 
 def load_scenario(name) -> Scenario:
     """A built-in scenario by name, or a scenario file by path.
@@ -69,8 +49,6 @@ def load_scenario(name) -> Scenario:
     if isinstance(name, str) and name in SCENARIOS:
         return SCENARIOS[name][1]()
     if isinstance(name, os.PathLike) or (isinstance(name, str) and _looks_like_path(name)):
-        from .files import read_scenario
-
         return read_scenario(name)
     fix = did_you_mean(str(name), SCENARIOS)
     raise ScenarioError(
@@ -83,18 +61,7 @@ def _looks_like_path(name: str) -> bool:
     return name.endswith((".toml", ".json")) or os.sep in name or "/" in name or Path(name).exists()
 
 
-_SCENARIO_FOLDER = "scenarios"
-
-
-def builtin_toml(name: str) -> str | None:
-    """Text of the TOML file of built-in scenario ``name`` (None for one built in Python)."""
-    entry = resources.files("flowsim.data").joinpath(_SCENARIO_FOLDER, f"{name}.toml")
-    return entry.read_text(encoding="utf-8") if name in SCENARIOS and entry.is_file() else None
-
-
 def _load_builtin_file(name: str) -> Scenario:
-    from .files import scenario_from_toml
-
     return scenario_from_toml(builtin_toml(name), origin=f"flowsim/data/scenarios/{name}.toml", default_name=name)
 
 

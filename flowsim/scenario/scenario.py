@@ -15,6 +15,8 @@ import numpy as np
 from .._validation import check_in_bounds, did_you_mean, to_date
 from ..exceptions import FlowsimWarning, ParameterError, ScenarioError, ScheduleError
 from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
+from .arrivals import CompiledArrivals
+from .layout import Layout
 from .parameters import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
@@ -370,8 +372,6 @@ class Scenario:
             Erlang stages of the layout (default the scenario's ``k``; an
             ensemble that varies ``k`` asks for each value).
         """
-        from ..model.layout import Layout
-
         lay = Layout(int(self.params.get("k")) if k is None else int(k))
         y0 = np.zeros((len(self.hosts), lay.size))
         for host, stocks in self.initial.items():
@@ -442,8 +442,6 @@ class Scenario:
 
     def to_dict(self) -> dict:
         """Fully resolved inputs, keyed by docs/model.md symbols (see ``resolved.json``)."""
-        from ..model.arrivals import CompiledArrivals
-
         compiled = CompiledArrivals.build(self.hosts, self.arrivals, self.closures, self.start, self.diversion)
         daily = compiled.daily_counts(self.horizon_days)
         out = {

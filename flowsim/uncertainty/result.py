@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import did_you_mean, to_date
-from ..analysis.economy import BALANCES
-from ..analysis.summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
 from ..analysis.uncertainty import QUANTILES, median_day, member_quantiles, probability
 from ..exceptions import FlowsimError
+from ..model.economy import BALANCES
 from ..scenario.sampling import member_parameter_set
+from ..summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
 
 __all__ = ["EnsembleResult", "EVENT_COLUMNS"]
 
@@ -105,9 +105,9 @@ class EnsembleResult:
 
     def to_dataframe(self):
         """The drawn values as a :class:`pandas.DataFrame` (members as rows; needs pandas)."""
-        from ..results import _import_pandas
+        from .._optional import import_pandas
 
-        return _import_pandas().DataFrame(self.values, columns=list(self.labels)).rename_axis("member")
+        return import_pandas().DataFrame(self.values, columns=list(self.labels)).rename_axis("member")
 
     def member_parameters(self, member: int):
         """The validated :class:`ParameterSet` of one member."""
@@ -183,7 +183,7 @@ class EnsembleResult:
         host : str, optional
             One host (a float); every host otherwise (an array (H,)).
         balance : str
-            One of :data:`~flowsim.analysis.economy.BALANCES` (default ``"residents"``).
+            One of :data:`~flowsim.model.economy.BALANCES` (default ``"residents"``).
         sustained : bool
             Count sustained crossovers only (negative for ``D_x`` days or more).
         """

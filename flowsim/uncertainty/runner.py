@@ -22,17 +22,17 @@ import numpy as np
 
 from .._memory import check_memory, format_bytes
 from .._validation import check_seed, check_whole_number, did_you_mean
-from ..analysis.economy import BALANCES, ECONOMY_PARAMETERS, series_names, series_weights
-from ..analysis.summary import summary_arrays
 from ..exceptions import FlowsimError
-from ..model.arrivals import CompiledArrivals
 from ..model.batch import ModelBatch
-from ..model.layout import Layout
+from ..model.economy import BALANCES, ECONOMY_PARAMETERS, series_names, series_weights
 from ..model.member_arrivals import compile_arrivals
+from ..scenario.arrivals import CompiledArrivals
+from ..scenario.layout import Layout
 from ..scenario.sampling import member_values, parse_vary, regime_values, scale_sample, unit_sample
 from ..scenario.specs import FLOW_PARAMETERS
 from ..solve.ensemble import EnsembleSolver, Projected
 from ..solve.stochastic import StochasticSolver
+from ..summary import summary_arrays
 from .executors import run_tasks
 from .result import EnsembleResult
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_seed, check_whole_number
-from ..analysis.economy import ECONOMY_UNITS
 from ..analysis.sensitivity import SobolIndices, sobol_analysis, tornado_points, tornado_swings
-from ..analysis.summary import resolve_summary_name, summary_field
 from ..exceptions import FlowsimError
+from ..model.economy import ECONOMY_UNITS
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
+from ..summary import resolve_summary_name, summary_field
 from .runner import DEFAULT_CHUNK, SCALAR_STATS, evaluate
 
 __all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import did_you_mean
-from ..exceptions import FlowsimError
-from .economy import BALANCES
+from ._validation import did_you_mean
+from .exceptions import FlowsimError
+from .model.economy import BALANCES
 
 __all__ = [
     "SHORT_TERM_DAYS", "LONG_TERM_FROM", "FADE_WINDOWS", "TOL_USD", "TOL_RELATIVE", "STATUSES", "DEFAULT_BALANCE",
@@ -402,7 +402,7 @@ def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
     present : ndarray (..., D)
         Present population ``N``, people.
     balances : dict of str to ndarray (..., D)
-        Each balance of :data:`~flowsim.analysis.economy.BALANCES` that is
+        Each balance of :data:`~flowsim.model.economy.BALANCES` that is
         summarised, USD/day.
     r : float or ndarray
         Annual discount rate, broadcast over the leading axes.

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import FlowsimError
-from ..model.layout import Layout
+from ..scenario.layout import Layout
 from ..scenario.specs import ECONOMY_PARAMETERS
 
 __all__ = [

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..scenario.schedules import CompiledSchedule
+from .schedules import CompiledSchedule
 
 __all__ = ["CompiledArrivals"]
 

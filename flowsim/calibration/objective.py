@@ -1,0 +1,109 @@
+"""What a fit and a posterior sample evaluate: the residuals of the observations as a function of the parameters.
+
+:class:`Objective` runs the model at given parameter values (with a small
+cache) and returns the residuals of the observations that count;
+:func:`problem` sets up the parameter vector and those observations. The
+least-squares fit (:mod:`flowsim.calibration.fit`) and the MCMC sampler
+(:mod:`flowsim.calibration.posterior`) both build on them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..analysis.constraints import ObservationModel
+from ..exceptions import CalibrationError, FlowsimError
+from ..runner import run
+from .parameters import ParameterVector
+
+__all__ = ["Objective", "problem", "SOLVER_DEFAULTS"]
+
+#: Solver options of the runs while fitting (see ``calibrate``).
+SOLVER_DEFAULTS = {"rtol": 1e-6}
+
+
+class Objective:
+    """Residuals of the active observations as a function of the transformed parameters.
+
+    Model runs are cached by the values that change the model (background
+    levels only change the observation model), so a Jacobian column of a
+    background level costs no run.
+    """
+
+    def __init__(self, vector: ParameterVector, model: ObservationModel, active: np.ndarray, solver_options: dict):
+        self.vector = vector
+        self.model = model
+        self.active = active
+        self.solver_options = solver_options
+        self._mask = vector.model_mask()
+        self._cache: OrderedDict = OrderedDict()
+        self.runs = 0
+        self.evaluations = 0
+
+    def result_for(self, x):
+        """``(Result, scenario, background)`` for natural values ``x``."""
+        scenario, background = self.vector.apply(x)
+        key = tuple(np.asarray(x)[self._mask].tolist())
+        result = self._cache.get(key)
+        if result is None:
+            try:
+                result = run(scenario, **self.solver_options)
+            except FlowsimError as exc:
+                values = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.vector.labels, x))
+                raise CalibrationError(f"the model failed at {values}: {exc}") from None
+            self.runs += 1
+            self._cache[key] = result
+            if len(self._cache) > 2 * len(self.vector) + 4:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return result, scenario, background
+
+    def predictions(self, z) -> np.ndarray:
+        """Model value of every observation (active or not) at transformed values ``z``."""
+        x = self.vector.to_natural(z)
+        result, _, background = self.result_for(x)
+        return self.model.predict(result, background=background)
+
+    def data_residuals(self, z) -> np.ndarray:
+        """Residuals of the active observations only (no prior terms)."""
+        self.evaluations += 1
+        return self.model.residuals(self.predictions(z))[self.active]
+
+    def __call__(self, z) -> np.ndarray:
+        """Residuals of the active observations, then one per prior: ``(z - center) / sd``."""
+        r = self.data_residuals(z)
+        if self.vector.has_priors:
+            r = np.concatenate([r, self.vector.prior_residuals(z)])
+        return r
+
+
+def problem(scenario, model: ObservationModel, params, horizon_days, *, what: str, purpose: str):
+    """The parameter vector and the observations that count, for a fit or a posterior sample.
+
+    Checks that the observations' hosts are in ``scenario`` and that
+    ``horizon_days`` (default: up to the last observation) covers them; the
+    model runs over that horizon.
+
+    Returns
+    -------
+    vector : ParameterVector
+    active : ndarray of bool, shape (n_observations,)
+        Observations with a positive weight.
+    horizon_days : int
+        The horizon the model runs over, days.
+    """
+    model.check_scenario(scenario)
+    needed = model.days_needed(scenario.start)
+    if horizon_days is None:
+        horizon_days = needed
+    elif horizon_days < needed:
+        raise CalibrationError(f"{what}horizon_days must cover the last observation ({needed} days from "
+                               f"{scenario.start}); got {horizon_days}.")
+    vector = ParameterVector(params, scenario.replace(horizon_days=int(horizon_days)), model.background)
+    active = model.weights > 0
+    if not active.any():
+        raise CalibrationError(f"{what}every observation has weight 0; nothing to {purpose}.")
+    return vector, active, int(horizon_days)
