@@ -41,10 +41,10 @@ def test_public_names_resolve():
 def test_tableau_is_scipys():
     from scipy.integrate import RK45
 
-    from flowsim.solve import dopri
+    from flowsim.solve import stepper
 
     for name in "ABCEP":
-        assert (getattr(dopri, name) == getattr(RK45, name)).all(), name
+        assert (getattr(stepper, name) == getattr(RK45, name)).all(), name
 
 
 def test_sweep_samplers_match():

@@ -3,7 +3,7 @@
 Imported only by :mod:`flowsim.solve.kernels` when the numba kernel is selected
 (``pip install numba``); the default install never imports this module.
 The arithmetic is that of :meth:`flowsim.model.rhs.FlowRHS.derivative`,
-:meth:`flowsim.solve.dopri.Stepper.step` and
+:meth:`flowsim.solve.stepper.Stepper.step` and
 :meth:`flowsim.solve.sinks.Projected.step`, written as loops over hosts and
 members (members innermost, so the loops run over contiguous memory); sums are
 taken in another order than numpy's (the onward matrix product, the stage
@@ -121,7 +121,7 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
     at the time of stage ``s`` (``s = 1..6``, the last at ``t + h``).
     ``stage`` has the rows the right-hand side reads. ``ratio[m]`` is the
     RMS over member ``m``'s components of ``err / (atol + rtol max(|Y|,
-    |Y_new|))``, as :meth:`flowsim.solve.dopri.Stepper.step`.
+    |Y_new|))``, as :meth:`flowsim.solve.stepper.Stepper.step`.
     """
     C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
     n_read = stage.shape[0]

@@ -6,7 +6,7 @@ the daily series. Two kernels do that work:
 
 ``"numpy"``
     The arrays of :class:`~flowsim.model.rhs.FlowRHS` and
-    :class:`~flowsim.solve.dopri.Stepper`: about 35 numpy calls per
+    :class:`~flowsim.solve.stepper.Stepper`: about 35 numpy calls per
     right-hand side, so a step costs a fixed ~0.3 ms of call overhead
     whatever the batch's size, plus the elementwise work.
 ``"numba"``
@@ -34,7 +34,7 @@ import os
 import numpy as np
 
 from ..exceptions import SolverError
-from .dopri import A, B, C, E, P, Stepper
+from .stepper import A, B, C, E, P, Stepper
 
 __all__ = ["KERNELS", "ENV_VAR", "resolve_kernel", "numba_available", "make_stepper", "NumbaStepper"]
 
@@ -91,14 +91,14 @@ def resolve_kernel(kernel: str | None = None) -> str:
 
 
 def make_stepper(kernel: str, rhs, shape, n_read: int, rtol: float, atol: float) -> Stepper:
-    """A :class:`~flowsim.solve.dopri.Stepper` for the resolved ``kernel``."""
+    """A :class:`~flowsim.solve.stepper.Stepper` for the resolved ``kernel``."""
     if kernel == "numba":
         return NumbaStepper(rhs, shape, n_read, rtol, atol)
     return Stepper(rhs, shape, n_read, rtol, atol)
 
 
 class NumbaStepper(Stepper):
-    """:class:`~flowsim.solve.dopri.Stepper` whose right-hand side and step run in the compiled kernel.
+    """:class:`~flowsim.solve.stepper.Stepper` whose right-hand side and step run in the compiled kernel.
 
     The rates of the right-hand side are packed into one ``(NPAR, H, M)``
     block whenever the :class:`~flowsim.model.rhs.FlowRHS` takes a new

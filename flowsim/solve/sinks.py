@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .dopri import P, combine, dense
+from .stepper import P, combine, dense
 
 __all__ = ["FullStates", "Projected"]
 
