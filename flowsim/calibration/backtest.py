@@ -26,9 +26,10 @@ from ..analysis.scores import BAND_LEVELS, central_band, covers, crps_interval, 
 from ..datasets import RecordTable, as_observation_table
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
+from .choice import default_fit_parameters, default_priors
 from .fit import SOLVER_DEFAULTS, calibrate, problem
 from .posterior_result import PosteriorSample
-from .validation import _by_label, default_fit_parameters, default_priors
+from .validation import _by_label
 
 __all__ = ["backtest", "BacktestResult", "ScoreRow", "CoverageRow", "SCORE_COLUMNS", "COVERAGE_COLUMNS",
            "METHODS", "laplace_sample",

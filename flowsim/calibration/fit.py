@@ -14,6 +14,7 @@ from ..analysis.goodness import averaged_relative_difference, mean_absolute_perc
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 from ..scenario.scenario import quiet_notes
+from .choice import default_fit_parameters, default_priors
 from .objective import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector, with_priors
 from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
@@ -211,8 +212,6 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
         raise CalibrationError(f"starts must be a whole number >= 1; got {starts!r}.")
     model = ObservationModel.build(observations, background, weights=weights, sigmas=sigmas)
     if params is None:
-        from .validation import default_fit_parameters, default_priors
-
         params = default_fit_parameters(scenario, model.observations, model.background)
         if priors is None:
             priors = default_priors(params) or None
