@@ -20,8 +20,9 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import REFERENCE_HOSTS, WORLD, check_host_code
-from .parameters import ParameterSet, _checked_number
+from .reference_data import reference_host_values
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
+from .specs import checked_number as _checked_number
 
 __all__ = ["Host", "add_hosts", "HOST_PARAMETERS", "DETAIL"]
 
@@ -114,7 +115,7 @@ def _detail(host: str, name: str, given) -> dict:
     return out
 
 
-def add_hosts(params: ParameterSet, hosts, *, default_source: str = "user", listed=None) -> ParameterSet:
+def add_hosts(params, hosts, *, default_source: str = "user", listed=None):
     """``params`` with ``hosts`` appended as new columns (validated as a whole).
 
     Parameters
@@ -137,8 +138,6 @@ def add_hosts(params: ParameterSet, hosts, *, default_source: str = "user", list
         parameters of a host defined from scratch (all listed at once), bad
         values or onward shares.
     """
-    from .defaults import reference_parameters
-
     hosts = list(hosts)
     for h in hosts:
         if not isinstance(h, Host):
@@ -157,7 +156,7 @@ def add_hosts(params: ParameterSet, hosts, *, default_source: str = "user", list
     sources = {n: list(params.sources[n]) for n in PARAMETER_SPECS}
     names = dict(params.names)
     for h in hosts:
-        start = _start_values(h, params, reference_parameters, listed)
+        start = _start_values(h, params, listed)
         for name in HOST_PARAMETERS:
             value, (low, high), source = start.get(name, (None, (None, None), None))
             if name in h.values:
@@ -194,7 +193,7 @@ def add_hosts(params: ParameterSet, hosts, *, default_source: str = "user", list
                                      f"{', '.join(allowed)} (W: rest of the world).{fix}")
             j = len(all_hosts) if dest == WORLD else all_hosts.index(dest)
             P[i, j] = _checked_number(_SHARE, share, h.code)
-    return ParameterSet(
+    return type(params)(                                         # a ParameterSet (not imported: it imports this)
         hosts=all_hosts, P=P, names=names,                       # hosts without a name: built-in names, or codes
         values={n: (np.array(v, float) if PARAMETER_SPECS[n].scope == "host" else v) for n, v in values.items()},
         ranges={n: np.array(r, float) for n, r in ranges.items()},
@@ -202,7 +201,7 @@ def add_hosts(params: ParameterSet, hosts, *, default_source: str = "user", list
     )
 
 
-def _start_values(h: Host, params: ParameterSet, library, listed) -> dict:
+def _start_values(h: Host, params, listed) -> dict:
     """``{name: (value, (low, high), source)}`` a new host starts from: its ``like`` host's, or nothing."""
     if h.like is None:
         missing = [n for n in HOST_PARAMETERS if n not in h.values
@@ -216,13 +215,13 @@ def _start_values(h: Host, params: ParameterSet, library, listed) -> dict:
             )
         return {}
     if h.like in params.hosts and h.like in listed:
-        src = params
+        i = params.hosts.index(h.like)
+        start = {n: (params.values[n][i], params.ranges[n][i], params.sources[n][i]) for n in HOST_PARAMETERS}
     elif h.like in REFERENCE_HOSTS:
-        src = library([h.like])
+        start = reference_host_values(h.like)
     else:
         fix = did_you_mean(h.like, (*listed, *REFERENCE_HOSTS))
         raise ParameterError(f"Host {h.code}: like={h.like!r} names no known host; this scenario's hosts: "
                              f"{', '.join(listed)}; built-in library: {', '.join(REFERENCE_HOSTS)}.{fix}")
-    i = src.hosts.index(h.like)
-    return {n: (float(src.values[n][i]), tuple(float(x) for x in src.ranges[n][i]),
-                f"copied from {h.like}: {src.sources[n][i]}") for n in HOST_PARAMETERS}
+    return {n: (float(value), tuple(float(x) for x in rng), f"copied from {h.like}: {source}")
+            for n, (value, rng, source) in start.items()}

@@ -18,7 +18,10 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import FlowsimDeprecationWarning, ParameterError
 from ..hosts import COUNTRY_NAMES, HOST_NAMES, WORLD, check_host_codes
+from .host import add_hosts
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
+from .specs import checked_number as _checked_number
+from .specs import where_text as _where
 
 __all__ = ["Parameter", "ParameterSet"]
 
@@ -73,10 +76,6 @@ class Parameter:
     high: float
     source: str
     description: str
-
-
-def _where(name: str, host: str | None) -> str:
-    return f"Parameter `{name}`" + (f" for host {host}" if host else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,8 +356,6 @@ class ParameterSet:
         >>> p.hosts, p.onward("POL")
         (('KAZ', 'POL'), {'KAZ': 0.0, 'W': 1.0})
         """
-        from .host import add_hosts
-
         return add_hosts(self, hosts)
 
     def _legacy_update(self, updates: dict) -> dict:
@@ -608,15 +605,3 @@ def _per_host(table, name, host):
     return table[host]
 
 
-def _checked_number(sp: ParameterSpec, value, host) -> float:
-    where = _where(sp.name, host)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{where} must be a number in {sp.unit}; got {value!r}.")
-    x = float(value)
-    if math.isnan(x):
-        raise ParameterError(f"{where} must be a number in {sp.bounds_text}; got NaN.")
-    if not sp.contains(x):
-        if sp.integer and math.isfinite(x) and not x.is_integer() and x >= sp.lower:
-            raise ParameterError(f"{where} must be a whole number >= {sp.lower:g}; got {x:g}.")
-        raise ParameterError(f"{where} must be in {sp.bounds_text}{sp.unit_note}; got {x:g}.")
-    return x

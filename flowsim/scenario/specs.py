@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._validation import did_you_mean, format_bounds
 from ..exceptions import ParameterError
 
 __all__ = ["ParameterSpec", "PARAMETER_SPECS", "FLOW_PARAMETERS", "ECONOMY_PARAMETERS", "OBSERVATION_PARAMETERS",
-           "spec"]
+           "spec", "checked_number", "where_text"]
 
 INF = math.inf
 
@@ -241,3 +243,23 @@ def spec(name: str) -> ParameterSpec:
         raise ParameterError(
             f"unknown parameter {name!r}; known: {', '.join(PARAMETER_SPECS)}, P.{fix}"
         ) from None
+
+
+def where_text(name: str, host: str | None) -> str:
+    """How error messages name a parameter's value: "Parameter `name`", with " for host HOST" when per host."""
+    return f"Parameter `{name}`" + (f" for host {host}" if host else "")
+
+
+def checked_number(sp: ParameterSpec, value, host) -> float:
+    """``value`` as a float if it is a number within ``sp``'s hard bounds; a ParameterError naming it otherwise."""
+    where = where_text(sp.name, host)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{where} must be a number in {sp.unit}; got {value!r}.")
+    x = float(value)
+    if math.isnan(x):
+        raise ParameterError(f"{where} must be a number in {sp.bounds_text}; got NaN.")
+    if not sp.contains(x):
+        if sp.integer and math.isfinite(x) and not x.is_integer() and x >= sp.lower:
+            raise ParameterError(f"{where} must be a whole number >= {sp.lower:g}; got {x:g}.")
+        raise ParameterError(f"{where} must be in {sp.bounds_text}{sp.unit_note}; got {x:g}.")
+    return x
