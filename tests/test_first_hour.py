@@ -86,6 +86,8 @@ def _help(capsys, *argv):
 def test_help_texts(capsys):
     text = _help(capsys, "calibrate")
     assert "95% intervals" in text and "%%" not in text
+    for command in ("run", "list", "show", "compare", "init", "sweep", "sensitivity", "validate", "backtest"):
+        assert "%%" not in _help(capsys, command), command
     for command in ("sweep", "sensitivity"):
         text = _help(capsys, command)
         assert "a .toml file or a resolved.json" in text and "built-in scenario name" not in text

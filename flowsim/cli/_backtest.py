@@ -13,7 +13,7 @@ def register(sub) -> None:
         description="Backtest: fit the chosen parameters of SCENARIO to the observations whose window ends on or "
                     "before --until, draw their posterior (an MCMC chain, needs flowsim[mcmc], or the Laplace "
                     "approximation of the fit), solve the draws as an ensemble, and score every later figure: "
-                    "inside the 50%% and 90%% bands, CRPS, relative error of the median. Writes scores.csv (one "
+                    "inside the 50% and 90% bands, CRPS, relative error of the median. Writes scores.csv (one "
                     "row per held-out figure), coverage.csv (per host and quantity: nominal against observed "
                     "coverage) and backtest.png into --out (atomically). Bounds (\"more than\") and ranges are "
                     "scored as what they are; see docs/calibration.md, \"Backtests\".",
