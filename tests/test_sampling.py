@@ -124,3 +124,28 @@ def test_factor_policies_scale_each_members_own_value():
         dims = parse_vary(params, {parameter: (low, high)})
         with pytest.raises(flowsim.ParameterError, match=message):
             regime_values(bad, member_values(params, dims, np.array([[low], [high]])))
+
+
+def test_with_params_equals_a_set_built_from_the_same_fields():
+    """with_params builds the new set field by field; it must equal ParameterSet(...) of those fields."""
+    from flowsim import ParameterSet, reference_parameters
+
+    base = reference_parameters()
+    updates = [dict(f0={"KAZ": 0.02}, k=2), dict(tau_T=3.0), dict(q_ret={"GEO": 0.1}, D_x=90),
+               dict(P={"KAZ": {"UZB": 0.3, "W": 0.7}}), dict(rho={"KAZ": 0.9, "UZB": 0.05})]
+    for up in updates:
+        fast = base.with_params(**up)
+        slow = ParameterSet(hosts=fast.hosts, values=fast.values, P=fast.P, ranges=fast.ranges,
+                            sources=fast.sources, names=fast.names)
+        assert type(fast) is type(slow) and fast.hosts == slow.hosts and fast.names == slow.names
+        assert fast.sources == slow.sources
+        for name in slow.values:
+            a, b = np.asarray(fast.values[name]), np.asarray(slow.values[name])
+            assert a.dtype == b.dtype and np.array_equal(a, b), name
+            assert np.array_equal(fast.ranges[name], slow.ranges[name]), name
+            assert not np.asarray(fast.ranges[name]).flags.writeable
+        assert np.array_equal(fast.P, slow.P)
+    with pytest.raises(flowsim.ParameterError, match="q_on"):
+        base.with_params(q_on={"KAZ": 0.9}, q_ret={"KAZ": 0.5})
+    with pytest.raises(flowsim.ParameterError, match="tau_c"):
+        base.with_params(tau_c={"KAZ": 0.99})

@@ -310,41 +310,48 @@ class ParameterSet:
         (0.02, 2.0)
         """
         values = dict(self.values)
-        sources = {n: list(s) for n, s in self.sources.items()}
-        ranges = {n: np.array(r) for n, r in self.ranges.items()}
-        P = np.array(self.P)
+        sources = dict(self.sources)
+        ranges = dict(self.ranges)
+        P = self.P
         if LEGACY_RENT in updates:
             updates = self._legacy_update(updates)
         for name, new in updates.items():
             if name == "P":
-                P = self._updated_onward(P, new)
+                P = self._check_onward(self._updated_onward(np.array(P), new), self.hosts)
                 continue
             sp = spec(name)
             if sp.scope == "global":
-                values[name] = new
-                sources[name] = ["user"]
-                lo, hi = ranges[name]
                 v = _checked_number(sp, new, None)
-                ranges[name] = np.array([min(lo, v), max(hi, v)])
+                values[name] = v
+                sources[name] = ("user",)
+                lo, hi = ranges[name]
+                ranges[name] = _frozen(np.array([min(lo, v), max(hi, v)]))
                 continue
-            arr = np.array(values[name], dtype=object)
+            arr = np.array(values[name], dtype=float)
+            src = list(sources[name])
             if isinstance(new, Mapping):
                 for host, v in new.items():
                     i = self.host_index(host)
                     arr[i] = _checked_number(sp, v, host)
-                    sources[name][i] = "user"
+                    src[i] = "user"
             else:
                 for i, h in enumerate(self.hosts):
                     arr[i] = _checked_number(sp, new, h)
-                sources[name] = ["user"] * len(self.hosts)
-            values[name] = arr
+                src = ["user"] * len(self.hosts)
+            values[name] = _frozen(arr)
+            sources[name] = tuple(src)
             rng = ranges[name]
-            v = arr.astype(float)
-            ranges[name] = np.stack([np.minimum(rng[:, 0], v), np.maximum(rng[:, 1], v)], axis=-1)
-        return ParameterSet(
-            hosts=self.hosts, values=values, P=P, ranges=ranges,
-            sources={n: tuple(s) for n, s in sources.items()}, names=self.names,
-        )
+            ranges[name] = _frozen(np.stack([np.minimum(rng[:, 0], arr), np.maximum(rng[:, 1], arr)], axis=-1))
+        # Every value was checked (those not updated when ``self`` was built), and each updated value lies in
+        # its widened range; what is left are the checks across parameters. Building the set field by field
+        # instead of through __post_init__ is what makes a posterior's thousands of walkers cheap; the result
+        # equals ParameterSet(...) of the same fields (tests/test_sampling.py checks it).
+        self._check_shares(values, self.hosts)
+        out = object.__new__(type(self))
+        for f, v in (("hosts", self.hosts), ("values", values), ("P", P), ("ranges", ranges),
+                     ("sources", sources), ("names", self.names)):
+            object.__setattr__(out, f, v)
+        return out
 
     def with_hosts(self, *hosts) -> ParameterSet:
         """A copy with new hosts appended (:class:`~flowsim.scenario.host.Host`; see :func:`add_hosts`).
@@ -588,6 +595,13 @@ def range_problem(name, host, value, low, high) -> str | None:
                 f"change the value.")
     return None
 
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as a read-only float array (as the values and ranges of a ParameterSet are)."""
+    arr = np.asarray(arr, dtype=float)
+    arr.setflags(write=False)
+    return arr
 
 def _check_range(sp: ParameterSpec, value, rng, hosts) -> None:
     pairs = [(None, value, rng)] if sp.scope == "global" else zip(hosts, value, rng)
