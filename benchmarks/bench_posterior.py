@@ -59,8 +59,8 @@ def main(argv=None) -> int:
 
     assert Path(flowsim.__file__).resolve().is_relative_to(args.root.resolve()), flowsim.__file__
     LogPosterior = posterior_module.LogPosterior
-    problem = getattr(posterior_module, "problem")
-    defaults = getattr(posterior_module, "SOLVER_DEFAULTS")
+    problem = posterior_module.problem
+    defaults = posterior_module.SOLVER_DEFAULTS
 
     kaz = flowsim.datasets.observations_2022().filter(host="KAZ")
     fit = flowsim.calibrate(flowsim.load_scenario("kazakhstan-2022"), kaz, PARAMS, starts=1)
