@@ -26,3 +26,17 @@ def test_hosts_benchmark_smoke(capsys):
     assert bench.main(["--hosts", "2", "3", "--n", "4"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
     assert [r[0] for r in rows] == ["2", "3"] and rows[0][-1] == "1.00"
+
+
+def test_posterior_benchmark_smoke(capsys):
+    """benchmarks/bench_posterior.py runs and prints the batch, the one-by-one baseline and the parts."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_posterior.py"
+    spec = importlib.util.spec_from_file_location("bench_posterior", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "ms" not in line and ("batch" in line or "part:" in line
+                                                                        or "one by one" in line)]
+    assert len(rows) == 5 and rows[1].split()[-1] == "1.00"
+    assert "median of the walkers' log posterior" in out
