@@ -168,3 +168,13 @@ def test_noisy_ensemble_is_relative():
     out = noisy_ensemble(p, [0.0, 0.1], np.random.default_rng(0))
     assert np.all(out[:, 0] == 100.0)
     assert out[:, 1].std() == pytest.approx(10.0, rel=0.03)
+
+
+def test_noisy_figures_of_counts_are_never_negative():
+    """A count with a large relative error is cut at 0; a signed quantity keeps its negative members."""
+    p = np.column_stack([np.full(20_000, 100.0), np.linspace(-50.0, 50.0, 20_000)])
+    out = noisy_ensemble(p, [0.5, 0.5], np.random.default_rng(1))
+    assert out[:, 0].min() == 0.0 and (out[:, 0] == 0).mean() == pytest.approx(0.0228, abs=0.004)
+    assert out[:, 1].min() < 0                                   # signed figures are left alone
+    forced = noisy_ensemble(p, [0.5, 0.5], np.random.default_rng(1), nonnegative=[False, True])
+    assert forced[:, 0].min() < 0 and forced[:, 1].min() == 0.0

@@ -190,12 +190,16 @@ def covers(band: tuple[float, float], low: float | None, high: float | None) -> 
     return (low is None or b >= low) and (high is None or a <= high)
 
 
-def noisy_ensemble(predictions, sigma, rng) -> np.ndarray:
+def noisy_ensemble(predictions, sigma, rng, nonnegative=None) -> np.ndarray:
     """Members of the published figure: model predictions times ``1 + sigma * N(0, 1)``.
 
     The fit's likelihood takes a published figure as the model's value with a
     relative error of standard deviation ``sigma``; the predictive ensemble of
-    the figure adds that error to every member.
+    the figure adds that error to every member. A figure of a quantity that
+    cannot be negative (people, an amount) is not published negative: where
+    ``nonnegative`` is True the noisy members are cut at 0 (with ``sigma =
+    0.5``, the error of a figure of weight 0.25, about 2% of them would
+    otherwise be negative).
 
     Parameters
     ----------
@@ -204,6 +208,9 @@ def noisy_ensemble(predictions, sigma, rng) -> np.ndarray:
     sigma : array_like, shape (m,)
         Relative standard deviation of each figure (0: none).
     rng : numpy.random.Generator
+    nonnegative : array_like of bool, shape (m,), optional
+        Figures that cannot be negative. Default: those whose model value is
+        non-negative in every member.
 
     Returns
     -------
@@ -211,4 +218,7 @@ def noisy_ensemble(predictions, sigma, rng) -> np.ndarray:
     """
     p = np.asarray(predictions, float)
     s = np.asarray(sigma, float)
-    return p * (1.0 + s * rng.standard_normal(p.shape))
+    out = p * (1.0 + s * rng.standard_normal(p.shape))
+    keep = (p >= 0).all(axis=0) if nonnegative is None else np.broadcast_to(np.asarray(nonnegative, bool),
+                                                                            p.shape[-1:])
+    return np.where(keep, np.maximum(out, 0.0), out)
