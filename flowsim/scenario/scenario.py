@@ -17,7 +17,7 @@ from ..exceptions import FlowsimWarning, ParameterError, ScenarioError, Schedule
 from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
 from .arrivals import CompiledArrivals
 from .layout import Layout
-from .parameters import ParameterSet
+from .parameter_set import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
 from .specs import MAX_HORIZON_DAYS, MAX_PEOPLE

@@ -33,8 +33,8 @@ from ..scenario.specs import FLOW_PARAMETERS
 from ..solve.ensemble import EnsembleSolver, Projected
 from ..solve.stochastic import StochasticSolver
 from ..summary import summary_arrays
+from .ensemble_result import EnsembleResult
 from .executors import run_tasks
-from .result import EnsembleResult
 
 __all__ = ["ensemble", "evaluate", "DEFAULT_KEEP", "DEFAULT_CHUNK", "SCALAR_STATS", "reference_values"]
 
