@@ -10,6 +10,7 @@ import numpy as np
 from .._validation import did_you_mean, to_date
 from ..analysis.ensemble_stats import QUANTILES, median_day, member_quantiles, probability
 from ..exceptions import FlowsimError
+from ..hosts import host_index
 from ..model.economy import BALANCES
 from ..scenario.sampling import member_parameter_set
 from ..summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
@@ -89,11 +90,7 @@ class EnsembleResult:
         return tuple(d.label for d in self.dims)
 
     def _host(self, host: str) -> int:
-        try:
-            return self.hosts.index(host)
-        except ValueError:
-            fix = did_you_mean(str(host), self.hosts)
-            raise FlowsimError(f"host {host!r} is not in this ensemble ({', '.join(self.hosts)}).{fix}") from None
+        return host_index(host, self.hosts, what="this ensemble")
 
     def _pick(self, arr: np.ndarray, host: str | None) -> np.ndarray:
         return arr if host is None else arr[:, self._host(host)]
