@@ -114,7 +114,7 @@ def _members(scenario, n: int):
     """The ensemble's own members: values, and a batch of them in the layout of the largest k."""
     from flowsim.model.member_arrivals import compile_arrivals
     from flowsim.scenario.sampling import member_values, parse_vary, scale_sample, unit_sample
-    from flowsim.uncertainty.runner import _batch
+    from flowsim.uncertainty.chunks import _batch
 
     dims = parse_vary(scenario.params, None, initial=scenario.initial)
     root_seed = np.random.SeedSequence(SEED)
@@ -301,7 +301,7 @@ class _Clock:
 def profile(n: int = 1000) -> None:
     from flowsim.model import rhs
     from flowsim.solve import dopri, sinks
-    from flowsim.uncertainty import runner
+    from flowsim.uncertainty import chunks
 
     clock = _Clock()
     labels = ["step plan (reference members, adaptive)",
@@ -309,11 +309,11 @@ def profile(n: int = 1000) -> None:
               "  of which: right-hand side (FlowRHS.derivative)",
               "dense output to the kept series (Projected sink)",
               "summary figures (peaks, crossover, breakeven, PV...)"]
-    clock.wrap(runner, "_plan", labels[0])
+    clock.wrap(chunks, "_plan", labels[0])
     clock.wrap(dopri.Stepper, "step", labels[1])
     clock.wrap(rhs.FlowRHS, "derivative", labels[2])
     clock.wrap(sinks.Projected, "step", labels[3])
-    clock.wrap(runner, "summary_arrays", labels[4])
+    clock.wrap(chunks, "summary_arrays", labels[4])
     scenario = flowsim.load_scenario(SCENARIO)
     flowsim.ensemble(scenario.replace(horizon_days=30), 2, seed=1, progress=False)
     clock.seconds.clear()

@@ -29,6 +29,7 @@ from .exceptions import (
     ScenarioError,
     ScheduleError,
     SolverError,
+    UnknownHostError,
     UnknownKeyError,
 )
 
@@ -210,6 +211,7 @@ __all__ = [
     "ObservationError",
     "CalibrationError",
     "UnknownKeyError",
+    "UnknownHostError",
     "FlowsimDeprecationWarning",
     "FlowsimWarning",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "ObservationError",
     "CalibrationError",
     "UnknownKeyError",
+    "UnknownHostError",
     "FlowsimDeprecationWarning",
     "FlowsimWarning",
 ]
@@ -86,6 +87,19 @@ class UnknownKeyError(FlowsimError, KeyError):
 
     def __str__(self) -> str:            # KeyError would print the message with quotes around it
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownHostError(UnknownKeyError, ParameterError, ScenarioError, CalibrationError, ObservationError):
+    """A host code that is not among the hosts of a scenario, result, ensemble or table.
+
+    Raised by the one host lookup, :func:`flowsim.hosts.host_index`, everywhere a host
+    is looked up: ``Result.series``, ``EnsembleResult.series_of``, ``ParameterSet``,
+    ``Scenario``, calibration labels such as ``tau_T[XYZ]``, observation models and the
+    CLI's ``--hosts``. The message lists the hosts there are and suggests the closest.
+    It is a :class:`KeyError` and every error type these lookups raised before
+    (:class:`ParameterError`, :class:`ScenarioError`, :class:`CalibrationError`,
+    :class:`ObservationError`), so existing ``except`` clauses keep working.
+    """
 
 
 class FlowsimDeprecationWarning(FutureWarning):

@@ -9,10 +9,10 @@ adds others (``docs/scenarios.md``, "Any host").
 from __future__ import annotations
 
 from ._validation import did_you_mean
-from .exceptions import ScenarioError
+from .exceptions import ScenarioError, UnknownHostError
 
 __all__ = ["REFERENCE_HOSTS", "HOST_NAMES", "COUNTRY_NAMES", "WORLD", "DEFAULT_ORIGIN", "check_host_codes",
-           "check_host_code"]
+           "check_host_code", "host_index", "unknown_host_message"]
 
 #: The reference set of docs/model.md, in its canonical order.
 REFERENCE_HOSTS: tuple[str, ...] = ("KAZ", "UZB", "KGZ", "TJK", "TKM", "GEO", "ARM", "MNG")
@@ -94,3 +94,60 @@ def check_host_codes(hosts, *, known=None, where: str = "hosts") -> tuple[str, .
             raise ScenarioError(f"{where}: host {code!r} is listed twice.")
         seen.add(code)
     return codes
+
+
+def unknown_host_message(host, hosts, *, what: str, where: str = "", hint: str = "") -> str:
+    """The message of a host that is not among ``hosts``: the one wording of :func:`host_index`.
+
+    ``"{where}: host 'KZA' is not in {what} (KAZ, UZB). Did you mean 'KAZ'? {hint}"``; files
+    that report a key and line with their own error type (scenario files) use it too.
+    """
+    hosts = [str(h) for h in hosts]
+    text = f"host {host!r} is not in {what} ({', '.join(hosts)}).{did_you_mean(str(host), hosts)}"
+    if hint:
+        text += f" {hint}"
+    return f"{where}: {text}" if where else text
+
+
+def host_index(host, hosts, *, what: str = "this scenario", where: str = "", hint: str = "") -> int:
+    """Position of ``host`` in ``hosts``: the host lookup of every flowsim object.
+
+    Parameters
+    ----------
+    host : str
+        Host code asked for, e.g. ``"KAZ"`` (case-sensitive: codes are capitals).
+    hosts : sequence of str
+        The hosts of the object looked in, in its order.
+    what : str
+        That object, for the message: ``"this result"``, ``"this ensemble"``,
+        ``"scenario 'kazakhstan-2022'"``.
+    where : str, optional
+        What asked, put in front of the message: a parameter label (``"tau_T[XYZ]"``),
+        a CLI option (``"--hosts"``), an argument (``"arrivals"``).
+    hint : str, optional
+        How to fix it, put after the suggestion.
+
+    Returns
+    -------
+    int
+        The index of ``host`` in ``hosts`` (0-based).
+
+    Raises
+    ------
+    UnknownHostError
+        When ``host`` is not in ``hosts``; the message lists them and names the
+        closest (a :class:`KeyError` and a :class:`~flowsim.FlowsimError`).
+
+    Examples
+    --------
+    >>> host_index("UZB", ("KAZ", "UZB"))
+    1
+    >>> host_index("KZA", ("KAZ", "UZB"), what="this result")
+    Traceback (most recent call last):
+    ...
+    flowsim.exceptions.UnknownHostError: host 'KZA' is not in this result (KAZ, UZB). Did you mean 'KAZ'?
+    """
+    hosts = tuple(hosts)
+    if isinstance(host, str) and host in hosts:
+        return hosts.index(host)
+    raise UnknownHostError(unknown_host_message(host, hosts, what=what, where=where, hint=hint))

@@ -183,7 +183,7 @@ def quantiles_csv_text(ens, variables=("N", "net"), q=(0.05, 0.25, 0.5, 0.75, 0.
 def events_csv_text(ens) -> str:
     """``events.csv``: per host, the probability of a crossover within the horizon, the median crossover
     date among the members that cross (empty if none), the probability of a negative present value."""
-    from .uncertainty.result import EVENT_COLUMNS
+    from .uncertainty.ensemble_result import EVENT_COLUMNS
 
     return _csv_text(EVENT_COLUMNS, ([_cell(row[c]) for c in EVENT_COLUMNS] for row in ens.events()))
 

@@ -38,7 +38,7 @@ from ._version import __version__
 from .exceptions import FlowsimError, FlowsimWarning, ResultFileError
 from .scenario.files import scenario_from_resolved
 from .scenario.layout import Layout
-from .scenario.parameters import ParameterSet
+from .scenario.parameter_set import ParameterSet
 
 __all__ = ["save_result", "read_result", "inputs_record", "inputs_sha256", "canonical_json", "FORMAT_VERSION"]
 

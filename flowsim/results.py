@@ -20,6 +20,7 @@ import numpy as np
 from ._optional import import_pandas
 from ._validation import did_you_mean
 from .exceptions import FlowsimError, UnknownKeyError
+from .hosts import host_index
 from .model.economy import BALANCES
 from .result_file import inputs_sha256 as _inputs_sha256
 from .result_file import read_result, save_result
@@ -93,10 +94,7 @@ class SummaryTable:
         for row in self.rows:
             if row["host"] == host and (balance is None or row["balance"] == balance):
                 return row
-        hosts = list(dict.fromkeys(r["host"] for r in self.rows))
-        if host not in hosts:
-            fix = did_you_mean(str(host), hosts)
-            raise FlowsimError(f"host {host!r} is not in this summary ({', '.join(hosts)}).{fix}")
+        host_index(host, dict.fromkeys(r["host"] for r in self.rows), what="this summary")
         fix = did_you_mean(str(balance), self.balances)
         raise FlowsimError(f"balance {balance!r} is not in this summary ({', '.join(self.balances)}).{fix}")
 
@@ -210,11 +208,7 @@ class Result:
         return np.arange(self.dates.size)
 
     def _host(self, host: str) -> int:
-        try:
-            return self.hosts.index(host)
-        except ValueError:
-            fix = did_you_mean(str(host), self.hosts)
-            raise FlowsimError(f"host {host!r} is not in this result ({', '.join(self.hosts)}).{fix}") from None
+        return host_index(host, self.hosts, what="this result")
 
     def _member(self, member: int) -> int:
         if not isinstance(member, (int, np.integer)) or not -self.n_members <= member < self.n_members:

@@ -10,7 +10,7 @@ from .model.batch import ModelBatch
 from .model.economy import BALANCES, ECONOMY_VARIABLES, economy_arrays, economy_series
 from .model.member_arrivals import compile_arrivals
 from .results import Result
-from .scenario.parameters import ParameterSet
+from .scenario.parameter_set import ParameterSet
 from .scenario.scenario import Scenario
 from .solve import get_solver
 from .solve.invariants import STATUS_OK, member_status

@@ -48,7 +48,7 @@ def test_contracts_catch_an_upward_import_and_a_cycle(tmp_path):
 
     economy.write_text(clean)
     specs = tmp_path / "flowsim" / "scenario" / "specs.py"
-    specs.write_text(specs.read_text() + "\n\ndef _cycle():\n    from .parameters import ParameterSet\n\n"
+    specs.write_text(specs.read_text() + "\n\ndef _cycle():\n    from .parameter_set import ParameterSet\n\n"
                      "    return ParameterSet\n")
     out = _lint(tmp_path)
     assert out.returncode != 0
@@ -57,7 +57,8 @@ def test_contracts_catch_an_upward_import_and_a_cycle(tmp_path):
 
 
 @pytest.mark.parametrize("old, new", [("flowsim.analysis.economy", "flowsim.model.economy"),
-                                      ("flowsim.analysis.summary", "flowsim.summary")])
+                                      ("flowsim.analysis.summary", "flowsim.summary"),
+                                      ("flowsim.uncertainty.result", "flowsim.uncertainty.ensemble_result")])
 def test_moved_documented_modules_still_import_with_a_warning(old, new, monkeypatch):
     import importlib
 

@@ -183,7 +183,7 @@ def test_report_plot_and_tables(exact_fit, tmp_path):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("tau_T[XYZ]", "host XYZ is not in scenario"),
+    ("tau_T[XYZ]", "tau_T\\[XYZ\\]: host 'XYZ' is not in scenario"),
     ("tau_t[KAZ]", "unknown name 'tau_t'. Did you mean 'tau_T'"),
     ("k", "whole number"),
     ("r", "is global"),
@@ -191,7 +191,7 @@ def test_report_plot_and_tables(exact_fit, tmp_path):
     ("pulse.totl[KAZ]", "Did you mean 'total'"),
     ("pulse.total", "name the host"),
     ("background[KAZ@2022-11-01]", "no background level"),
-    ("background[GEO]", "host GEO is not in scenario"),
+    ("background[GEO]", "host 'GEO' is not in scenario"),
     ("background_exits[KAZ]", "no background level background_exits\\[KAZ\\]"),
     ("tau_T[KAZ@2022-10-01]", "takes only a host"),
     ("tau T", "expected a name"),

@@ -35,7 +35,7 @@ def test_backtest_cli_writes_scores_coverage_and_figure(kaz_obs_file, tmp_path, 
     (["--until", "2022-12-31"], "no figure ends after"),
     (["--until", "2022-09-30", "--members", "1"], "--members"),
     (["--until", "2022-09-30", "--temperature", "hot"], "--temperature must be a number > 0"),
-    (["--until", "2022-09-30", "--hosts", "KAX"], "unknown host"),
+    (["--until", "2022-09-30", "--hosts", "KAX"], "--hosts: host 'KAX' is not in scenario"),
 ])
 def test_backtest_cli_errors_write_nothing(kaz_obs_file, tmp_path, capsys, args, message):
     path, _ = kaz_obs_file

@@ -67,7 +67,7 @@ def test_calibrate_cli_posterior_files_agree(calibrated):
     (["--vary-ranges"], "--vary-ranges applies to the posterior ensemble: give --members too"),
     (["--mcmc-steps", "-3"], "--mcmc-steps must be a whole number >= 0; got -3"),
     (["--params", "tau_t[KAZ]"], "Did you mean 'tau_T'"),
-    (["--hosts", "KAX"], "unknown host"),
+    (["--hosts", "KAX"], "--hosts: host 'KAX' is not in scenario"),
     (["--mcmc-steps", "10", "--walkers", "1", "--params", "pulse.total[KAZ]"], "n_walkers"),
 ])
 def test_calibrate_cli_errors_write_nothing(kaz_obs_file, tmp_path, capsys, args, message):

@@ -35,7 +35,7 @@ def test_validate_cli_writes_table_estimates_and_figure(kaz_obs_file, tmp_path, 
     (["--until", "2022-09-01"], "no observation ends on or before 2022-09-01"),
     (["--until", "30.09.2022"], "until must be a date"),
     (["--until", "2022-09-30", "--params", "tau_t[KAZ]"], "Did you mean 'tau_T'"),
-    (["--until", "2022-09-30", "--hosts", "KAX"], "unknown host"),
+    (["--until", "2022-09-30", "--hosts", "KAX"], "--hosts: host 'KAX' is not in scenario"),
 ])
 def test_validate_cli_errors_write_nothing(kaz_obs_file, tmp_path, capsys, args, message):
     path, _ = kaz_obs_file

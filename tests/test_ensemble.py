@@ -226,7 +226,7 @@ def test_a_plan_is_for_one_scenario(short):
     other = short.replace(arrivals={"KAZ": flowsim.Pulse(total=1000, start="2022-10-05")})
     from flowsim.model.member_arrivals import compile_arrivals
     from flowsim.scenario.sampling import member_values
-    from flowsim.uncertainty.runner import _batch
+    from flowsim.uncertainty.chunks import _batch
 
     values = member_values(short.params, (), np.empty((1, 0)))
     plan = solver.plan(_batch(short, values, 3, compile_arrivals(short))[0], HORIZON)

@@ -130,7 +130,7 @@ def test_window_after_the_horizon_and_unknown_host(simple):
     with pytest.raises(flowsim.ObservationError, match="ends after the simulated period.*at least 46 days"):
         predict(simple, "cumulative_entries", day(0), day(45))
     obs = Observation(host="GEO", quantity="stock_present", date_start=day(0), date_end=day(1), value=1.0)
-    with pytest.raises(flowsim.ObservationError, match="host GEO is not in scenario"):
+    with pytest.raises(flowsim.ObservationError, match="host 'GEO' is not in scenario"):
         ObservationModel.build([obs]).check_scenario(simple.scenario)
 
 

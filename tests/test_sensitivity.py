@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import flowsim
-from flowsim.analysis.sensitivity import sobol_analysis, tornado_points, tornado_swings
+from flowsim.analysis.sensitivity_indices import sobol_analysis, tornado_points, tornado_swings
 
 
 def ishigami(x, a=7.0, b=0.1):

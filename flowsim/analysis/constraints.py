@@ -34,6 +34,7 @@ import numpy as np
 from ..datasets import QUALIFIERS, ObservationTable, as_observation_table
 from ..datasets._records import SHARE_UNITS
 from ..exceptions import ObservationError
+from ..hosts import host_index
 from .background import BackgroundTraffic
 from .observations import ObservationView, Quantity, get_quantity
 
@@ -265,11 +266,8 @@ class ObservationModel:
     def check_scenario(self, scenario) -> None:
         """Refuse observations of hosts the scenario does not have."""
         for obs in self.observations:
-            if obs.host not in scenario.hosts:
-                raise ObservationError(
-                    f"{obs.label}: host {obs.host} is not in scenario {scenario.name!r} "
-                    f"({', '.join(scenario.hosts)}); filter the observations, e.g. observations.filter(host=...)."
-                )
+            host_index(obs.host, scenario.hosts, what=f"scenario {scenario.name!r}", where=obs.label,
+                       hint="Filter the observations, e.g. observations.filter(host=...).")
 
     def days_needed(self, start) -> int:
         """Horizon (days from ``start``) that covers every window."""

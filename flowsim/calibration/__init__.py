@@ -21,12 +21,12 @@ traffic, bounds and weights) is in :mod:`flowsim.analysis.observations` and
 """
 
 from .backtest import BacktestResult, CoverageRow, ScoreRow, backtest
+from .calibration_result import WEAKLY_IDENTIFIED, CalibrationResult, Estimate, ResidualRow, StartOutcome
 from .choice import ECONOMIC_FIT, SETTLED_FIT, SETTLED_FIXED, default_fit_parameters, default_priors
 from .fit import calibrate
 from .parameters import FitParameter, ParameterVector
 from .posterior import sample_posterior
 from .posterior_result import PosteriorEstimate, PosteriorSample
-from .result import WEAKLY_IDENTIFIED, CalibrationResult, Estimate, ResidualRow, StartOutcome
 from .validation import VALIDATION_COLUMNS, ValidationResult, ValidationRow, validate
 
 __all__ = [

@@ -14,10 +14,10 @@ from ..analysis.goodness import averaged_relative_difference, mean_absolute_perc
 from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 from ..scenario.scenario import quiet_notes
+from .calibration_result import CalibrationResult, Estimate, StartOutcome, residual_rows
 from .choice import default_fit_parameters, default_priors
 from .objective import SOLVER_DEFAULTS, Objective, problem
 from .parameters import ParameterVector, with_priors
-from .result import CalibrationResult, Estimate, StartOutcome, residual_rows
 
 __all__ = ["calibrate", "Z95"]
 
@@ -87,7 +87,7 @@ def data_shares(J: np.ndarray, reference_sd: np.ndarray, determined: np.ndarray)
     (:meth:`ParameterVector.reference`). Near 0: the data leave the
     parameter as uncertain as the reference (the estimate is the prior's,
     or values two orders of magnitude apart fit about as well: *weakly
-    identified* below :data:`~flowsim.calibration.result.WEAKLY_IDENTIFIED`);
+    identified* below :data:`~flowsim.calibration.calibration_result.WEAKLY_IDENTIFIED`);
     near 1: the data alone pin it down. A parameter along a flat direction
     (``determined`` False) gets 0; one with no finite reference 1 when
     determined.

@@ -41,6 +41,7 @@ import numpy as np
 from .._validation import did_you_mean, to_date
 from ..analysis.background import BackgroundTraffic
 from ..exceptions import CalibrationError, FlowsimError
+from ..hosts import host_index
 from ..scenario.schedules import Pulse
 from ..scenario.specs import PARAMETER_SPECS
 
@@ -245,10 +246,8 @@ class ParameterVector:
     # ----------------------------------------------------------- resolution
     def _check_and_read(self, p: FitParameter) -> float:
         sc = self.scenario
-        if p.host is not None and p.host not in sc.hosts:
-            fix = did_you_mean(p.host, sc.hosts)
-            raise CalibrationError(f"{p.label}: host {p.host} is not in scenario {sc.name!r} "
-                                   f"({', '.join(sc.hosts)}).{fix}")
+        if p.host is not None:
+            host_index(p.host, sc.hosts, what=f"scenario {sc.name!r}", where=p.label)
         if p.kind == "model":
             sp = PARAMETER_SPECS[p.name]
             if sp.integer:

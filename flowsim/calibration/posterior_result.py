@@ -277,8 +277,8 @@ class PosteriorSample:
         ('KAZ', 'inflow', 8)
         """
         from ..scenario.sampling import parse_vary, scale_sample, unit_sample
-        from ..uncertainty.result import EnsembleResult
-        from ..uncertainty.runner import _bytes_per_member, evaluate
+        from ..uncertainty.chunks import _bytes_per_member, evaluate
+        from ..uncertainty.ensemble_result import EnsembleResult
 
         sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
         root = np.random.SeedSequence(check_seed(seed, "ensemble: seed", CalibrationError))

@@ -15,9 +15,9 @@ from ..datasets import RecordTable, as_observation_table
 from ..exceptions import CalibrationError, ObservationError
 from ..runner import run
 from ..scenario.scenario import quiet_notes
+from .calibration_result import CalibrationResult
 from .choice import SETTLED_FIT, SETTLED_FIXED, default_fit_parameters, default_priors
 from .fit import calibrate
-from .result import CalibrationResult
 
 __all__ = ["validate", "ValidationResult", "ValidationRow", "VALIDATION_COLUMNS", "default_fit_parameters",
            "default_priors", "SETTLED_FIT", "SETTLED_FIXED"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._validation import did_you_mean
 from ..exceptions import CalibrationError
+from ..hosts import host_index
 
 __all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
 
@@ -42,11 +42,8 @@ def observations_from(args, scenario):
     name = "observations-2022" if args.observations is None else args.observations
     observations = shipped[name]() if name in shipped else load_observations(name)
     if args.hosts:
-        unknown = [h for h in args.hosts if h not in scenario.hosts]
-        if unknown:
-            fix = did_you_mean(unknown[0], scenario.hosts)
-            raise CalibrationError(f"--hosts: unknown host(s) {', '.join(unknown)} for scenario {scenario.name!r}; "
-                                   f"its hosts: {', '.join(scenario.hosts)}.{fix}")
+        for host in args.hosts:
+            host_index(host, scenario.hosts, what=f"scenario {scenario.name!r}", where="--hosts")
         observations = observations.filter(host=tuple(args.hosts))
     observations = observations.filter(lambda o: o.host in scenario.hosts)
     if not len(observations):

@@ -38,7 +38,7 @@ def register(sub) -> None:
 def _cmd_sensitivity(args) -> int:
     from .. import io as fio
     from ..scenario.library import load_scenario
-    from ..uncertainty.runner import DEFAULT_CHUNK
+    from ..uncertainty.chunks import DEFAULT_CHUNK
     from ..uncertainty.sensitivity import sensitivity
 
     scenario = load_scenario(args.scenario)

@@ -48,7 +48,7 @@ def register(sub) -> None:
 def _cmd_sweep(args) -> int:
     from .. import io as fio
     from ..scenario.library import load_scenario
-    from ..uncertainty.runner import DEFAULT_CHUNK, ensemble
+    from ..uncertainty.chunks import DEFAULT_CHUNK, ensemble
 
     scenario = load_scenario(args.scenario)
     vary = parse_vary_options(args.vary)

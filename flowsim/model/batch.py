@@ -15,7 +15,7 @@ import numpy as np
 from ..exceptions import ParameterError
 from ..scenario.arrivals import CompiledArrivals
 from ..scenario.layout import Layout
-from ..scenario.parameters import ParameterSet
+from ..scenario.parameter_set import ParameterSet
 from ..scenario.specs import FLOW_PARAMETERS
 
 __all__ = ["ModelBatch"]

@@ -4,7 +4,7 @@ from .defaults import reference_parameters
 from .files import read_scenario, scenario_from_resolved, scenario_from_toml
 from .host import Host
 from .library import SCENARIOS, list_scenarios, load_scenario
-from .parameters import Parameter, ParameterSet
+from .parameter_set import Parameter, ParameterSet
 from .policies import Policy
 from .scenario import Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..hosts import REFERENCE_HOSTS, WORLD, check_host_codes
-from .parameters import ParameterSet
+from .parameter_set import ParameterSet
 from .reference_data import _PARAMS_FILE, _reference_tables, onward_sources, read_data_csv
 from .specs import PARAMETER_SPECS
 

@@ -3,7 +3,7 @@
 :class:`Host` describes one host a scenario adds: its code, its display name,
 and its per-host parameter values, either all of them or only those that
 differ from another host's (``like="KAZ"``). :func:`add_hosts` turns hosts
-into columns of a :class:`~flowsim.scenario.parameters.ParameterSet`; the
+into columns of a :class:`~flowsim.scenario.parameter_set.ParameterSet`; the
 eight reference hosts stay a built-in library (``flowsim/data``), not a limit.
 
 Copied values keep their ranges, and their source reads ``"copied from KAZ:

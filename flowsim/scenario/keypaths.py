@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .._validation import did_you_mean
 from ..exceptions import FlowsimError, ScenarioError
+from ..hosts import unknown_host_message
 
 __all__ = ["Origin", "Reader", "display_path"]
 
@@ -125,9 +126,8 @@ class Reader:
 
     def host(self, code, hosts, path):
         if code not in hosts:
-            fix = did_you_mean(str(code), hosts)
-            self.fail(path, f"host {code!r} is not in this scenario; its hosts: {', '.join(hosts)}.{fix} "
-                            "A new host is defined in a [host.CODE] table and listed in `hosts`.")
+            self.fail(path, unknown_host_message(code, hosts, what="this scenario", hint="A new host is defined in "
+                                                 "a [host.CODE] table and listed in `hosts`."))
         return code
 
     def wrapped(self, path, build, *args, **kwargs):

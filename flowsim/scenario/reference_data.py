@@ -3,7 +3,7 @@
 ``flowsim/data/reference_parameters.csv`` and ``reference_onward.csv`` are
 read once and kept as plain tables keyed by ``(parameter, host)``. Both
 :func:`flowsim.scenario.defaults.reference_parameters` (a whole
-:class:`~flowsim.scenario.parameters.ParameterSet`) and
+:class:`~flowsim.scenario.parameter_set.ParameterSet`) and
 :func:`flowsim.scenario.host.add_hosts` (a new host ``like`` a reference
 host) read them here; ``docs/parameters.md`` explains how each value was
 chosen.

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import check_seed, did_you_mean
 from ..exceptions import ParameterError
-from .parameters import SHARE_TOL, ParameterSet
+from .parameter_set import SHARE_TOL, ParameterSet
 from .specs import PARAMETER_SPECS, spec
 
 __all__ = ["Dimension", "SAMPLERS", "parse_vary", "unit_sample", "scale_sample", "member_values",

@@ -14,10 +14,10 @@ import numpy as np
 
 from .._validation import check_in_bounds, did_you_mean, to_date
 from ..exceptions import FlowsimWarning, ParameterError, ScenarioError, ScheduleError
-from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes
+from ..hosts import DEFAULT_ORIGIN, WORLD, check_host_codes, host_index
 from .arrivals import CompiledArrivals
 from .layout import Layout
-from .parameters import ParameterSet
+from .parameter_set import ParameterSet
 from .policies import Policy
 from .schedules import Closure, Schedule
 from .specs import MAX_HORIZON_DAYS, MAX_PEOPLE
@@ -223,11 +223,7 @@ class Scenario:
         return out
 
     def _check_listed(self, host, what):
-        if host not in self.params.hosts:
-            fix = did_you_mean(str(host), self.params.hosts)
-            raise ScenarioError(
-                f"{what}: host {host!r} is not in this scenario ({', '.join(self.params.hosts)}).{fix}"
-            )
+        host_index(host, self.params.hosts, where=what)
 
     def _checked_initial(self) -> dict:
         k = int(self.params.get("k"))

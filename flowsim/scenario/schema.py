@@ -29,7 +29,7 @@ from ..hosts import REFERENCE_HOSTS, check_host_code, check_host_codes
 from .defaults import reference_parameters
 from .host import Host, add_hosts
 from .keypaths import Origin, Reader
-from .parameters import SHARE_TOL, ParameterSet, _checked_number
+from .parameter_set import SHARE_TOL, ParameterSet, _checked_number
 from .policies import Policy
 from .scenario import STOCK_NAMES, Scenario
 from .schedules import Closure, DailyCounts, PiecewiseLinear, Pulse

@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
 from ..hosts import WORLD
-from .parameters import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, range_problem, warn_legacy_rent
+from .parameter_set import LEGACY_RENT, SHARE_TOL, ParameterSet, _checked_number, range_problem, warn_legacy_rent
 from .specs import PARAMETER_SPECS, ParameterSpec
 
 __all__ = ["apply_parameters", "DETAIL_KEYS"]

@@ -1,7 +1,7 @@
 """Uncertainty: ensembles, global sensitivity and distributed sweeps."""
 
-from .result import EVENT_COLUMNS, EnsembleResult
-from .runner import DEFAULT_CHUNK, DEFAULT_KEEP, ensemble
+from .chunks import DEFAULT_CHUNK, DEFAULT_KEEP, ensemble
+from .ensemble_result import EVENT_COLUMNS, EnsembleResult
 from .sensitivity import SENSITIVITY_COLUMNS, SensitivityResult, sensitivity
 
 __all__ = ["ensemble", "EnsembleResult", "EVENT_COLUMNS", "DEFAULT_KEEP", "DEFAULT_CHUNK", "sensitivity",

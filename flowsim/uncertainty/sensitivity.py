@@ -1,6 +1,6 @@
 """Global sensitivity of one host's scalar output: Sobol' indices and a one-at-a-time tornado.
 
-The model runs through :func:`flowsim.uncertainty.runner.evaluate` (chunked,
+The model runs through :func:`flowsim.uncertainty.chunks.evaluate` (chunked,
 any executor), with one step plan for every evaluation, so a point's output
 does not depend on which other points run with it.
 """
@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_seed, check_whole_number
-from ..analysis.sensitivity import SobolIndices, sobol_analysis, tornado_points, tornado_swings
+from ..analysis.sensitivity_indices import SobolIndices, sobol_analysis, tornado_points, tornado_swings
 from ..exceptions import FlowsimError
 from ..model.economy import ECONOMY_UNITS
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
 from ..summary import resolve_summary_name, summary_field
-from .runner import DEFAULT_CHUNK, SCALAR_STATS, evaluate
+from .chunks import DEFAULT_CHUNK, SCALAR_STATS, evaluate
 
 __all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]
 

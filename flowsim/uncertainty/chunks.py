@@ -33,8 +33,8 @@ from ..scenario.specs import FLOW_PARAMETERS
 from ..solve.ensemble import EnsembleSolver, Projected
 from ..solve.stochastic import StochasticSolver
 from ..summary import summary_arrays
+from .ensemble_result import EnsembleResult
 from .executors import run_tasks
-from .result import EnsembleResult
 
 __all__ = ["ensemble", "evaluate", "DEFAULT_KEEP", "DEFAULT_CHUNK", "SCALAR_STATS", "reference_values"]
 
@@ -83,12 +83,15 @@ class ChunkResult:
     stats: dict
 
 
-def _batch(scenario, values: dict, k: int, arrivals: CompiledArrivals):
-    """A batch in the layout of ``k`` stages; members with fewer (``values["k"]``) use the last rows of the chain."""
+def _batch(scenario, values: dict, k: int, compiled: CompiledArrivals):
+    """A batch in the layout of ``k`` stages; members with fewer (``values["k"]``) use the last rows of the chain.
+
+    ``compiled`` are the compiled arrivals (shared, or :class:`~flowsim.model.member_arrivals.MemberArrivals`).
+    """
     regimes = regime_values(scenario, values)
     flows = [{n: v[n] for n in FLOW_PARAMETERS} for _, v in regimes]
     batch = ModelBatch.from_arrays(k=k, hosts=scenario.hosts, regime_starts=[d for d, _ in regimes],
-                                   regime_flows=flows, P=scenario.params.P, arrivals=arrivals,
+                                   regime_flows=flows, P=scenario.params.P, arrivals=compiled,
                                    y0=scenario.initial_state(k), stages=values["k"].astype(int))
     return batch, regimes
 

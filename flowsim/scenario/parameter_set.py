@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import FlowsimDeprecationWarning, ParameterError
-from ..hosts import COUNTRY_NAMES, HOST_NAMES, WORLD, check_host_codes
+from ..hosts import COUNTRY_NAMES, HOST_NAMES, WORLD, check_host_codes, host_index
 from .host import add_hosts
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
 from .specs import checked_number as _checked_number
@@ -263,13 +263,7 @@ class ParameterSet:
 
     def host_index(self, host: str) -> int:
         """Position of ``host`` in :attr:`hosts`."""
-        try:
-            return self.hosts.index(host)
-        except ValueError:
-            fix = did_you_mean(str(host), self.hosts)
-            raise ParameterError(
-                f"host {host!r} is not in this scenario ({', '.join(self.hosts)}).{fix}"
-            ) from None
+        return host_index(host, self.hosts)
 
     def get(self, name: str, host: str | None = None) -> float:
         """One value: ``get("tau_T", "KAZ")`` or ``get("k")``."""
