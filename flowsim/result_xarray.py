@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_path
+from ._optional import require
 from ._version import __version__
 from .exceptions import OutputError
 from .model.economy import BALANCES, ECONOMY_UNITS
@@ -23,14 +24,7 @@ __all__ = ["to_xarray", "to_netcdf"]
 
 
 def _xarray():
-    try:
-        import xarray as xr
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "to_xarray() and to_netcdf() need xarray; install it with `pip install xarray` (or "
-            "`pip install '.[xarray]'` in the flowsim source folder)."
-        ) from None
-    return xr
+    return require("xarray", "to_xarray() and to_netcdf() need", extra="xarray")
 
 
 def to_xarray(result):

@@ -110,3 +110,13 @@ def test_derived_scenarios_get_a_derived_name(seed):
     assert seed.with_params(tau_S=90, f0=0.02).name == "kazakhstan-2022 (tau_S, f0)"
     assert seed.with_params(tau_S=90, name="slow runway").name == "slow runway"
     assert seed.with_params().name == "kazakhstan-2022"
+
+
+def test_a_missing_optional_dependency_says_what_needs_it_and_how_to_install_it():
+    from flowsim._optional import require
+
+    with pytest.raises(ImportError) as info:
+        require("flowsim_no_such_module", "thing() needs", extra="extra", package="no-such-pkg", version=">= 2")
+    assert str(info.value) == ("thing() needs no-such-pkg (>= 2); install it with `pip install no-such-pkg` (or "
+                               "`pip install '.[extra]'` in the flowsim source folder).")
+    assert require("math", "x needs", extra="e").sqrt(4.0) == 2.0

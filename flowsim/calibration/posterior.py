@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from .._optional import require
 from .._validation import check_seed, check_whole_number
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
@@ -37,12 +38,7 @@ PRIORS = ("log-uniform", "uniform")
 
 
 def _import_emcee():
-    try:
-        import emcee
-    except ImportError:
-        raise ImportError("sample_posterior needs emcee (>= 3.1); install it with `pip install emcee` (or "
-                          "`pip install '.[mcmc]'` in the flowsim source folder).") from None
-    return emcee
+    return require("emcee", "sample_posterior needs", extra="mcmc", version=">= 3.1")
 
 
 def _log_logistic(z: float) -> float:
