@@ -11,9 +11,9 @@ from .._validation import check_seed
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
-from ..datasets import RecordTable
 from ..exceptions import CalibrationError
 from ..scenario.scenario import quiet_notes
+from ..table import Table
 from .calibration_result import CalibrationResult, Estimate, StartOutcome, residual_rows
 from .choice import default_fit_parameters, default_priors
 from .objective import SOLVER_DEFAULTS, Objective, problem
@@ -278,7 +278,7 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
         estimates=tuple(estimates),
         covariance=cov_x,
         covariance_transformed=cov_z,
-        residuals=RecordTable(rows, title="observations against the fitted model",
+        residuals=Table(rows, title="observations against the fitted model",
                               display=("host", "quantity", "date_start", "date_end", "constraint", "weight",
                                        "initial", "predicted", "relative_error", "in_fit")),
         chi2=chi2, dof=dof, covariance_scale=scale,
