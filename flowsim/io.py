@@ -15,6 +15,7 @@ import numpy as np
 from ._atomic import atomic_write_text
 from ._outdir import OutputStage
 from ._version import __version__
+from .analysis.compare import Difference
 from .summary import SUMMARY_DECIMALS  # noqa: F401  (its documented home was here)
 from .table import csv_cell, csv_text
 
@@ -103,9 +104,18 @@ def scenario_json_text(scenario, solver: dict | None = None) -> str:
     return json.dumps(data, indent=1, sort_keys=False) + "\n"
 
 
-#: Columns of ``comparison.csv``.
-COMPARISON_COLUMNS = ("scenario", "reference_scenario", "host", "balance", "figure", "reference", "value", "difference",
-                      "unit", "note")
+def __getattr__(name):
+    # ESTIMATE_COLUMNS lives beside Estimate (flowsim.calibration.calibration_result); this old import path
+    # reads it on first use, so that importing flowsim.io does not import the calibration package.
+    if name == "ESTIMATE_COLUMNS":
+        from .calibration.calibration_result import ESTIMATE_COLUMNS
+
+        return ESTIMATE_COLUMNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Columns of ``comparison.csv`` (:attr:`flowsim.analysis.compare.Difference.COLUMNS`).
+COMPARISON_COLUMNS = Difference.COLUMNS
 
 
 def comparison_csv_text(differences) -> str:
@@ -116,9 +126,9 @@ def comparison_csv_text(differences) -> str:
     ``difference`` is ``value - reference`` in ``unit`` (days for dates),
     empty when only one side has a value (``note`` says which).
     """
-    rows = ([d.scenario, d.reference_scenario, d.host, d.balance, d.figure, _cell(d.reference), _cell(d.value),
-             _cell(d.difference), d.unit, d.note] for d in differences)
-    return _csv_text(COMPARISON_COLUMNS, rows)
+    from .table import Table
+
+    return (differences if isinstance(differences, Table) else Table(tuple(differences))).to_csv()
 
 
 # ------------------------------------------------------------------ uncertainty
@@ -171,16 +181,6 @@ def validation_csv_text(validation) -> str:
     from .calibration.validation import VALIDATION_COLUMNS
 
     return validation.rows.to_csv(columns=VALIDATION_COLUMNS)
-
-
-def __getattr__(name):
-    # ESTIMATE_COLUMNS lives beside Estimate (flowsim.calibration.calibration_result); this old import path
-    # reads it on first use, so that importing flowsim.io does not import the calibration package.
-    if name == "ESTIMATE_COLUMNS":
-        from .calibration.calibration_result import ESTIMATE_COLUMNS
-
-        return ESTIMATE_COLUMNS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def estimates_csv_text(calibration) -> str:

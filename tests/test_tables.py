@@ -95,13 +95,21 @@ def _parameters(kaz):
     return kaz[0].params.table()
 
 
+def _comparison(kaz):
+    from flowsim.analysis.compare import compare_results
+
+    sc, result = kaz[0], kaz[1]
+    other = flowsim.run(sc.replace(params=sc.params.with_params(tau_T={"KAZ": 4.0})))
+    return compare_results([result, other], names=["seed", "slower transit"])
+
+
 def _events(kaz):
     return flowsim.ensemble(kaz[0].replace(horizon_days=30), 6, seed=1, progress=False).events()
 
 
 TABLES = {"residuals": _residuals, "validation": _validation, "scores": _scores, "coverage": _coverage,
           "estimates": _estimates, "summary": _summary, "observations": _observations, "parameters": _parameters,
-          "events": _events}
+          "events": _events, "comparison": _comparison}
 
 
 @pytest.fixture(scope="module", params=list(TABLES))
@@ -164,6 +172,30 @@ def test_calibration_tables_keep_the_headers_of_their_files(kaz):
 
     assert _validation(kaz).to_csv(columns=VALIDATION_COLUMNS).splitlines()[0] == VALIDATION_HEADER
     assert _estimates(kaz).to_csv(columns=ESTIMATE_COLUMNS).splitlines()[0] == ESTIMATES_HEADER
+
+
+def test_comparison_keeps_its_file(kaz):
+    from flowsim.io import COMPARISON_COLUMNS, comparison_csv_text
+
+    table = _comparison(kaz)
+    assert ",".join(COMPARISON_COLUMNS) == ("scenario,reference_scenario,host,balance,figure,reference,value,"
+                                            "difference,unit,note")
+    assert comparison_csv_text(table) == comparison_csv_text(list(table)) == table.to_csv()
+    assert table.to_csv().splitlines()[0] == ",".join(COMPARISON_COLUMNS)
+
+
+def test_mape_and_ard_of_a_selection(kaz):
+    from flowsim.analysis.goodness import averaged_relative_difference, mape_and_ard, mean_absolute_percentage_error
+
+    _, _, model, pred = kaz
+    mask = np.arange(len(pred)) % 2 == 0
+    rel = model.relative_errors(pred)[mask]
+    refs = [float(c.reference(p)) for c, p, k in zip(model.constraints, pred, mask) if k]
+    groups = [(o.quantity, o.date_start, o.date_end) for o, k in zip(model.observations, mask) if k]
+    assert mape_and_ard(model, pred, mask) == (
+        mean_absolute_percentage_error(rel),
+        averaged_relative_difference(groups, model.violations(pred)[mask], refs))
+    assert all(x != x for x in mape_and_ard(model, pred, np.zeros(len(pred), bool)))
 
 
 def test_cells_are_written_as_before():

@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import to_date
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
-from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
+from ..analysis.goodness import mape_and_ard
 from ..datasets import as_observation_table
 from ..exceptions import CalibrationError, ObservationError
 from ..runner import run
@@ -116,16 +116,6 @@ class ValidationResult:
         return validation_html(self)
 
 
-def _stats(model: ObservationModel, predictions, mask):
-    if not mask.any():
-        return float("nan"), float("nan")
-    rel = model.relative_errors(predictions)[mask]
-    viol = model.violations(predictions)[mask]
-    refs = np.array([float(c.reference(m)) for c, m in zip(model.constraints, predictions)])[mask]
-    groups = [(o.quantity, o.date_start, o.date_end) for o, k in zip(model.observations, mask) if k]
-    return mean_absolute_percentage_error(rel), averaged_relative_difference(groups, viol, refs)
-
-
 def _by_label(table, per_obs):
     """Weights or sigmas keyed by index in ``table`` re-keyed by label (valid in any subset)."""
     if per_obs is None or callable(per_obs):
@@ -208,8 +198,8 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
         for o, c, p, e, r, k in zip(table, model.constraints, predictions, errors, rel, in_sample)
     )
     fitted = in_sample & (model.weights > 0)
-    mape_in, ard_in = _stats(model, predictions, fitted)
-    mape_out, ard_out = _stats(model, predictions, ~in_sample)
+    mape_in, ard_in = mape_and_ard(model, predictions, fitted)
+    mape_out, ard_out = mape_and_ard(model, predictions, ~in_sample)
     return ValidationResult(
         calibration=cal, until=until,
         rows=Table(rows, title=f"validation: fitted up to {until}",
