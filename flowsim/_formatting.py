@@ -1,6 +1,11 @@
-"""Text and HTML renderings of parameter sets, summaries and results.
+"""flowsim's one home for text and HTML renderings: values, numbers, tables and reports.
 
-Text and HTML are kept apart; every string that goes into HTML is escaped.
+The generic pieces (:func:`format_value`, :func:`format_number`, aligned text
+and HTML tables, :func:`report_text` / :func:`report_html` for a header and
+tables) serve every result; :class:`flowsim.table.Table` renders with them,
+and the calibration reports (``flowsim.calibration._reprs``) only choose their
+headers and rows. Text and HTML are kept apart; every string that goes into
+HTML is escaped.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ import html
 
 __all__ = [
     "format_value",
+    "format_number",
+    "report_text",
+    "report_html",
     "parameter_table_text",
     "parameter_table_html",
     "summary_text",
@@ -40,6 +48,33 @@ def format_value(value) -> str:
     if 100 <= abs(x) < 1e15:
         return f"{x:,.0f}"  # one format for money and people, so digits line up in a column
     return f"{x:.4g}"
+
+
+def format_number(x) -> str:
+    """A number in a report: ``-`` for None, ``nan``/``inf``, thousands separated from 100 up, else 4 digits."""
+    if x is None:
+        return "-"
+    x = float(x)
+    if x != x:
+        return "nan"
+    if abs(x) == float("inf"):
+        return "inf" if x > 0 else "-inf"
+    return format_value(x) if abs(x) >= 100 else f"{x:.4g}"
+
+
+def report_text(head, tables) -> str:
+    """A report as aligned text: the ``head`` lines, then each ``(header, rows)`` table after a blank line."""
+    return "\n".join(head) + "".join("\n\n" + _text_table(header, rows) for header, rows, *_ in tables)
+
+
+def report_html(css_class: str, head, tables) -> str:
+    """The same report as escaped HTML: the first head line in bold, the others as a list, then captioned tables.
+
+    ``tables`` holds ``(header, rows, caption)`` triples.
+    """
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
+    body = "".join(_html_table(header, rows, caption=caption) for header, rows, caption in tables)
+    return f"<div class='{css_class}'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>{body}</div>"
 
 
 def _text_table(header, rows) -> str:

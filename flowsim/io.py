@@ -8,16 +8,16 @@ folder's manifest (see :class:`OutputStage`, from :mod:`flowsim._outdir`).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 
 import numpy as np
 
 from ._atomic import atomic_write_text
 from ._outdir import OutputStage
 from ._version import __version__
+from .analysis.compare import Difference
+from .summary import SUMMARY_DECIMALS  # noqa: F401  (its documented home was here)
+from .table import csv_cell, csv_text
 
 __all__ = [
     "atomic_write_text",
@@ -43,41 +43,8 @@ __all__ = [
 ]
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
-
-
-def _csv_text(header, rows) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-#: Decimals of the numbers in ``summary.csv`` by unit (``None``: 6 significant digits). People to 0.01 of
-#: a person, money to the whole USD (a balance below 1 USD/day counts as zero: docs/model.md).
-SUMMARY_DECIMALS = {"people": 2, "USD": 0, "USD/day": 0, "1": None}
-
-
-def _summary_cell(value, unit: str) -> str:
-    if not isinstance(value, float) or unit not in SUMMARY_DECIMALS:
-        return _cell(value)
-    if math.isnan(value):
-        return ""
-    if math.isinf(value):
-        return repr(value)
-    decimals = SUMMARY_DECIMALS[unit]
-    if decimals is None:
-        return f"{value:.6g}"
-    text = f"{value:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text       # no "-0"
+_cell = csv_cell
+_csv_text = csv_text
 
 
 def summary_csv_text(result, member: int = 0) -> str:
@@ -87,11 +54,7 @@ def summary_csv_text(result, member: int = 0) -> str:
     people to 0.01, USD and USD/day to the whole dollar, ratios to 6
     significant digits; ``Result.summary()`` keeps full precision.
     """
-    from .summary import SUMMARY_COLUMNS
-
-    table = result.summary("all", member)
-    return _csv_text(table.columns, ([_summary_cell(row[c], SUMMARY_COLUMNS[c]) for c in table.columns]
-                                     for row in table.rows))
+    return result.summary("all", member).to_csv()
 
 
 def timeseries_variables(result) -> tuple[str, ...]:
@@ -141,9 +104,18 @@ def scenario_json_text(scenario, solver: dict | None = None) -> str:
     return json.dumps(data, indent=1, sort_keys=False) + "\n"
 
 
-#: Columns of ``comparison.csv``.
-COMPARISON_COLUMNS = ("scenario", "reference_scenario", "host", "balance", "figure", "reference", "value", "difference",
-                      "unit", "note")
+def __getattr__(name):
+    # ESTIMATE_COLUMNS lives beside Estimate (flowsim.calibration.calibration_result); this old import path
+    # reads it on first use, so that importing flowsim.io does not import the calibration package.
+    if name == "ESTIMATE_COLUMNS":
+        from .calibration.calibration_result import ESTIMATE_COLUMNS
+
+        return ESTIMATE_COLUMNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Columns of ``comparison.csv`` (:attr:`flowsim.analysis.compare.Difference.COLUMNS`).
+COMPARISON_COLUMNS = Difference.COLUMNS
 
 
 def comparison_csv_text(differences) -> str:
@@ -154,9 +126,9 @@ def comparison_csv_text(differences) -> str:
     ``difference`` is ``value - reference`` in ``unit`` (days for dates),
     empty when only one side has a value (``note`` says which).
     """
-    rows = ([d.scenario, d.reference_scenario, d.host, d.balance, d.figure, _cell(d.reference), _cell(d.value),
-             _cell(d.difference), d.unit, d.note] for d in differences)
-    return _csv_text(COMPARISON_COLUMNS, rows)
+    from .table import Table
+
+    return (differences if isinstance(differences, Table) else Table(tuple(differences))).to_csv()
 
 
 # ------------------------------------------------------------------ uncertainty
@@ -183,9 +155,7 @@ def quantiles_csv_text(ens, variables=("N", "net"), q=(0.05, 0.25, 0.5, 0.75, 0.
 def events_csv_text(ens) -> str:
     """``events.csv``: per host, the probability of a crossover within the horizon, the median crossover
     date among the members that cross (empty if none), the probability of a negative present value."""
-    from .uncertainty.ensemble_result import EVENT_COLUMNS
-
-    return _csv_text(EVENT_COLUMNS, ([_cell(row[c]) for c in EVENT_COLUMNS] for row in ens.events()))
+    return ens.events().to_csv()
 
 
 def draws_csv_text(ens) -> str:
@@ -195,9 +165,7 @@ def draws_csv_text(ens) -> str:
 
 def sensitivity_csv_text(result) -> str:
     """``sobol.csv``: one row per input, by decreasing total index (columns of ``SENSITIVITY_COLUMNS``)."""
-    from .uncertainty.sensitivity import SENSITIVITY_COLUMNS
-
-    return _csv_text(SENSITIVITY_COLUMNS, ([_cell(row[c]) for c in SENSITIVITY_COLUMNS] for row in result.table()))
+    return result.table().to_csv()
 
 
 def validation_csv_text(validation) -> str:
@@ -212,13 +180,7 @@ def validation_csv_text(validation) -> str:
     """
     from .calibration.validation import VALIDATION_COLUMNS
 
-    rows = ([_cell(getattr(r, c)) for c in VALIDATION_COLUMNS] for r in validation.rows)
-    return _csv_text(VALIDATION_COLUMNS, rows)
-
-
-#: Columns of ``estimates.csv``.
-ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
-                    "at_bound", "identified", "identification", "data_share", "reference")
+    return validation.rows.to_csv(columns=VALIDATION_COLUMNS)
 
 
 def estimates_csv_text(calibration) -> str:
@@ -228,8 +190,9 @@ def estimates_csv_text(calibration) -> str:
     ``data_share`` the fraction of the ``reference``'s variance (the prior,
     or the plausible range) that the data remove (:class:`Estimate`).
     """
-    rows = ([_cell(getattr(e, c)) for c in ESTIMATE_COLUMNS] for e in calibration.estimates)
-    return _csv_text(ESTIMATE_COLUMNS, rows)
+    from .calibration.calibration_result import ESTIMATE_COLUMNS
+
+    return calibration.estimate_table.to_csv(columns=ESTIMATE_COLUMNS)
 
 
 def residuals_csv_text(calibration) -> str:
@@ -240,12 +203,12 @@ def residuals_csv_text(calibration) -> str:
     and initial predictions, error outside the bounds, relative error,
     whether it was fitted, line in the observations file).
     """
-    return _records_csv_text(calibration.residuals)
+    return _table_csv(calibration.residuals)
 
 
-def _records_csv_text(table) -> str:
-    """A :class:`~flowsim.datasets.RecordTable` as CSV: one column per field, one row per record."""
-    return _csv_text(table.columns, ([_cell(getattr(r, c)) for c in table.columns] for r in table))
+def _table_csv(table) -> str:
+    """A :class:`~flowsim.table.Table` as CSV: its columns in order, one line per row."""
+    return table.to_csv()
 
 
 def backtest_scores_csv_text(backtest) -> str:
@@ -260,7 +223,7 @@ def backtest_scores_csv_text(backtest) -> str:
     forecast probability of the accepted set of a bound or range, and its
     line in the observations file.
     """
-    return _records_csv_text(backtest.scores)
+    return _table_csv(backtest.scores)
 
 
 def backtest_coverage_csv_text(backtest) -> str:
@@ -272,7 +235,7 @@ def backtest_coverage_csv_text(backtest) -> str:
     central 95% binomial range of that share under a calibrated forecast,
     and the mean relative CRPS of the group.
     """
-    return _records_csv_text(backtest.coverage)
+    return _table_csv(backtest.coverage)
 
 
 def posterior_csv_text(sample) -> str:
@@ -287,4 +250,4 @@ def posterior_summary_csv_text(sample) -> str:
     """``posterior_summary.csv``: per parameter (the fields of :class:`~flowsim.calibration.PosteriorEstimate`)
     the median, mean, sd, 95% credible interval, least-squares value and integrated autocorrelation time
     (steps)."""
-    return _records_csv_text(sample.estimate_table())
+    return _table_csv(sample.estimate_table())

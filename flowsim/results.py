@@ -32,8 +32,10 @@ from .summary import (
     SUMMARY_COLUMNS,
     SUMMARY_FIELDS,
     V1_ALIASES,
+    summary_csv_cell,
     summary_key,
 )
+from .table import Table, csv_cell
 
 __all__ = ["Result", "SummaryTable", "SummaryRow", "SUMMARY_COLUMNS", "load_result"]
 
@@ -57,25 +59,32 @@ class SummaryRow(dict):
                               f"its keys: {known}.{did_you_mean(str(key), list(self))}")
 
 
-@dataclass(frozen=True, eq=False)
-class SummaryTable:
-    """Summary figures of one member: one row per host and balance.
+@dataclass(frozen=True, eq=False, repr=False)
+class SummaryTable(Table):
+    """Summary figures of one member: one row per host and balance (a :class:`~flowsim.table.Table`).
 
     Attributes
     ----------
-    rows : list of dict
+    records : tuple of SummaryRow
         Keys of :data:`~flowsim.summary.SUMMARY_COLUMNS`; dates are
         :class:`datetime.date` or None when the event does not occur; money in
         USD or USD/day; ``status`` one of
-        :data:`~flowsim.summary.STATUSES`.
+        :data:`~flowsim.summary.STATUSES`. ``rows`` is the same as a list.
 
     Examples
     --------
     ``table["KAZ"]`` is a host's row when the table holds one balance;
-    ``table["KAZ", "fiscal"]`` always works.
+    ``table["KAZ", "fiscal"]`` always works; ``table[0]`` is the first row.
+    ``table.to_csv()`` is the text of ``summary.csv`` (numbers rounded to
+    their unit, :data:`~flowsim.summary.SUMMARY_DECIMALS`).
     """
 
-    rows: list
+    title: str = "flowsim summary per host and balance"
+
+    @property
+    def rows(self) -> list:
+        """The rows, as a list of :class:`SummaryRow`."""
+        return list(self.records)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -84,25 +93,33 @@ class SummaryTable:
     @property
     def balances(self) -> tuple[str, ...]:
         """The balances in this table, in order."""
-        return tuple(dict.fromkeys(row["balance"] for row in self.rows))
+        return tuple(dict.fromkeys(row["balance"] for row in self.records))
 
-    def __getitem__(self, key) -> dict:
+    def __getitem__(self, key):
+        if isinstance(key, (int, slice)) and not isinstance(key, bool):
+            return super().__getitem__(key)
         host, balance = key if isinstance(key, tuple) else (key, None)
         if balance is None and len(self.balances) > 1:
             raise FlowsimError(f"this summary holds several balances ({', '.join(self.balances)}): "
                                f"ask for one row as table[{host!r}, 'residents'].")
-        for row in self.rows:
+        for row in self.records:
             if row["host"] == host and (balance is None or row["balance"] == balance):
                 return row
-        host_index(host, dict.fromkeys(r["host"] for r in self.rows), what="this summary")
+        host_index(host, dict.fromkeys(r["host"] for r in self.records), what="this summary")
         fix = did_you_mean(str(balance), self.balances)
         raise FlowsimError(f"balance {balance!r} is not in this summary ({', '.join(self.balances)}).{fix}")
 
-    def to_dataframe(self):
+    def csv_cell(self, column: str, value) -> str:
+        """A cell of ``summary.csv``: numbers rounded to their unit (:data:`~flowsim.summary.SUMMARY_DECIMALS`)."""
+        text = summary_csv_cell(value, SUMMARY_COLUMNS[column])
+        return csv_cell(value) if text is None else text
+
+    def to_dataframe(self, columns=None):
         """The table as a :class:`pandas.DataFrame` indexed by host (and balance when it holds several)."""
-        pd = import_pandas()
         index = ["host"] if len(self.balances) == 1 else ["host", "balance"]
-        return pd.DataFrame(self.rows, columns=list(self.columns)).set_index(index)
+        frame = super().to_dataframe()
+        frame = frame.set_index(index)
+        return frame if columns is None else frame[[c for c in columns if c not in index]]
 
     def __repr__(self) -> str:
         from ._formatting import summary_text

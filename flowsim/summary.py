@@ -15,6 +15,7 @@ figures (``peak_present``) by their name.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +110,26 @@ SUMMARY_COLUMNS = {
     **{SUMMARY_FIELDS[f].column: ("date" if SUMMARY_FIELDS[f].kind == "day" else SUMMARY_FIELDS[f].unit)
        for f in BALANCE_FIELDS if f != "status"},
 }
+
+#: Decimals of the numbers in ``summary.csv`` by unit (``None``: 6 significant digits). People to 0.01 of
+#: a person, money to the whole USD (a balance below 1 USD/day counts as zero: docs/model.md).
+SUMMARY_DECIMALS = {"people": 2, "USD": 0, "USD/day": 0, "1": None}
+
+
+def summary_csv_cell(value, unit: str) -> str | None:
+    """A number of ``summary.csv`` rounded to its unit (:data:`SUMMARY_DECIMALS`); None: not a rounded number."""
+    if not isinstance(value, float) or unit not in SUMMARY_DECIMALS:
+        return None
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return repr(value)
+    decimals = SUMMARY_DECIMALS[unit]
+    if decimals is None:
+        return f"{value:.6g}"
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text       # no "-0"
+
 
 #: v1 names of the net summary figures, still accepted where a summary figure is named.
 V1_ALIASES = {

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..summary import SUMMARY_COLUMNS
+from ..table import Table
 
 __all__ = ["COMPARED_FIGURES", "Difference", "compare_results", "all_zero"]
 
@@ -35,7 +37,13 @@ class Difference:
     difference : float or None
         ``value - reference`` (unit of the figure; days for dates); 0 when both
         are None or a status is the same; None when only one is, or a status changed.
+    note : str
+        (A property) ``""``, or which side has no value when only one does.
     """
+
+    #: Columns of ``comparison.csv``, in order.
+    COLUMNS: ClassVar[tuple[str, ...]] = ("scenario", "reference_scenario", "host", "balance", "figure", "reference",
+                                          "value", "difference", "unit", "note")
 
     scenario: str
     reference_scenario: str
@@ -69,7 +77,7 @@ def _difference(ref, value):
     return float(value) - float(ref)
 
 
-def compare_results(results, names=None, member: int = 0) -> list[Difference]:
+def compare_results(results, names=None, member: int = 0) -> Table:
     """Every summary figure of every host, each result against the first.
 
     Parameters
@@ -83,9 +91,10 @@ def compare_results(results, names=None, member: int = 0) -> list[Difference]:
 
     Returns
     -------
-    list of Difference
-        Ordered by scenario, host (the reference's order), balance, figure.
-        Hosts missing from a scenario are reported with value None.
+    Table
+        Of :class:`Difference`, ordered by scenario, host (the reference's
+        order), balance, figure; ``.to_csv()`` is ``comparison.csv``. Hosts
+        missing from a scenario are reported with value None.
     """
     results = list(results)
     names = [r.scenario.name for r in results] if names is None else list(names)
@@ -101,7 +110,8 @@ def compare_results(results, names=None, member: int = 0) -> list[Difference]:
                 a, b = row[figure], other.get(figure)
                 out.append(Difference(name, names[0], host, balance, figure, "days" if unit == "date" else unit,
                                       a, b, _difference(a, b)))
-    return out
+    return Table(tuple(out), title=f"differences against {names[0]}",
+                 display=("scenario", "host", "balance", "figure", "reference", "value", "difference", "unit"))
 
 
 def all_zero(differences) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mean_absolute_percentage_error", "averaged_relative_difference"]
+__all__ = ["mean_absolute_percentage_error", "averaged_relative_difference", "mape_and_ard"]
 
 
 def mean_absolute_percentage_error(relative_errors) -> float:
@@ -71,3 +71,34 @@ def averaged_relative_difference(groups, errors, references) -> float:
         acc[1] += r
     values = [e / r for e, r in per_group.values() if r > 0]
     return float(np.mean(values)) if values else float("nan")
+
+
+def mape_and_ard(model, predictions, mask) -> tuple[float, float]:
+    """Both measures over the observations of ``model`` selected by ``mask``; NaN, NaN when none is.
+
+    Parameters
+    ----------
+    model : ObservationModel
+        The observations and their constraints
+        (:class:`~flowsim.analysis.constraints.ObservationModel`).
+    predictions : array_like, shape (n,)
+        Model value of each observation, the figure's unit.
+    mask : array_like of bool, shape (n,)
+        Which observations count (the fitted ones, the held-out ones...).
+
+    Returns
+    -------
+    mape : float
+        :func:`mean_absolute_percentage_error`, percent.
+    ard : float
+        :func:`averaged_relative_difference` with the observations grouped by
+        quantity and window, a fraction.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return float("nan"), float("nan")
+    rel = model.relative_errors(predictions)[mask]
+    viol = model.violations(predictions)[mask]
+    refs = np.array([float(c.reference(m)) for c, m in zip(model.constraints, predictions)])[mask]
+    groups = [(o.quantity, o.date_start, o.date_end) for o, k in zip(model.observations, mask) if k]
+    return mean_absolute_percentage_error(rel), averaged_relative_difference(groups, viol, refs)

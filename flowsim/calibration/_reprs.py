@@ -1,12 +1,16 @@
-"""Text and HTML reports of calibrations and validations (HTML escaped)."""
+"""The headers and rows of the reports of calibrations, validations, posteriors and backtests.
+
+What goes in them is calibration's; how they are laid out as text and escaped
+HTML is :mod:`flowsim._formatting`'s (:func:`~flowsim._formatting.report_text`,
+:func:`~flowsim._formatting.report_html`), flowsim's one home for renderings.
+"""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 
-from .._formatting import _html_table, _text_table, format_value
+from .._formatting import format_number as _num
+from .._formatting import report_html, report_text
 
 __all__ = ["calibration_text", "calibration_html", "validation_text", "validation_html", "estimate_rows",
            "fit_rows", "posterior_text", "posterior_html", "posterior_rows", "backtest_text",
@@ -14,17 +18,6 @@ __all__ = ["calibration_text", "calibration_html", "validation_text", "validatio
 
 _EST_HEADER = ("parameter", "unit", "initial", "fitted", "95% interval", "se", "note")
 _FIT_HEADER = ("host", "quantity", "window", "asks", "weight", "initial", "fitted", "rel. error")
-
-
-def _num(x) -> str:
-    if x is None:
-        return "-"
-    x = float(x)
-    if x != x:
-        return "nan"
-    if abs(x) == float("inf"):
-        return "inf" if x > 0 else "-inf"
-    return format_value(x) if abs(x) >= 100 else f"{x:.4g}"
 
 
 def estimate_rows(estimates):
@@ -48,14 +41,8 @@ def estimate_rows(estimates):
     return rows
 
 
-def _window(r) -> str:
-    if r.date_start == r.date_end:
-        return r.date_end.isoformat()
-    return f"{r.date_start.isoformat()}..{r.date_end.isoformat()}"
-
-
 def fit_rows(rows):
-    return [(r.host, r.quantity, _window(r), r.constraint, f"{r.weight:g}" if r.in_fit else "not fitted",
+    return [(r.host, r.quantity, r.window, r.constraint, f"{r.weight:g}" if r.in_fit else "not fitted",
              _num(r.initial), _num(r.predicted), f"{100 * r.relative_error:+.1f}%") for r in rows]
 
 
@@ -79,24 +66,22 @@ def _head(cal) -> list[str]:
 
 def calibration_text(cal) -> str:
     """Header, estimates and the fit per observation, as aligned text."""
-    return ("\n".join(_head(cal)) + "\n\n" + _text_table(_EST_HEADER, estimate_rows(cal.estimates))
-            + "\n\n" + _text_table(_FIT_HEADER, fit_rows(cal.residuals)))
+    return report_text(_head(cal), [(_EST_HEADER, estimate_rows(cal.estimates)),
+                                    (_FIT_HEADER, fit_rows(cal.residuals))])
 
 
 def calibration_html(cal) -> str:
     """The same report as escaped HTML."""
-    head = _head(cal)
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
-    return (f"<div class='flowsim-calibration'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
-            + _html_table(_EST_HEADER, estimate_rows(cal.estimates), caption="fitted parameters")
-            + _html_table(_FIT_HEADER, fit_rows(cal.residuals), caption="observations") + "</div>")
+    return report_html("flowsim-calibration", _head(cal),
+                       [(_EST_HEADER, estimate_rows(cal.estimates), "fitted parameters"),
+                        (_FIT_HEADER, fit_rows(cal.residuals), "observations")])
 
 
 _VAL_HEADER = ("sample", "host", "quantity", "window", "asks", "predicted", "rel. error")
 
 
 def _val_rows(val):
-    return [("in" if r.in_sample else "OUT", r.host, r.quantity, _window(r), r.constraint, _num(r.predicted),
+    return [("in" if r.in_sample else "OUT", r.host, r.quantity, r.window, r.constraint, _num(r.predicted),
              f"{100 * r.relative_error:+.1f}%") for r in val.rows]
 
 
@@ -118,17 +103,15 @@ def _not_pinned(cal) -> list[str]:
 
 def validation_text(val) -> str:
     """Header, estimates and the table of predictions, as aligned text."""
-    return ("\n".join(_val_head(val)) + "\n\n" + _text_table(_EST_HEADER, estimate_rows(val.calibration.estimates))
-            + "\n\n" + _text_table(_VAL_HEADER, _val_rows(val)))
+    return report_text(_val_head(val), [(_EST_HEADER, estimate_rows(val.calibration.estimates)),
+                                        (_VAL_HEADER, _val_rows(val))])
 
 
 def validation_html(val) -> str:
     """The same as escaped HTML."""
-    head = _val_head(val)
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
-    return (f"<div class='flowsim-validation'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
-            + _html_table(_EST_HEADER, estimate_rows(val.calibration.estimates), caption="fitted parameters")
-            + _html_table(_VAL_HEADER, _val_rows(val), caption="predictions") + "</div>")
+    return report_html("flowsim-validation", _val_head(val),
+                       [(_EST_HEADER, estimate_rows(val.calibration.estimates), "fitted parameters"),
+                        (_VAL_HEADER, _val_rows(val), "predictions")])
 
 
 _POST_HEADER = ("parameter", "unit", "median", "credible interval", "least squares", "tau (steps)")
@@ -158,16 +141,13 @@ def _post_head(sample) -> list[str]:
 
 def posterior_text(sample) -> str:
     """Header and the 95% credible intervals, as aligned text."""
-    return "\n".join(_post_head(sample)) + "\n\n" + _text_table(_POST_HEADER, posterior_rows(sample))
+    return report_text(_post_head(sample), [(_POST_HEADER, posterior_rows(sample))])
 
 
 def posterior_html(sample) -> str:
     """The same as escaped HTML."""
-    head = _post_head(sample)
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
-    return (f"<div class='flowsim-posterior'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
-            + _html_table(_POST_HEADER, posterior_rows(sample), caption="posterior medians and 95% credible "
-                          "intervals") + "</div>")
+    return report_html("flowsim-posterior", _post_head(sample),
+                       [(_POST_HEADER, posterior_rows(sample), "posterior medians and 95% credible intervals")])
 
 
 _BT_HEADER = ("host", "quantity", "window", "asks", "5% .. median .. 95%", "50%", "90%", "CRPS/fig.",
@@ -177,7 +157,7 @@ _COV_HEADER = ("host", "quantity", "kinds", "figures", "50%: covered (expected)"
 
 
 def _backtest_rows(bt):
-    return [(r.host, r.quantity, _window(r), r.constraint, f"{_num(r.q05)} .. {_num(r.median)} .. {_num(r.q95)}",
+    return [(r.host, r.quantity, r.window, r.constraint, f"{_num(r.q05)} .. {_num(r.median)} .. {_num(r.q95)}",
              "yes" if r.in_50 else "no", "yes" if r.in_90 else "NO", f"{r.crps_relative:.3f}",
              f"{100 * r.relative_error:+.1f}%") for r in bt.scores]
 
@@ -227,15 +207,12 @@ def _bt_head(bt) -> list[str]:
 
 def backtest_text(bt) -> str:
     """Header, coverage table and the scores of every held-out figure, as aligned text."""
-    return ("\n".join(_bt_head(bt)) + "\n\n" + _text_table(_COV_HEADER, _coverage_rows(bt))
-            + "\n\n" + _text_table(_BT_HEADER, _backtest_rows(bt)))
+    return report_text(_bt_head(bt), [(_COV_HEADER, _coverage_rows(bt)), (_BT_HEADER, _backtest_rows(bt))])
 
 
 def backtest_html(bt) -> str:
     """The same as escaped HTML."""
-    head = _bt_head(bt)
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in head[1:])
-    return (f"<div class='flowsim-backtest'><strong>{html.escape(head[0])}</strong><ul>{items}</ul>"
-            + _html_table(_COV_HEADER, _coverage_rows(bt), caption="coverage: observed (binomial range of a "
-                          "calibrated forecast)")
-            + _html_table(_BT_HEADER, _backtest_rows(bt), caption="held-out figures") + "</div>")
+    return report_html("flowsim-backtest", _bt_head(bt),
+                       [(_COV_HEADER, _coverage_rows(bt), "coverage: observed (binomial range of a calibrated "
+                                                          "forecast)"),
+                        (_BT_HEADER, _backtest_rows(bt), "held-out figures")])

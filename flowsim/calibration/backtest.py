@@ -16,6 +16,7 @@ import datetime as _dt
 import math
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -23,10 +24,12 @@ from .._validation import check_seed, check_whole_number, to_date
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..analysis.scores import BAND_LEVELS, central_band, covers, crps_interval, noisy_ensemble
-from ..datasets import RecordTable, as_observation_table
+from ..datasets import as_observation_table
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
+from ..table import Table
 from .choice import default_fit_parameters, default_priors
+from .figure_rows import FigureRow
 from .fit import SOLVER_DEFAULTS, calibrate, problem
 from .posterior_result import PosteriorSample
 from .validation import _by_label
@@ -42,26 +45,17 @@ METHODS = ("mcmc", "laplace")
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-@dataclass(frozen=True)
-class ScoreRow:
-    """One held-out figure against the predictive ensemble.
+@dataclass(frozen=True, kw_only=True)
+class ScoreRow(FigureRow):
+    """One held-out figure against the predictive ensemble: the figure's fields (:class:`FigureRow`) and these.
+
+    ``low``/``high`` are the set the figure accepts; ``sigma`` the relative
+    standard deviation of the figure's error added to every member (0
+    without noise); ``relative_error`` the median's distance outside the
+    accepted set relative to the figure (signed; 0 inside a bound or range).
 
     Attributes
     ----------
-    host, quantity : str
-    date_start, date_end : datetime.date
-    observed : float or None
-        The published value.
-    low, high : float or None
-        The set the figure accepts (``low = high = observed`` for a point;
-        one end None for a one-sided figure).
-    qualifier, constraint, kind : str
-        As published; what is asked of the model (``= v``, ``>= lo``...); ``point``,
-        ``lower``, ``upper`` or ``range``.
-    sigma : float
-        Relative standard deviation of the figure's error added to every
-        member (0 without noise).
-    weight : float
     q05, q25, median, q75, q95 : float
         Quantiles of the predictive ensemble, the figure's unit.
     in_50, in_90 : bool
@@ -71,29 +65,18 @@ class ScoreRow:
         Threshold-weighted CRPS, the figure's unit (the CRPS for a point).
     crps_relative : float
         ``crps`` divided by the figure (its value, or the bound nearest the median).
-    relative_error : float
-        The median's distance outside the accepted set relative to the figure
-        (signed; 0 inside a bound or range).
     pit : float
         A point: share of members below the figure (NaN otherwise).
     p_accepted : float
         A bound or range: share of members inside the accepted set (NaN for a point).
-    line : int or None
-        Line in the observations file.
     """
 
-    host: str
-    quantity: str
-    date_start: _dt.date
-    date_end: _dt.date
-    observed: float | None
-    low: float | None
-    high: float | None
-    qualifier: str
-    constraint: str
-    kind: str
-    sigma: float
-    weight: float
+    #: Columns of ``scores.csv``, in order.
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "host", "quantity", "date_start", "date_end", "observed", "low", "high", "qualifier", "constraint", "kind",
+        "sigma", "weight", "q05", "q25", "median", "q75", "q95", "in_50", "in_90", "crps", "crps_relative",
+        "relative_error", "pit", "p_accepted", "line")
+
     q05: float
     q25: float
     median: float
@@ -103,14 +86,12 @@ class ScoreRow:
     in_90: bool
     crps: float
     crps_relative: float
-    relative_error: float
     pit: float
     p_accepted: float
-    line: int | None
 
 
 #: Columns of ``scores.csv``, in order.
-SCORE_COLUMNS = tuple(ScoreRow.__dataclass_fields__)
+SCORE_COLUMNS = ScoreRow.COLUMNS
 
 
 @dataclass(frozen=True)
@@ -170,9 +151,9 @@ class BacktestResult:
         Each member's model value of every figure.
     predictive : ndarray, shape (n, m)
         The same with each figure's error added (``predictions`` when ``noise`` is False).
-    scores : RecordTable
+    scores : Table
         Of :class:`ScoreRow`, one per held-out figure, in file order.
-    coverage : RecordTable
+    coverage : Table
         Of :class:`CoverageRow`: per host and quantity, per host, and in total.
     method : str
         ``mcmc`` or ``laplace``.
@@ -196,8 +177,8 @@ class BacktestResult:
     draws: np.ndarray
     predictions: np.ndarray
     predictive: np.ndarray
-    scores: RecordTable
-    coverage: RecordTable
+    scores: Table
+    coverage: Table
     method: str
     noise: bool
     temperature: float
@@ -529,7 +510,7 @@ def _binomial_range(n: int, p: float) -> tuple[float, float]:
     return float(binom.ppf(0.025, n, p)) / n, float(binom.ppf(0.975, n, p)) / n
 
 
-def coverage_table(rows, levels=BAND_LEVELS) -> RecordTable:
+def coverage_table(rows, levels=BAND_LEVELS) -> Table:
     """Observed against nominal coverage per host and quantity, per host, and in total.
 
     Parameters
@@ -540,7 +521,7 @@ def coverage_table(rows, levels=BAND_LEVELS) -> RecordTable:
 
     Returns
     -------
-    RecordTable
+    Table
         Of :class:`CoverageRow`.
     """
     rows = list(rows)
@@ -572,7 +553,7 @@ def coverage_table(rows, levels=BAND_LEVELS) -> RecordTable:
                                    observed=covered / len(group) if group else float("nan"),
                                    expected_low=lo, expected_high=hi,
                                    mean_crps_relative=float(np.mean(crps)) if crps else float("nan")))
-    return RecordTable(tuple(out), title="coverage of the held-out figures",
+    return Table(tuple(out), title="coverage of the held-out figures",
                        display=("host", "quantity", "kinds", "nominal", "figures", "covered", "observed",
                                 "expected_low", "expected_high", "mean_crps_relative"))
 
@@ -749,7 +730,7 @@ def backtest(scenario, observations, until, params=None, *, background: Backgrou
     predictive = noisy_ensemble(predictions, sigma, np.random.default_rng(noise_seed)) if noise else predictions
     rows = tuple(score_figure(o, c, predictive[:, i], sigma[i])
                  for i, (o, c) in enumerate(zip(model.observations, model.constraints)) if not in_sample[i])
-    scores = RecordTable(rows, title=f"held-out figures after {until}",
+    scores = Table(rows, title=f"held-out figures after {until}",
                          display=("host", "quantity", "date_end", "constraint", "q05", "median", "q95", "in_50",
                                   "in_90", "crps_relative", "relative_error"))
     coverage = coverage_table(rows)

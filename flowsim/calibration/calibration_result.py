@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from .._validation import did_you_mean
-from ..datasets import RecordTable
 from ..exceptions import CalibrationError
+from ..table import Table
+from .figure_rows import FigureRow
 
-__all__ = ["Estimate", "ResidualRow", "StartOutcome", "CalibrationResult", "residual_rows", "WEAKLY_IDENTIFIED"]
+__all__ = ["Estimate", "ESTIMATE_COLUMNS", "ResidualRow", "StartOutcome", "CalibrationResult", "residual_rows",
+           "WEAKLY_IDENTIFIED"]
 
 #: An estimate with a prior whose data remove less than this share of the prior's variance is
 #: reported as weakly identified: its value and interval are mostly the prior's.
@@ -90,64 +92,46 @@ class Estimate:
         return "none" if not self.identified else "weak" if self.weakly_identified else "identified"
 
 
-@dataclass(frozen=True)
-class ResidualRow:
-    """One observation against its prediction.
+#: Columns of ``estimates.csv``, in order (``identification`` is the property of :class:`Estimate`).
+ESTIMATE_COLUMNS = ("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "lower", "upper", "transform",
+                    "at_bound", "identified", "identification", "data_share", "reference")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResidualRow(FigureRow):
+    """One observation against its prediction: the figure's fields (:class:`FigureRow`) and these.
 
     Attributes
     ----------
-    host, quantity : str
-    date_start, date_end : datetime.date
-    observed : float or None
-        The published value.
-    low, high : float or None
-        The bounds the observation accepts (from its qualifier or columns).
-    qualifier : str
-    constraint : str
-        What is asked of the model (``= 98,000``, ``>= 200,000``, ``in [a, b]``).
-    kind : str
-        ``point``, ``lower``, ``upper`` or ``range``.
-    sigma : float
-        Relative uncertainty the residual is scaled by.
-    weight : float
-        Weight in the fit (0: not fitted).
     weight_reason : str
+        Why the figure has its weight.
     predicted : float
         Model value with the fitted parameters.
     initial : float
         Model value before fitting.
     error : float
         Distance of ``predicted`` outside the accepted set (0 inside).
-    relative_error : float
-        ``error`` relative to the figure.
     residual : float
         ``sqrt(weight) * relative_error / sigma``: what was minimised.
     in_fit : bool
         Whether the observation took part in the fit.
-    line : int or None
-        Line in the observations file.
+
+    ``sigma`` is the relative uncertainty the residual is scaled by;
+    ``relative_error`` is ``error`` relative to the figure.
     """
 
-    host: str
-    quantity: str
-    date_start: _dt.date
-    date_end: _dt.date
-    observed: float | None
-    low: float | None
-    high: float | None
-    qualifier: str
-    constraint: str
-    kind: str
-    sigma: float
-    weight: float
+    #: Columns of ``residuals.csv``, in order.
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "host", "quantity", "date_start", "date_end", "observed", "low", "high", "qualifier", "constraint", "kind",
+        "sigma", "weight", "weight_reason", "predicted", "initial", "error", "relative_error", "residual", "in_fit",
+        "line")
+
     weight_reason: str
     predicted: float
     initial: float
     error: float
-    relative_error: float
     residual: float
     in_fit: bool
-    line: int | None
 
 
 @dataclass(frozen=True)
@@ -198,7 +182,7 @@ class CalibrationResult:
         Covariance of the estimates in natural units (delta method).
     covariance_transformed : ndarray, shape (p, p)
         Covariance in the transformed space: ``s2 * (J^T J)^-1``.
-    residuals : RecordTable
+    residuals : Table
         Of :class:`ResidualRow`, one per observation.
     chi2 : float
         Sum of squared residuals of the fitted observations.
@@ -234,7 +218,7 @@ class CalibrationResult:
     estimates: tuple
     covariance: np.ndarray
     covariance_transformed: np.ndarray
-    residuals: RecordTable
+    residuals: Table
     chi2: float
     dof: int
     covariance_scale: float
@@ -280,9 +264,9 @@ class CalibrationResult:
                                f"{fix}")
 
     @property
-    def estimate_table(self) -> RecordTable:
-        """The estimates as a table."""
-        return RecordTable(self.estimates, title="fitted parameters (95% intervals)",
+    def estimate_table(self) -> Table:
+        """The estimates as a table (``estimates.csv`` is ``estimate_table.to_csv(columns=ESTIMATE_COLUMNS)``)."""
+        return Table(self.estimates, title="fitted parameters (95% intervals)",
                            display=("name", "unit", "initial", "value", "se", "ci_low", "ci_high", "at_bound"))
 
     @property

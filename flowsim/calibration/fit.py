@@ -10,10 +10,10 @@ import numpy as np
 from .._validation import check_seed
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
-from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
-from ..datasets import RecordTable
+from ..analysis.goodness import mape_and_ard
 from ..exceptions import CalibrationError
 from ..scenario.scenario import quiet_notes
+from ..table import Table
 from .calibration_result import CalibrationResult, Estimate, StartOutcome, residual_rows
 from .choice import default_fit_parameters, default_priors
 from .objective import SOLVER_DEFAULTS, Objective, problem
@@ -265,10 +265,7 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
     initial = model.predict(initial_result, background=model.background)
     final_model = model.replace_background(fitted_bg)
     rows = residual_rows(final_model, predictions, initial, active)
-    rel = final_model.relative_errors(predictions)[active]
-    viol = final_model.violations(predictions)[active]
-    refs = np.array([float(c.reference(m)) for c, m in zip(final_model.constraints, predictions)])[active]
-    groups = [(o.quantity, o.date_start, o.date_end) for o, a in zip(model.observations, active) if a]
+    mape, ard = mape_and_ard(final_model, predictions, active)
     return CalibrationResult(
         scenario=fitted_eval.replace(horizon_days=scenario.horizon_days),
         background=fitted_bg,
@@ -278,12 +275,11 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
         estimates=tuple(estimates),
         covariance=cov_x,
         covariance_transformed=cov_z,
-        residuals=RecordTable(rows, title="observations against the fitted model",
+        residuals=Table(rows, title="observations against the fitted model",
                               display=("host", "quantity", "date_start", "date_end", "constraint", "weight",
                                        "initial", "predicted", "relative_error", "in_fit")),
         chi2=chi2, dof=dof, covariance_scale=scale,
-        mape=mean_absolute_percentage_error(rel),
-        ard=averaged_relative_difference(groups, viol, refs),
+        mape=mape, ard=ard,
         success=bool(best.status > 0), message=str(best.message),
         nfev=objective.evaluations, starts=tuple(outcomes), horizon_days=int(horizon_days),
         fitted_result=fitted_result, initial_result=initial_result, observation_model=final_model,

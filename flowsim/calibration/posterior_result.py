@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_seed, check_whole_number
-from ..datasets import RecordTable
 from ..exceptions import CalibrationError
+from ..table import Table
 
 __all__ = ["PosteriorSample", "PosteriorEstimate"]
 
@@ -144,7 +144,7 @@ class PosteriorSample:
         lo, hi = np.quantile(self.samples(), [(1 - level) / 2, (1 + level) / 2], axis=0)
         return {lab: (float(a), float(b)) for lab, a, b in zip(self.labels, lo, hi)}
 
-    def estimate_table(self, level: float = 0.95) -> RecordTable:
+    def estimate_table(self, level: float = 0.95) -> Table:
         """Median, mean, sd, credible interval, least-squares value and autocorrelation time per parameter."""
         flat = self.samples()
         ci = self.interval(level)
@@ -154,7 +154,7 @@ class PosteriorSample:
             sd=float(flat[:, j].std(ddof=1)) if flat.shape[0] > 1 else float("nan"),
             ci_low=ci[lab][0], ci_high=ci[lab][1], least_squares=fitted.get(lab),
             tau=float(self.autocorr_time[j])) for j, (lab, unit) in enumerate(zip(self.labels, self.units)))
-        return RecordTable(rows, title=f"posterior ({100 * level:g}% credible intervals)",
+        return Table(rows, title=f"posterior ({100 * level:g}% credible intervals)",
                            display=("name", "unit", "median", "ci_low", "ci_high", "least_squares", "tau"))
 
     def sample_columns(self) -> dict[str, np.ndarray]:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from .._validation import to_date
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
-from ..analysis.goodness import averaged_relative_difference, mean_absolute_percentage_error
-from ..datasets import RecordTable, as_observation_table
+from ..analysis.goodness import mape_and_ard
+from ..datasets import as_observation_table
 from ..exceptions import CalibrationError, ObservationError
 from ..runner import run
 from ..scenario.scenario import quiet_notes
+from ..table import Table
 from .calibration_result import CalibrationResult
 from .choice import SETTLED_FIT, SETTLED_FIXED, default_fit_parameters, default_priors
+from .figure_rows import FigureRow
 from .fit import calibrate
 
 __all__ = ["validate", "ValidationResult", "ValidationRow", "VALIDATION_COLUMNS", "default_fit_parameters",
@@ -27,33 +30,32 @@ VALIDATION_COLUMNS = ("host", "quantity", "date_start", "date_end", "observed", 
                       "constraint", "predicted", "error", "relative_error", "in_sample", "weight", "line")
 
 
-@dataclass(frozen=True)
-class ValidationRow:
-    """One observation: in the fit (``in_sample``) or predicted after it.
+@dataclass(frozen=True, kw_only=True)
+class ValidationRow(FigureRow):
+    """One observation, in the fit (``in_sample``) or predicted after it.
 
-    ``observed`` is the published value; ``low``/``high`` the bounds it
-    accepts; ``error`` the distance of ``predicted`` outside them (0 inside;
-    ``predicted - observed`` for a point); ``relative_error`` that distance
-    relative to the figure.
+    The figure's fields are those of :class:`FigureRow`; a validation adds these.
+
+    Attributes
+    ----------
+    predicted : float
+        Model value with the fitted parameters, the figure's unit.
+    error : float
+        Distance of ``predicted`` outside the accepted set (0 inside;
+        ``predicted - observed`` for a point); ``relative_error`` is that
+        distance relative to the figure.
+    in_sample : bool
+        Whether the figure's window ends by the validation's ``until`` (it was fitted).
     """
 
-    host: str
-    quantity: str
-    date_start: _dt.date
-    date_end: _dt.date
-    observed: float | None
-    low: float | None
-    high: float | None
-    qualifier: str
-    constraint: str
-    kind: str
-    sigma: float
+    #: Every column in order (``validation.csv`` writes :data:`VALIDATION_COLUMNS`, without ``kind`` and ``sigma``).
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "host", "quantity", "date_start", "date_end", "observed", "low", "high", "qualifier", "constraint", "kind",
+        "sigma", "predicted", "error", "relative_error", "in_sample", "weight", "line")
+
     predicted: float
     error: float
-    relative_error: float
     in_sample: bool
-    weight: float
-    line: int | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +68,7 @@ class ValidationResult:
         The fit on the in-sample observations.
     until : datetime.date
         Observations whose window ends on or before it were fitted.
-    rows : RecordTable
+    rows : Table
         Of :class:`ValidationRow`, every observation in file order.
     mape_in, mape_out : float
         Mean absolute percentage error in and out of sample, percent.
@@ -76,7 +78,7 @@ class ValidationResult:
 
     calibration: CalibrationResult
     until: _dt.date
-    rows: RecordTable
+    rows: Table
     mape_in: float
     mape_out: float
     ard_in: float
@@ -112,16 +114,6 @@ class ValidationResult:
         from ._reprs import validation_html
 
         return validation_html(self)
-
-
-def _stats(model: ObservationModel, predictions, mask):
-    if not mask.any():
-        return float("nan"), float("nan")
-    rel = model.relative_errors(predictions)[mask]
-    viol = model.violations(predictions)[mask]
-    refs = np.array([float(c.reference(m)) for c, m in zip(model.constraints, predictions)])[mask]
-    groups = [(o.quantity, o.date_start, o.date_end) for o, k in zip(model.observations, mask) if k]
-    return mean_absolute_percentage_error(rel), averaged_relative_difference(groups, viol, refs)
 
 
 def _by_label(table, per_obs):
@@ -206,11 +198,11 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
         for o, c, p, e, r, k in zip(table, model.constraints, predictions, errors, rel, in_sample)
     )
     fitted = in_sample & (model.weights > 0)
-    mape_in, ard_in = _stats(model, predictions, fitted)
-    mape_out, ard_out = _stats(model, predictions, ~in_sample)
+    mape_in, ard_in = mape_and_ard(model, predictions, fitted)
+    mape_out, ard_out = mape_and_ard(model, predictions, ~in_sample)
     return ValidationResult(
         calibration=cal, until=until,
-        rows=RecordTable(rows, title=f"validation: fitted up to {until}",
+        rows=Table(rows, title=f"validation: fitted up to {until}",
                          display=("host", "quantity", "date_start", "date_end", "constraint", "predicted",
                                   "relative_error", "in_sample")),
         mape_in=mape_in, mape_out=mape_out, ard_in=ard_in, ard_out=ard_out,

@@ -4,8 +4,9 @@ An :class:`Observation` is one published figure about the 2022 outflow (a
 border count, a registration total, a share...), with its window of dates, its
 qualifier ("more than", "about"...) and its source. An :class:`EconomyRecord`
 is one economic indicator as a source stated it. A :class:`RecordTable` holds
-records of one type in file order, filters them, renders as text or HTML and
-converts to a pandas DataFrame.
+records of one type in file order (it is flowsim's one table type,
+:class:`flowsim.table.Table`): it filters them, renders as text or HTML and
+writes CSV or a pandas DataFrame.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import dataclasses
 import datetime as _dt
 from dataclasses import dataclass
 
-from .._formatting import _html_table, _text_table, format_value
 from ..exceptions import ObservationError
+from ..table import Table
 
 __all__ = ["Observation", "EconomyRecord", "RecordTable", "ObservationTable", "QUALIFIERS", "SHARE_UNITS"]
 
@@ -209,110 +210,19 @@ class EconomyRecord:
     line: int | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class RecordTable:
-    """Records of one type, in file order.
-
-    Iterate over it, index it (``table[0]``, ``table[2:5]``), filter it
-    (``table.filter(host="KAZ")``), or convert it with :meth:`to_dataframe`.
-
-    Attributes
-    ----------
-    records : tuple
-        The records (frozen dataclasses).
-    title : str
-        What the table holds and where it was read from.
-    """
-
-    records: tuple
-    title: str = ""
-
-    #: Columns shown by the text and HTML renderings (all fields are in ``to_dataframe``).
-    display: tuple = ()
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self):
-        return iter(self.records)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return dataclasses.replace(self, records=self.records[index])
-        return self.records[index]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Field names of the records."""
-        if not self.records:
-            return ()
-        return tuple(f.name for f in dataclasses.fields(self.records[0]))
-
-    def filter(self, predicate=None, **equal) -> RecordTable:
-        """Records for which ``predicate(record)`` is true and every ``field == value``.
-
-        A value may also be a tuple/list/set of accepted values:
-        ``table.filter(host=("KAZ", "GEO"), quantity="daily_entries")``.
-        """
-        def keep(rec):
-            for name, want in equal.items():
-                got = getattr(rec, name)
-                if isinstance(want, (tuple, list, set, frozenset)):
-                    if got not in want:
-                        return False
-                elif got != want:
-                    return False
-            return predicate is None or bool(predicate(rec))
-
-        if self.records and equal:
-            unknown = [n for n in equal if n not in self.columns]
-            if unknown:
-                raise ObservationError(
-                    f"filter: unknown field(s) {', '.join(unknown)}; fields: {', '.join(self.columns)}."
-                )
-        return dataclasses.replace(self, records=tuple(r for r in self.records if keep(r)))
-
-    def to_records(self) -> list[dict]:
-        """Every record as a dict of its fields."""
-        return [dataclasses.asdict(r) for r in self.records]
-
-    def to_dataframe(self):
-        """The records as a :class:`pandas.DataFrame`, one column per field (needs pandas)."""
-        from .._optional import import_pandas
-
-        pd = import_pandas()
-        return pd.DataFrame(self.to_records(), columns=list(self.columns) or None)
-
-    # --------------------------------------------------------------- renderings
-    def _rows(self, width):
-        cols = self.display or self.columns
-        rows = []
-        for rec in self.records:
-            cells = []
-            for c in cols:
-                text = format_value(getattr(rec, c))
-                if width is not None and len(text) > width:
-                    text = text[: width - 3] + "..."
-                cells.append(text)
-            rows.append(cells)
-        return cols, rows
-
-    def __repr__(self) -> str:
-        cols, rows = self._rows(width=40)
-        head = f"{self.title} ({len(self)} records)\n" if self.title else f"{len(self)} records\n"
-        return head + _text_table(cols, rows) if rows else head.rstrip()
-
-    def _repr_html_(self) -> str:
-        cols, rows = self._rows(width=None)
-        return _html_table(cols, rows, caption=f"{self.title} ({len(self)} records)")
+#: The table of records: flowsim's one table type (:class:`flowsim.table.Table`), under its older name.
+RecordTable = Table
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ObservationTable(RecordTable):
-    """A :class:`RecordTable` of :class:`Observation` records, with date helpers."""
+class ObservationTable(Table):
+    """A :class:`~flowsim.table.Table` of :class:`Observation` records, with date helpers."""
 
     display: tuple = ("host", "quantity", "date_start", "date_end", "value", "low", "high", "qualifier",
                       "source_title")
+
+    def _error(self, message: str) -> ObservationError:
+        return ObservationError(message)
 
     @property
     def hosts(self) -> tuple[str, ...]:

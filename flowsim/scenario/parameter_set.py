@@ -18,6 +18,7 @@ import numpy as np
 from .._validation import did_you_mean
 from ..exceptions import FlowsimDeprecationWarning, ParameterError
 from ..hosts import COUNTRY_NAMES, HOST_NAMES, WORLD, check_host_codes, host_index
+from ..table import Table
 from .host import add_hosts
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
 from .specs import checked_number as _checked_number
@@ -401,8 +402,8 @@ class ParameterSet:
         return P
 
     # ------------------------------------------------------------ provenance
-    def table(self) -> list[Parameter]:
-        """Every value as a :class:`Parameter` record (global ones first)."""
+    def table(self) -> Table:
+        """Every value as a :class:`Parameter` record (global ones first), in a :class:`~flowsim.table.Table`."""
         rows = []
         for name, sp in PARAMETER_SPECS.items():
             if sp.scope == "global":
@@ -421,7 +422,8 @@ class ParameterSet:
                         bounds=sp.bounds_text, low=float(lo), high=float(hi),
                         source=self.sources[name][i], description=sp.description,
                     ))
-        return rows
+        return Table(tuple(rows), title=f"parameters of {len(self.hosts)} hosts ({', '.join(self.hosts)})",
+                     display=("name", "host", "value", "unit", "low", "high", "bounds", "source"))
 
     def to_dict(self, *, provenance: bool = False) -> dict:
         """Resolved values keyed by docs/model.md symbol (per-host ones keyed by host).

@@ -14,6 +14,7 @@ from ..hosts import host_index
 from ..model.economy import BALANCES
 from ..scenario.sampling import member_parameter_set
 from ..summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
+from ..table import Table
 
 __all__ = ["EnsembleResult", "EVENT_COLUMNS"]
 
@@ -208,10 +209,16 @@ class EnsembleResult:
         out[days >= 0] = np.datetime64(self.scenario.start, "D") + days[days >= 0]
         return out
 
-    def events(self) -> list[dict]:
+    def events(self) -> Table:
         """Per host and balance (:data:`EVENT_COLUMNS`): the share of members with a crossover and with a
         sustained crossover within the horizon, the median dates over the members that have one, and the
-        share with a negative present value."""
+        share with a negative present value.
+
+        Returns
+        -------
+        Table
+            Rows are dicts (``ens.events()[0]["p_crossover"]``); ``.to_csv()`` is ``events.csv``.
+        """
         rows = []
         for h in self.hosts:
             for b in BALANCES:
@@ -223,7 +230,7 @@ class EnsembleResult:
                     "median_sustained_crossover_date": self.median_crossover_date(h, b, sustained=True),
                     "p_negative_pv": float(self.negative_pv_probability(h, b)),
                 })
-        return rows
+        return Table(tuple(rows), title=f"events over {self.n_members} members", order=EVENT_COLUMNS)
 
     def __repr__(self) -> str:
         from .._formatting import ensemble_text

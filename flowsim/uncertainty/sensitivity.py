@@ -18,6 +18,7 @@ from ..model.economy import ECONOMY_UNITS
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
 from ..summary import resolve_summary_name, summary_field
+from ..table import Table
 from .chunks import DEFAULT_CHUNK, SCALAR_STATS, evaluate
 
 __all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]
@@ -72,17 +73,24 @@ class SensitivityResult:
         """Input indices by decreasing total index."""
         return np.argsort(-self.indices.total_order, kind="stable")
 
-    def table(self) -> list[dict]:
-        """One row per input (:data:`SENSITIVITY_COLUMNS`), by decreasing total index."""
+    def table(self) -> Table:
+        """One row per input (:data:`SENSITIVITY_COLUMNS`), by decreasing total index.
+
+        Returns
+        -------
+        Table
+            Rows are dicts (``res.table()[0]["total_order"]``); ``.to_csv()`` is ``sobol.csv``.
+        """
         ix = self.indices
-        return [{
+        return Table(tuple({
             "parameter": self.dims[j].name, "host": self.dims[j].host or "", "low": self.dims[j].low,
             "high": self.dims[j].high, "first_order": float(ix.first_order[j]),
             "first_low": float(ix.first_interval[j, 0]), "first_high": float(ix.first_interval[j, 1]),
             "total_order": float(ix.total_order[j]), "total_low": float(ix.total_interval[j, 0]),
             "total_high": float(ix.total_interval[j, 1]), "output_at_low": float(self.at_low[j]),
             "output_at_high": float(self.at_high[j]),
-        } for j in self.ranking()]
+        } for j in self.ranking()), title=f"Sobol' indices of {self.output} for host {self.host}",
+            order=SENSITIVITY_COLUMNS)
 
     def __repr__(self) -> str:
         from .._formatting import sensitivity_text
