@@ -42,6 +42,7 @@ ratios within one run, not seconds across runs. No test asserts any of them.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import subprocess
@@ -63,9 +64,9 @@ def _setup(root: Path):
     sys.path.insert(0, str(root))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     global flowsim, bench
+    # flowsim first, from root: bench_ensemble puts the checkout of this script first on sys.path
+    flowsim = importlib.import_module("flowsim")
     import bench_ensemble as bench  # noqa: E402  (the per-member loops and their right-hand side)
-
-    import flowsim  # noqa: E402
 
     assert Path(flowsim.__file__).resolve().is_relative_to(root.resolve()), flowsim.__file__
 

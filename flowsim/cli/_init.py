@@ -7,13 +7,10 @@ import glob
 from importlib import resources
 from pathlib import Path
 
-from .._atomic import atomic_write_text
-from .._validation import to_date
 from ..exceptions import OutputError, ScenarioError
-from ..hosts import COUNTRY_NAMES, DEFAULT_ORIGIN, REFERENCE_HOSTS, check_host_codes
-from ..scenario.files import scenario_from_toml
-from ..scenario.library import load_scenario
-from ..scenario.specs import PARAMETER_SPECS
+
+# The scenario layer (and numpy under it) is imported inside the functions below, not here: `flowsim --help`
+# imports every command module to register it, and must stay light (issue 13; tests/test_lazy_imports.py).
 
 TEMPLATE = "scenario_template.toml"
 
@@ -46,6 +43,10 @@ def template_text(path: Path, base: str) -> str:
 
 
 def _cmd_init(args) -> int:
+    from .._atomic import atomic_write_text
+    from ..hosts import DEFAULT_ORIGIN
+    from ..scenario.files import scenario_from_toml
+    from ..scenario.library import load_scenario
 
     path = Path(args.file)
     new_event = any(v is not None for v in (args.origin, args.start, args.hosts))
@@ -112,6 +113,10 @@ WHERE_FROM = {
 
 def new_event_text(path: Path, origin, start, hosts) -> str:
     """A scenario file for a new event: no base; its origin, start and hosts; every parameter a new host needs."""
+    from .._validation import to_date
+    from ..hosts import COUNTRY_NAMES, DEFAULT_ORIGIN, REFERENCE_HOSTS, check_host_codes
+    from ..scenario.specs import PARAMETER_SPECS
+
     origin = origin or DEFAULT_ORIGIN
     if not origin.strip() or '"' in origin:
         raise ScenarioError(f"--origin must be a country's name; got {origin!r}.")

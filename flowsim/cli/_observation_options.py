@@ -35,6 +35,7 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
+    from .._validation import did_you_mean
     from ..datasets import economy_observations_2022, load_observations, observations_2022, ukraine_observations_2022
 
     shipped = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022,
