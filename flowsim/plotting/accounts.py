@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import as_datetimes, date_axis, host_title, names_of, pyplot
+from ._common import date_axis, date_numbers, host_title, names_of, pyplot
 
 __all__ = ["ACCOUNT_PANELS", "HOSTS_PER_PAGE", "plot_account", "plot_accounts_grid"]
 
@@ -45,7 +45,8 @@ def plot_account(result, host: str, balance: str, *, member: int = 0, ax=None, d
         _, ax = pyplot().subplots(figsize=(6, 3.2), layout="constrained")
     title, color = ACCOUNT_PANELS.get(balance, (balance, "black"))
     window = slice(None if days is None else days + 1)
-    x = as_datetimes(result.dates[window])
+    x = date_numbers(result.dates[window])         # matplotlib's date numbers, converted once (not per artist)
+    ax.xaxis_date()
     y = result.series(balance, host, member)[window] * 1e-6
     out = {"line": ax.plot(x, y, color=color, lw=1.3, label=title)[0], "crossover": None, "sustained": None}
     ax.axhline(0.0, color="grey", lw=0.6)
@@ -55,7 +56,7 @@ def plot_account(result, host: str, balance: str, *, member: int = 0, ax=None, d
     cross, sustained = row["crossover_date"], row["sustained_crossover_date"]
     if cross is not None and (days is None or (cross - start).days <= days):
         d = (cross - start).days
-        out["crossover"] = ax.plot([as_datetimes(result.dates[d:d + 1])[0]],
+        out["crossover"] = ax.plot([x[d]],
                                    [result.series(balance, host, member)[d] * 1e-6], "o", mfc="white",
                                    mec="black", ms=5, label="crossover")[0]
         shown.append(f"crossover {cross.isoformat()}")
@@ -66,7 +67,8 @@ def plot_account(result, host: str, balance: str, *, member: int = 0, ax=None, d
         text = "\n".join(shown) if shown else row["status"].replace("_", " ")
         ax.text(0.98, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="x-small",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
-    ax.set_xlim(x[0], x[-1])
+    if tuple(ax.get_xlim()) != (x[0], x[-1]):     # the panels of a grid share x: set once, not once per panel
+        ax.set_xlim(x[0], x[-1])
     ax.grid(alpha=0.3)
     return out
 
