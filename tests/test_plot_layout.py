@@ -72,3 +72,88 @@ def test_worker_draws_and_reports_failures(tmp_path):
         worker.submit("R", [(tmp_path / "d.png", _tiny, {"text": "late"})])
         worker.wait()
     assert (tmp_path / "d.png").exists()
+
+
+def _pixels(fig):
+    import numpy as np
+
+    fig.canvas.draw()
+    out = np.asarray(fig.canvas.buffer_rgba()).copy()
+    matplotlib.pyplot.close(fig)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["grid", "accounts"])
+def test_prepared_figure_draws_the_same(seed_result, kind):
+    """A figure made before the data (panels and ticks, as `flowsim run`'s worker does) draws pixel for pixel
+    what a new one draws."""
+    from flowsim.plotting import plot_accounts_grid
+    from flowsim.plotting._common import prepare_grid
+    from flowsim.plotting.accounts import prepare_accounts_grid
+
+    hosts = seed_result.hosts[:3]
+    if kind == "grid":
+        def draw(fig=None):
+            return plot_boost_burden_grid(seed_result, days=120, fig=fig)[0]
+        prepared = prepare_grid(len(seed_result.hosts))
+    else:
+        def draw(fig=None):
+            return plot_accounts_grid(seed_result, hosts=hosts, fig=fig)[0]
+        prepared = prepare_accounts_grid(len(hosts))
+    assert (_pixels(draw(prepared)) == _pixels(draw())).all()
+
+
+def test_prepared_figure_of_another_shape_is_not_used(seed_result):
+    from flowsim.plotting._common import prepare_grid, take_prepared
+
+    fig = prepare_grid(3)
+    assert take_prepared(fig, ("grid", 8)) is None
+    assert len(take_prepared(fig, ("grid", 3))) == 3
+    assert take_prepared(fig, ("grid", 3)) is None                # used once
+    matplotlib.pyplot.close(fig)
+
+
+def test_split_by_cost():
+    from flowsim.cli._figures import split_by_cost
+
+    jobs = ["accounts", "pop", "pop120", "bb", "bb120"]
+    mine, theirs = split_by_cost(jobs, [32, 16, 16, 16, 16])
+    assert sorted(mine + theirs) == sorted(jobs)
+    assert (mine, theirs) == (["accounts", "bb"], ["pop", "pop120", "bb120"])
+    assert split_by_cost(jobs[:2], None) == (["accounts"], ["pop"])
+
+
+def _tiny_figure(*, size):
+    fig = matplotlib.figure.Figure(figsize=(size, 1))
+    fig.prepared_here = True
+    return fig
+
+
+def _tiny_into(result, *, fig=None, text):
+    fig = fig if fig is not None else matplotlib.figure.Figure(figsize=(2, 1))
+    fig.text(0.1, 0.5, f"{text} {result} prepared={getattr(fig, 'prepared_here', False)}")
+    return fig, None
+
+
+def test_worker_draws_into_prepared_figures(tmp_path):
+    from PIL import Image
+
+    a, b, c = (tmp_path / f"{n}.png" for n in "abc")
+    with FigureWorker() as worker:
+        worker.prepare({a: (_tiny_figure, {"size": 3}), b: (_tiny_figure, {"size": 3})})
+        worker.submit("R", [(a, _tiny_into, {"text": 1}), (b, _tiny_into, {"text": 2}), (c, _tiny_into, {"text": 3})],
+                      [1, 1, 2])
+        worker.wait()
+    # a prepared figure is 3 inches wide; c (not prepared) 2; a and b may also be drawn fresh if the result came
+    # before the worker made them (it prepares only while waiting)
+    assert Image.open(c).size[0] == 220
+    assert {Image.open(a).size[0], Image.open(b).size[0]} <= {220, 330}
+
+
+def test_figures_are_made_ahead_only_while_waiting():
+    from flowsim.cli._figures import make_prepared
+
+    makers = {"a": (_tiny_figure, {"size": 3}), "b": (_tiny_figure, {"size": 4})}
+    assert [f.get_size_inches()[0] for f in make_prepared(makers, lambda: False).values()] == [3, 4]
+    calls = iter([False, True])
+    assert list(make_prepared(makers, lambda: next(calls))) == ["a"]          # the result came after the first

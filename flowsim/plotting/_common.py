@@ -18,7 +18,8 @@ import numpy as np
 from ..hosts import HOST_NAMES
 
 __all__ = ["pyplot", "date_axis", "date_ticks", "host_title", "names_of", "grid_axes", "finish_grid",
-           "as_datetimes", "date_numbers", "mark_empty", "blank_panel", "style_host_panel"]
+           "as_datetimes", "date_numbers", "mark_empty", "blank_panel", "style_host_panel", "prepare_grid",
+           "make_ticks", "take_prepared"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -138,8 +139,12 @@ def grid_axes(n: int, *, fig=None, width: float = 4.2, height: float = 3.0):
     """A figure with ``n`` panels in up to 4 columns (5 beyond 16 panels, 6 beyond 25); unused panels hidden.
 
     A new figure has no layout engine: :func:`finish_grid` places the panels
-    once. A figure passed in keeps its own layout.
+    once. A figure passed in keeps its own layout; one made by
+    :func:`prepare_grid` for ``n`` panels gives back its panels (once).
     """
+    prepared = take_prepared(fig, ("grid", n))
+    if prepared is not None:
+        return fig, prepared
     plt = pyplot()
     cols = min(4 if n <= 16 else 5 if n <= 25 else 6, n)
     rows = math.ceil(n / cols)
@@ -149,6 +154,47 @@ def grid_axes(n: int, *, fig=None, width: float = 4.2, height: float = 3.0):
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+#: Tick objects made ahead on each axis of a prepared figure: a panel rarely shows more.
+PREPARED_TICKS = 8
+
+
+def make_ticks(axes, count: int = PREPARED_TICKS) -> None:
+    """Make the tick objects of each axis of ``axes`` ahead of drawing.
+
+    matplotlib makes an axis' ticks when it first draws it, about a millisecond
+    each; made ahead (e.g. while a run is solved), drawing has only to place
+    them. Each new tick copies the axis' first tick, as at drawing, and later
+    changes (``grid``, tick parameters, shared-axis label hiding) reach every
+    tick, so the figure draws the same; ticks not needed are not drawn.
+    """
+    for ax in np.ravel(axes):
+        ax.xaxis.get_major_ticks(count)
+        ax.yaxis.get_major_ticks(count)
+
+
+def prepare_grid(n: int, *, width: float = 4.2, height: float = 3.0):
+    """A figure with the panels of :func:`grid_axes` and their ticks made, before the data exist.
+
+    Pass it as ``fig=`` to a grid function of ``n`` hosts (e.g.
+    :func:`~flowsim.plotting.plot_population_grid`): it draws into these panels
+    exactly what it would draw into a new figure. ``flowsim run`` makes its
+    figures this way while the run is solved.
+    """
+    fig, axes = grid_axes(n, width=width, height=height)
+    make_ticks(axes)
+    fig._flowsim_prepared = (("grid", n), axes)
+    return fig
+
+
+def take_prepared(fig, key):
+    """The panels of a prepared ``fig`` made for ``key`` (and forget them: they are used once); else None."""
+    prepared = getattr(fig, "_flowsim_prepared", None)
+    if prepared is None or prepared[0] != key:
+        return None
+    del fig._flowsim_prepared
+    return prepared[1]
 
 
 def _tick_label_inches(ax) -> float:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ._common import date_axis, date_numbers, host_title, names_of, pyplot
+from ._common import date_axis, date_numbers, host_title, make_ticks, names_of, pyplot, take_prepared
 
-__all__ = ["ACCOUNT_PANELS", "HOSTS_PER_PAGE", "plot_account", "plot_accounts_grid"]
+__all__ = ["ACCOUNT_PANELS", "HOSTS_PER_PAGE", "plot_account", "plot_accounts_grid", "prepare_accounts_grid"]
 
 #: Balances drawn by :func:`plot_accounts_grid`, with their column titles and colours.
 ACCOUNT_PANELS = {
@@ -105,9 +105,11 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
     plt = pyplot()
     hosts = tuple(result.hosts if hosts is None else hosts)
     nrow, ncol = len(hosts), len(balances)
-    if fig is None:
-        fig = plt.figure(figsize=(3.7 * ncol + 1.0, 1.9 * nrow + 1.6))   # laid out once below, by hand
-    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
+    axes = take_prepared(fig, ("accounts", nrow, ncol))
+    if axes is None:
+        if fig is None:
+            fig = plt.figure(figsize=_figsize(nrow, ncol))     # laid out once below, by hand
+        axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
     for i, host in enumerate(hosts):
         for j, balance in enumerate(balances):
             ax = axes[i, j]
@@ -136,6 +138,24 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
     if own_layout:
         _fixed_layout(fig)
     return fig, axes
+
+
+def _figsize(nrow: int, ncol: int) -> tuple[float, float]:
+    return 3.7 * ncol + 1.0, 1.9 * nrow + 1.6
+
+
+def prepare_accounts_grid(n_hosts: int, n_balances: int = len(ACCOUNT_PANELS)):
+    """A figure with the panels of :func:`plot_accounts_grid` and their ticks made, before the data exist.
+
+    Pass it as ``fig=`` to :func:`plot_accounts_grid` with ``n_hosts`` hosts
+    and ``n_balances`` balances: it draws the same as into a new figure (see
+    :func:`~flowsim.plotting._common.prepare_grid`).
+    """
+    fig = pyplot().figure(figsize=_figsize(n_hosts, n_balances))
+    axes = fig.subplots(n_hosts, n_balances, squeeze=False, sharex=True)
+    make_ticks(axes)
+    fig._flowsim_prepared = (("accounts", n_hosts, n_balances), axes)
+    return fig
 
 
 #: Margins of the accounts grid, inches: host names and tick labels on the left, the gap between columns for
