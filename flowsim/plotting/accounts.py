@@ -89,6 +89,8 @@ def plot_accounts_grid(result, *, member: int = 0, fig=None, days: int | None = 
     result : Result
     member : int
     fig : Figure, optional
+        Where to draw; one made by :func:`prepare_accounts_grid` for these hosts and balances has its panels
+        already (``flowsim run`` makes it while the run is solved).
     days : int, optional
         Only the first ``days`` days.
     balances : sequence of str
