@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..exceptions import CalibrationError
-from ..hosts import host_index
 
 __all__ = ["add_observation_options", "observations_from", "priors_from", "SHIPPED"]
 
@@ -35,8 +34,8 @@ def add_observation_options(parser) -> None:
 
 def observations_from(args, scenario):
     """The observations the options ask for, restricted to the hosts of ``scenario``."""
-    from .._validation import did_you_mean
     from ..datasets import economy_observations_2022, load_observations, observations_2022, ukraine_observations_2022
+    from ..hosts import host_index  # numpy: not at the top (`flowsim --help` imports this)
 
     shipped = {"observations-2022": observations_2022, "economy-2022": economy_observations_2022,
                "ukraine-2022": ukraine_observations_2022}
