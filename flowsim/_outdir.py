@@ -98,8 +98,21 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _is_stage(path: Path) -> bool:
+    """A stage folder flowsim writes outputs into (not a symlink to one)."""
+    return path.name.startswith(STAGE_PREFIX) and path.is_dir() and not path.is_symlink()
+
+
+def _holder_alive(holder: dict) -> bool:
+    """Whether the holder a lock file names may still be running: False only for a dead pid on this machine."""
+    pid = holder.get("pid")
+    return not (holder.get("host") == socket.gethostname() and isinstance(pid, int) and not pid_alive(pid))
+
+
 def _lock_is_held(path: Path) -> bool:
     """Whether a live flowsim run holds the lock file ``path`` (False when there is none)."""
+    if fcntl is None:                              # pragma: no cover - platforms without fcntl
+        return path.exists() and _holder_alive(_FolderLock(path.parent, None)._holder())
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -107,12 +120,6 @@ def _lock_is_held(path: Path) -> bool:
     except OSError:
         return True                                # cannot tell: leave its stages alone
     try:
-        if fcntl is None:                          # pragma: no cover - platforms without fcntl
-            try:
-                pid = json.loads(os.read(fd, 4096).decode() or "{}").get("pid")
-            except (ValueError, AttributeError):
-                return True
-            return isinstance(pid, int) and pid_alive(pid)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -219,8 +226,7 @@ class _FolderLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             holder = self._holder()
-            pid = holder.get("pid")
-            if holder.get("host") == socket.gethostname() and isinstance(pid, int) and not pid_alive(pid):
+            if not _holder_alive(holder):
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
                 return False
@@ -312,7 +318,7 @@ class OutputStage:
     def _remove_stale(self) -> None:
         """Stages and half-written manifests left by killed runs (the lock is ours, so nobody is using them)."""
         for item in self.target.iterdir():
-            if item.name.startswith(STAGE_PREFIX) and item.is_dir() and not item.is_symlink():
+            if _is_stage(item):
                 shutil.rmtree(item, ignore_errors=True)
             elif item.name.startswith(f".{MANIFEST_NAME}.") and item.name.endswith(".tmp"):
                 with contextlib.suppress(OSError):
@@ -335,8 +341,7 @@ class OutputStage:
             if os.path.realpath(parent) in _held:
                 return
         try:
-            stages = [p for p in parent.iterdir()
-                      if p.name.startswith(STAGE_PREFIX) and p.is_dir() and not p.is_symlink()]
+            stages = [p for p in parent.iterdir() if _is_stage(p)]
         except OSError:
             return
         if stages and not _lock_is_held(parent / LOCK_NAME):
