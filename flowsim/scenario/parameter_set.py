@@ -155,8 +155,7 @@ class ParameterSet:
                 if rng.shape != want:
                     raise ParameterError(f"range of {_where(name, None)} must have shape {want}; got {rng.shape}.")
                 _check_range(sp, v, rng, hosts)
-            rng.setflags(write=False)
-            ranges[name] = rng
+            ranges[name] = _frozen(rng)
         object.__setattr__(self, "ranges", ranges)
         sources = {}
         for name, sp in PARAMETER_SPECS.items():
@@ -200,9 +199,7 @@ class ParameterSet:
                 f"{_where(sp.name, None)} needs one value per host ({len(hosts)}: "
                 f"{', '.join(hosts)}); got shape {arr.shape}."
             )
-        out = np.array([_checked_number(sp, v, h) for v, h in zip(arr, hosts)], dtype=float)
-        out.setflags(write=False)
-        return out
+        return _frozen([_checked_number(sp, v, h) for v, h in zip(arr, hosts)])
 
     @staticmethod
     def _check_shares(values, hosts):
