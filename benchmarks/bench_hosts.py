@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         ens = flowsim.ensemble(sc, args.n, seed=SEED, progress=False)
         sec = time.perf_counter() - t0
-        assert np.isfinite(ens.series_of("N")).all()
+        assert np.isfinite(ens.series("N")).all()
         rows.append((h, args.n, sec, sec / args.n * 1e3, sec / args.n / h * 1e3))
     base = rows[0][4]
     print(f"{'hosts':>5} {'members':>8} {'seconds':>8} {'ms/member':>10} {'ms/member/host':>15} {'vs first':>9}")

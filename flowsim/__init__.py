@@ -51,8 +51,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API docs (griffe 
     )
     from .datasets import Observation, load_observations
     from .hosts import HOST_NAMES, REFERENCE_HOSTS
+    from .io import load_result
     from .model.economy import ACCOUNTS, BALANCES, CHANNELS, ECONOMY_VARIABLES
-    from .results import Result, SummaryTable, load_result
+    from .results import Result, SummaryTable
     from .runner import run, run_batch
     from .scenario import (
         PARAMETER_SPECS,
@@ -103,7 +104,7 @@ _LAZY = {
     "load_observations": ("datasets", "load_observations"),
     "HOST_NAMES": ("hosts", "HOST_NAMES"),
     "REFERENCE_HOSTS": ("hosts", "REFERENCE_HOSTS"),
-    "load_result": ("results", "load_result"),
+    "load_result": ("io", "load_result"),
     "Result": ("results", "Result"),
     "SummaryTable": ("results", "SummaryTable"),
     "run": ("runner", "run"),

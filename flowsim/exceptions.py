@@ -93,7 +93,7 @@ class UnknownHostError(UnknownKeyError, ParameterError, ScenarioError, Calibrati
     """A host code that is not among the hosts of a scenario, result, ensemble or table.
 
     Raised by the one host lookup, :func:`flowsim.hosts.host_index`, everywhere a host
-    is looked up: ``Result.series``, ``EnsembleResult.series_of``, ``ParameterSet``,
+    is looked up: ``Result.series``, ``EnsembleResult.series``, ``ParameterSet``,
     ``Scenario``, calibration labels such as ``tau_T[XYZ]``, observation models and the
     CLI's ``--hosts``. The message lists the hosts there are and suggests the closest.
     It is a :class:`KeyError` and every error type these lookups raised before

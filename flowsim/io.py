@@ -1,4 +1,4 @@
-"""Writing run outputs atomically: CSV tables, resolved inputs as JSON, figures.
+"""Writing run outputs atomically: CSV tables, resolved inputs as JSON, figures; loading saved results.
 
 Every file is written to a temporary name in the same folder and renamed into
 place, so a crash never leaves a half-written file under the final name. A
@@ -40,7 +40,54 @@ __all__ = [
     "posterior_summary_csv_text",
     "backtest_scores_csv_text",
     "backtest_coverage_csv_text",
+    "load_result",
 ]
+
+
+def load_result(path):
+    """Load a result saved with ``save()``: a :class:`~flowsim.Result` or an :class:`~flowsim.EnsembleResult`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file written by :meth:`Result.save <flowsim.Result.save>` or
+        :meth:`EnsembleResult.save <flowsim.EnsembleResult.save>` (any flowsim
+        version that reads its format; see :mod:`flowsim.result_file`).
+
+    Returns
+    -------
+    Result or EnsembleResult
+        Every array and label exactly as saved (bit for bit); the scenario
+        (and a run's parameter sets, an ensemble's dimensions and member
+        arrivals) rebuilt from the stored inputs, so running it again gives
+        the same arrays.
+
+    Raises
+    ------
+    ResultFileError
+        Missing, truncated or corrupted file, a file that is not a flowsim
+        result, one from a newer format, or arrays, inputs or metadata that
+        do not match their hashes (an edited file); the message names the
+        file and the array.
+    TypeError
+        ``path`` is not a path (e.g. ``None``).
+
+    Examples
+    --------
+    >>> import flowsim, pathlib, tempfile
+    >>> sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> res = flowsim.load_result(flowsim.run(sc).save(folder / "run.npz"))
+    >>> ens = flowsim.load_result(flowsim.ensemble(sc, 4, seed=1, progress=False).save(folder / "ens.npz"))
+    >>> type(res).__name__, type(ens).__name__, ens.series("N", "KAZ", member=2).shape
+    ('Result', 'EnsembleResult', (31,))
+    """
+    from .result_file import read_any
+    from .results import Result
+    from .uncertainty.ensemble_result import EnsembleResult
+
+    kind, fields = read_any(path)
+    return {"result": Result, "ensemble": EnsembleResult}[kind](**fields)
 
 
 _cell = csv_cell

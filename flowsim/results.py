@@ -13,15 +13,16 @@ Results are computed once by :func:`flowsim.run`; accessors only slice.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._optional import import_pandas
 from ._validation import did_you_mean
-from .exceptions import FlowsimError, UnknownKeyError
+from .exceptions import FlowsimDeprecationWarning, FlowsimError, UnknownKeyError
 from .hosts import host_index
 from .model.economy import BALANCES
+from .result_core import SeriesResult, SeriesView
 from .result_file import inputs_sha256 as _inputs_sha256
 from .result_file import read_result, save_result
 from .scenario.layout import Layout
@@ -133,8 +134,14 @@ class SummaryTable(Table):
 
 
 @dataclass(frozen=True, eq=False)
-class Result:
-    """Outcome of :func:`flowsim.run`.
+class Result(SeriesResult):
+    """Outcome of :func:`flowsim.run`: named series on (member, host, date) with the states they come from.
+
+    The series accessors, ``to_dataframe``, ``save``, ``to_xarray``,
+    ``to_netcdf`` and ``plot`` are those of every result
+    (:class:`~flowsim.result_core.SeriesResult`, shared with
+    :class:`~flowsim.EnsembleResult`); a run's accessors give member 0 unless
+    asked for another (``member=i``) or every one (``member=None``).
 
     Attributes
     ----------
@@ -224,14 +231,6 @@ class Result:
         """Days since the start, shape (D,)."""
         return np.arange(self.dates.size)
 
-    def _host(self, host: str) -> int:
-        return host_index(host, self.hosts, what="this result")
-
-    def _member(self, member: int) -> int:
-        if not isinstance(member, (int, np.integer)) or not -self.n_members <= member < self.n_members:
-            raise FlowsimError(f"member must be an integer in [0, {self.n_members - 1}]; got {member!r}.")
-        return int(member)
-
     # --------------------------------------------------------------- series
     @property
     def present(self) -> np.ndarray:
@@ -240,38 +239,56 @@ class Result:
 
     @property
     def variable_names(self) -> tuple[str, ...]:
-        """Every name :meth:`series` accepts."""
+        """Every name :attr:`series` knows: the compartments, ``S``, ``N`` and the economy variables."""
         return (*self.compartments, "S", "N", *self.variables)
 
-    def series(self, variable: str, host: str | None = None, member: int = 0) -> np.ndarray:
-        """One variable over time.
+    @property
+    def series(self) -> SeriesView:
+        """The named series: ``result.series(variable, host=None, member=0)``, or a mapping of (M, H, D) arrays.
+
+        Called, one variable over time (:class:`~flowsim.result_core.SeriesView`):
 
         Parameters
         ----------
         variable : str
-            A compartment (``T``, ``S1``..., ``Ret``, ``Out``), ``S`` (all
-            savings stages), ``N`` (present), or an economy variable
-            (``spending``, ... ``net``, ``net_share_gdp``).
+            A compartment (``T``, ``S1``..., ``Ret``, ``Out``, ``In``), ``S``
+            (all savings stages), ``N`` (present), or an economy variable
+            (``spending``, ... ``net``, ``net_share_gdp``):
+            :attr:`variable_names`.
         host : str, optional
             Host code; all hosts when omitted.
-        member : int
-            Ensemble member (0 for a single run).
+        member : int or None
+            Member (0 by default: a single run has one); None for every
+            member, with a leading member axis.
 
         Returns
         -------
-        ndarray, shape (D,) or (H, D)
-            People, or USD/day for economy variables.
+        ndarray, shape (D,) or (H, D); (M, D) or (M, H, D) for ``member=None``
+            People, or USD/day for economy variables (``*_share_gdp`` and
+            ``rent_rise``: shares).
+
+        Examples
+        --------
+        >>> import flowsim
+        >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
+        >>> res.series("N", "KAZ").shape, res.series["N"].shape == (1, len(res.hosts), 31)
+        ((31,), True)
         """
-        m = self._member(member)
-        h = slice(None) if host is None else self._host(host)
+        return SeriesView(self)
+
+    def _series_names(self) -> tuple[str, ...]:
+        return self.variable_names
+
+    def _series_slice(self, variable: str, m, h) -> np.ndarray:
         if variable in self.compartments:
             return self.states[m, h, self.compartments.index(variable)]
         if variable == "S":
             return self.states[m, h, self.layout.S].sum(axis=-2)
         if variable == "N":
             return self.present[m, h]
-        if variable in self.variables:
-            return self.economy[m, h, self.variables.index(variable)]
+        return self.economy[m, h, self.variables.index(variable)]
+
+    def _unknown_series(self, variable):
         fix = did_you_mean(str(variable), self.variable_names)
         raise FlowsimError(f"unknown variable {variable!r}; known: {', '.join(self.variable_names)}.{fix}")
 
@@ -370,26 +387,32 @@ class Result:
         return _dt.date.fromisoformat(str(self.dates[day]))
 
     # -------------------------------------------------------------- exports
-    def to_dataframe(self, member: int | None = 0):
-        """Long table ``date, member, host, variable, value`` (needs pandas).
+    def to_dataframe(self, which: str = "series", *, member=0):
+        """The series as one long table ``date, member, host, variable, value`` (needs pandas).
+
+        The same table as on every result (:meth:`SeriesResult.to_dataframe
+        <flowsim.result_core.SeriesResult.to_dataframe>`): one row per member,
+        host, series (:attr:`variable_names`) and day; values in people, or
+        USD/day for economy variables.
 
         Parameters
         ----------
+        which : str
+            ``"series"`` (the only table of a run; its summary figures are
+            ``result.summary().to_dataframe()``).
         member : int or None
-            One member, or every member when None.
+            One member (0 by default), or None for every member.
+
+        Returns
+        -------
+        pandas.DataFrame
         """
-        pd = import_pandas()
-        members = range(self.n_members) if member is None else [self._member(member)]
-        names = (*self.compartments, "S", "N", *self.variables)
-        frames = []
-        for m in members:
-            for host in self.hosts:
-                for name in names:
-                    frames.append(pd.DataFrame({
-                        "date": self.dates, "member": m, "host": host, "variable": name,
-                        "value": self.series(name, host, m),
-                    }))
-        return pd.concat(frames, ignore_index=True)
+        if which is None or (isinstance(which, (int, np.integer)) and not isinstance(which, bool)):
+            warnings.warn(f"Result.to_dataframe({which!r}): the member is now a keyword, "
+                          f"to_dataframe(member={which!r}); the first argument names the table (which='series').",
+                          FlowsimDeprecationWarning, stacklevel=2)
+            which, member = "series", which
+        return super().to_dataframe(which, member=member)
 
     def save(self, path):
         """Save every array, label and input to one ``.npz`` file, atomically.
@@ -400,10 +423,19 @@ class Result:
         Parameters
         ----------
         path : str or Path
+            Target file; its folder must exist. An existing file is replaced.
 
         Returns
         -------
         Path
+
+        Raises
+        ------
+        OutputError
+            The folder does not exist or cannot be written, the path is a
+            folder, or a member of the result failed.
+        TypeError
+            ``path`` is not a path.
         """
         return save_result(self, path)
 
@@ -416,12 +448,6 @@ class Result:
         from .result_xarray import to_xarray
 
         return to_xarray(self)
-
-    def to_netcdf(self, path):
-        """Write :meth:`to_xarray` to a NetCDF-3 file, atomically (needs the ``xarray`` extra)."""
-        from .result_xarray import to_netcdf
-
-        return to_netcdf(self, path)
 
     def __repr__(self) -> str:
         from ._formatting import result_text
@@ -440,7 +466,12 @@ def _none_if_nan(x):
 
 
 def load_result(path) -> Result:
-    """Load a result saved with :meth:`Result.save`.
+    """Load a :class:`Result` saved with :meth:`Result.save`.
+
+    :func:`flowsim.load_result` (:func:`flowsim.io.load_result`) loads every
+    kind of saved result, an :class:`~flowsim.EnsembleResult` too; this one
+    (``flowsim.results.load_result``, its home before ensembles could be
+    saved) loads runs only.
 
     Parameters
     ----------
@@ -457,9 +488,9 @@ def load_result(path) -> Result:
     ------
     ResultFileError
         Missing, truncated or corrupted file, a file that is not a flowsim
-        result, one from a newer format, or arrays, inputs or metadata that
-        do not match their hashes (an edited file); the message names the
-        file and the array (:mod:`flowsim.result_file`).
+        result (or holds an ensemble), one from a newer format, or arrays,
+        inputs or metadata that do not match their hashes (an edited file);
+        the message names the file and the array (:mod:`flowsim.result_file`).
     TypeError
         ``path`` is not a path (e.g. ``None``).
 
@@ -468,7 +499,7 @@ def load_result(path) -> Result:
     >>> import flowsim, pathlib, tempfile
     >>> res = flowsim.run(flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30))
     >>> path = res.save(pathlib.Path(tempfile.mkdtemp()) / "run.npz")
-    >>> back = flowsim.load_result(path)
+    >>> back = load_result(path)
     >>> bool((back.states == res.states).all()), back.scenario.name
     (True, 'kazakhstan-2022')
     """

@@ -40,7 +40,7 @@ def _observation(host="KZA"):
 CASES = {
     "Result.series": (lambda r, e: r.series("N", "KZA"), "this result"),
     "Result.summary": (lambda r, e: r.summary()["KZA", "residents"], "this summary"),
-    "EnsembleResult.series_of": (lambda r, e: e.series_of("N", "KZA"), "this ensemble"),
+    "EnsembleResult.series": (lambda r, e: e.series("N", "KZA"), "this ensemble"),
     "ParameterSet.get": (lambda r, e: SCENARIO.params.get("tau_T", "KZA"), "this scenario"),
     "Scenario arrivals": (lambda r, e: SCENARIO.replace(arrivals={"KZA": flowsim.Pulse(total=1.0)}),
                           "this scenario"),
@@ -74,7 +74,7 @@ def test_known_hosts_are_found(result, ensemble):
     i = SCENARIO.hosts.index("GEO")
     assert flowsim.hosts.host_index("GEO", SCENARIO.hosts) == i == SCENARIO.params.host_index("GEO")
     assert (result.series("N", "GEO") == result.series("N")[i]).all()
-    assert (ensemble.series_of("N", "GEO") == ensemble.series["N"][:, i]).all()
+    assert (ensemble.series("N", "GEO") == ensemble.series["N"][:, i]).all()
 
 
 def test_message_parts():

@@ -160,7 +160,7 @@ def test_posterior_ensemble_shapes_and_ranges(post):
     # a member re-run alone with its own parameters and pulse gives its series
     m = 3
     alone = flowsim.run(ens.member_scenario(m))
-    np.testing.assert_allclose(ens.series_of("N", "KAZ")[m], alone.series("N", "KAZ"), rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(ens.series("N", "KAZ", member=m), alone.series("N", "KAZ"), rtol=1e-5, atol=1e-2)
     both = post.ensemble(12, seed=1, vary={"tau_S": (60.0, 240.0), "f0": (0.01, 0.03)})
     assert both.sampler == "posterior+lhs" and both.labels == ("tau_T[KAZ]", "tau_S[KAZ]", "f0[KAZ]")
     np.testing.assert_array_equal(both.values[:, 0], ens.values[:, 0])   # the same posterior draws
@@ -176,7 +176,7 @@ def test_posterior_with_equal_draws_reproduces_the_single_run(post):
     sc = scenario().replace(arrivals={"KAZ": flowsim.Pulse(total=41_000.0, shape=2.0, scale_days=3.0)})
     single = flowsim.run(sc.with_params(tau_T={"KAZ": 2.8}))
     for m in range(4):
-        np.testing.assert_allclose(ens.series_of("N", "KAZ")[m], single.series("N", "KAZ"), rtol=1e-5, atol=1e-2)
+        np.testing.assert_allclose(ens.series("N", "KAZ", member=m), single.series("N", "KAZ"), rtol=1e-5, atol=1e-2)
     for balance in flowsim.BALANCES:
         pv = ens.summary_values(f"{balance}.pv_usd", "KAZ")
         assert np.all(pv == pv[0])

@@ -429,7 +429,7 @@ class _MemberRuns:
         self.params = _LazyParams(ens)
 
     def series(self, variable, host=None, member=0):
-        return self._ens.series_of(variable, host)[member]
+        return self._ens.series(variable, host, member=member)
 
     def __getattr__(self, name):
         raise FlowsimError(f"an observation quantity read `{name}` of a run; backtests serve quantities from the "

@@ -297,6 +297,20 @@ class CalibrationResult:
 
         return sample_posterior(self, **options)
 
+    def observation_view(self, host: str, *, fitted: bool = True):
+        """The model's outputs of ``host`` by calendar window, as the observations see them.
+
+        An :class:`~flowsim.analysis.observations.ObservationView` of the
+        fitted run with the fitted background (``fitted=True``) or of the
+        initial run with the initial background; :meth:`plot_series` draws
+        its daily gross entries and exits.
+        """
+        from ..analysis.observations import ObservationView
+
+        if fitted:
+            return ObservationView(self.fitted_result, host, self.background)
+        return ObservationView(self.initial_result, host, self.initial_background)
+
     def plot(self, ax=None, **kwargs):
         """Fitted and initial predictions against every observation and its bounds.
 

@@ -168,8 +168,6 @@ def plot_fit_series(cal, host: str, ax=None, *, days_before: int | None = None):
     dict
         ``{"model": [Line2D...], "observed": [...]}``.
     """
-    from ..analysis.observations import ObservationView
-
     if ax is None:
         _, ax = pyplot().subplots(figsize=(11, 4.5), layout="constrained")
     res = cal.fitted_result
@@ -183,9 +181,8 @@ def plot_fit_series(cal, host: str, ax=None, *, days_before: int | None = None):
     dates = [first + _dt.timedelta(days=i) for i in range((last - first).days + 1)]
     colors = {"entries": "tab:blue", "exits": "tab:red"}
     artists = {"model": [], "observed": []}
-    for label, result, bg, style in (("fitted", res, cal.background, "-"),
-                                     ("before fitting", cal.initial_result, cal.initial_background, "--")):
-        view = ObservationView(result, host, bg)
+    for label, fitted, style in (("fitted", True, "-"), ("before fitting", False, "--")):
+        view = cal.observation_view(host, fitted=fitted)
         for direction in ("entries", "exits"):
             y = view.daily(direction, first, last, gross=True) / 1000.0
             artists["model"].append(ax.step(as_datetimes(np.array(dates, dtype="datetime64[D]")), y, where="post",

@@ -25,8 +25,11 @@ __all__ = ["plot_fan", "plot_fan_grid", "plot_crossover_histogram", "plot_sobol"
 FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _scale(variable: str) -> tuple[float, str, str]:
-    """Divisor, axis label and short name (with the axis' unit) of a series."""
+def scale_of(variable: str) -> tuple[float, str, str]:
+    """Divisor, axis label and short name (with the axis' unit) of a series.
+
+    People in thousands, money in USD million per day, shares in percent.
+    """
     names = {"net": "net impact (v1)", "inflow": "money brought in", "value_added": "value added",
              "fiscal": "public budget balance", "residents": "residents' balance", "rent_rise": "rent rise"}
     if variable.endswith("_share_gdp"):
@@ -38,7 +41,7 @@ def _scale(variable: str) -> tuple[float, str, str]:
         name = names.get(variable, variable.replace("_", " "))
         return 1e6, f"{name}, USD million per day", f"{name} (USD million per day)"
     name = {"N": "people present", "T": "in transit", "S": "on savings", "R": "remote workers",
-            "E": "employed", "U": "unemployed"}.get(variable, variable)
+            "E": "employed", "U": "unemployed"}.get(variable, f"{variable}, people")
     return 1e3, f"{name} (thousands)", f"{name} (thousands)"
 
 
@@ -62,7 +65,7 @@ def plot_fan(ens, variable: str = "N", host: str = "KAZ", *, ax=None, legend: bo
     """
     if ax is None:
         _, ax = pyplot().subplots(figsize=(7, 4), layout="constrained")
-    div, ylabel, _ = _scale(variable)
+    div, ylabel, _ = scale_of(variable)
     q = ens.quantiles(variable, FAN_LEVELS, host=host) / div
     x = date_numbers(ens.dates)
     out = {
@@ -86,10 +89,10 @@ def plot_fan_grid(ens, variable: str = "N", *, fig=None):
     fig, axes = grid_axes(len(ens.hosts), fig=fig)
     for ax, host in zip(axes, ens.hosts):
         plot_fan(ens, variable, host, ax=ax, legend=False)
-        if not np.any(ens.series_of(variable, host)):
+        if not np.any(ens.series(variable, host)):
             blank_panel(ax, "border closed: no arrivals" if host in ens.scenario.closures else "no arrivals")
     handles, labels = axes[0].get_legend_handles_labels()
-    _, _, name = _scale(variable)
+    _, _, name = scale_of(variable)
     finish_grid(fig, axes, f"{name[0].upper() + name[1:]}: median and bands over {ens.n_members} members, "
                 f"scenario '{ens.scenario.name}'", handles, labels)
     return fig, axes
@@ -137,7 +140,7 @@ def plot_crossover_histogram(ens, *, hosts=None, fig=None, bins: int = 30, balan
         p = ens.crossover_probability(host=host, balance=balance, sustained=sustained)
         median = ens.median_crossover_date(host, balance, sustained=sustained)
         text = f"{p:.0%} of members cross" + (f"\nmedian {median.isoformat()}" if median else "\nno member crosses")
-        if "N" in ens.series and not np.any(ens.series_of("N", host)):
+        if "N" in ens.series and not np.any(ens.series("N", host)):
             text += "\n(border closed: no arrivals)" if host in ens.scenario.closures else "\n(no arrivals)"
         ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize="small",
                 bbox={"facecolor": "white", "edgecolor": "lightgrey", "alpha": 0.9})

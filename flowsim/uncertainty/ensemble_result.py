@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import did_you_mean, to_date
 from ..analysis.ensemble_stats import QUANTILES, median_day, member_quantiles, probability
-from ..exceptions import FlowsimError
-from ..hosts import host_index
+from ..exceptions import FlowsimDeprecationWarning, FlowsimError, FlowsimWarning
 from ..model.economy import BALANCES
+from ..result_core import SeriesResult, SeriesView
+from ..result_file import save_ensemble
 from ..scenario.sampling import member_parameter_set
 from ..summary import DEFAULT_BALANCE, resolve_summary_name, summary_key
 from ..table import Table
@@ -24,8 +26,14 @@ EVENT_COLUMNS = ("host", "balance", "members", "p_crossover", "p_sustained_cross
 
 
 @dataclass(frozen=True, eq=False)
-class EnsembleResult:
+class EnsembleResult(SeriesResult):
     """Members of an ensemble, their drawn parameters and what was kept of their runs.
+
+    The series accessors, ``to_dataframe``, ``save``, ``to_xarray``,
+    ``to_netcdf`` and ``plot`` are those of every result
+    (:class:`~flowsim.result_core.SeriesResult`, shared with
+    :class:`~flowsim.Result`); an ensemble's accessors give every member
+    unless asked for one (``member=i``).
 
     Attributes
     ----------
@@ -41,8 +49,11 @@ class EnsembleResult:
         ``lhs``, ``sobol`` or ``random``.
     seed : int
         Entropy that reproduces the ensemble: ``ensemble(..., seed=result.seed)``.
-    series : dict of str to ndarray (n, H, D)
-        Kept series per member, host and day (people, or USD/day).
+    series : SeriesView
+        The kept series: a mapping ``name -> ndarray (n, H, D)`` (people, or
+        USD/day; built from the dict given), also called for a slice:
+        ``ens.series("N", "KAZ")`` is (n, D), ``ens.series("N", "KAZ", member=3)``
+        is (D,), as on a :class:`~flowsim.Result`.
     summary_arrays : dict of str to ndarray (n, H)
         The per-host summary figures of every member (days as grid indices,
         -1 where the event does not occur), as :attr:`Result.summary_arrays`.
@@ -71,6 +82,15 @@ class EnsembleResult:
     stats: dict = field(default_factory=dict)
     arrivals: tuple | None = None
 
+    _what = "this ensemble"
+    _default_member = None
+    _tables = ("parameters",)
+
+    def __post_init__(self):
+        kept = dict(self.series)                    # a dict, or the view of another ensemble (dataclasses.replace)
+        object.__setattr__(self, "_kept", kept)
+        object.__setattr__(self, "series", SeriesView(self))
+
     # ----------------------------------------------------------- coordinates
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -90,9 +110,6 @@ class EnsembleResult:
         """Names of the varied dimensions, ``name[HOST]`` or ``name`` for globals."""
         return tuple(d.label for d in self.dims)
 
-    def _host(self, host: str) -> int:
-        return host_index(host, self.hosts, what="this ensemble")
-
     def _pick(self, arr: np.ndarray, host: str | None) -> np.ndarray:
         return arr if host is None else arr[:, self._host(host)]
 
@@ -101,8 +118,37 @@ class EnsembleResult:
         """The drawn values: one row ``{"member": i, label: value, ...}`` per member."""
         return [{"member": i, **dict(zip(self.labels, map(float, row)))} for i, row in enumerate(self.values)]
 
-    def to_dataframe(self):
-        """The drawn values as a :class:`pandas.DataFrame` (members as rows; needs pandas)."""
+    def to_dataframe(self, which: str | None = None, *, member=None):
+        """A table of the ensemble as a :class:`pandas.DataFrame` (needs pandas).
+
+        Parameters
+        ----------
+        which : str
+            ``"series"``: the kept series in long format, columns
+            ``date, member, host, variable, value`` (one row per member, host,
+            series and day), the same table as :meth:`Result.to_dataframe
+            <flowsim.Result.to_dataframe>`. ``"parameters"``: the drawn values,
+            one row per member (index ``member``), one column per varied
+            dimension (``tau_T[KAZ]``...), in each parameter's unit.
+            Omitted, ``"series"`` with a :class:`~flowsim.FlowsimWarning`:
+            ``to_dataframe()`` used to give the drawn values, now
+            ``to_dataframe("parameters")``; name the table to silence it.
+        member : int or None
+            For ``"series"``: one member, or None (the default) for every member.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        if which is None:
+            warnings.warn("EnsembleResult.to_dataframe() now gives the kept series as a long table (date, member, "
+                          "host, variable, value), the same as Result.to_dataframe(); the drawn parameter values "
+                          "it gave before are to_dataframe('parameters'). Name the table (which='series' or "
+                          "'parameters') to silence this warning.", FlowsimWarning, stacklevel=2)
+            which = "series"
+        return super().to_dataframe(which, member=member)
+
+    def _table(self, which: str):
         from .._optional import import_pandas
 
         return import_pandas().DataFrame(self.values, columns=list(self.labels)).rename_axis("member")
@@ -119,14 +165,23 @@ class EnsembleResult:
         return sc if self.arrivals is None else sc.replace(arrivals=dict(self.arrivals[member]))
 
     # ---------------------------------------------------------------- series
+    def _series_names(self) -> tuple[str, ...]:
+        return tuple(self._kept)
+
+    def _series_slice(self, variable: str, m, h) -> np.ndarray:
+        return self._kept[variable][m, h]
+
+    def _unknown_series(self, variable):
+        kept = tuple(self._kept)
+        raise FlowsimError(f"series {variable!r} was not kept by this ensemble (kept: {', '.join(kept) or 'none'}); "
+                           f"run it with keep=({', '.join(repr(v) for v in (*kept, variable))}).")
+
     def series_of(self, variable: str, host: str | None = None) -> np.ndarray:
-        """A kept series of every member: (n, H, D), or (n, D) for one host."""
-        if variable not in self.series:
-            raise FlowsimError(
-                f"series {variable!r} was not kept by this ensemble (kept: {', '.join(self.series) or 'none'}); "
-                f"run it with keep=({', '.join(repr(v) for v in (*self.series, variable))})."
-            )
-        return self._pick(self.series[variable], host)
+        """Deprecated: ``ens.series(variable, host)`` (the accessor of every result). (n, H, D), or (n, D)."""
+        warnings.warn("EnsembleResult.series_of(variable, host) is deprecated: call ens.series(variable, host), "
+                      "the same accessor as Result.series (member=None: every member, the default of an ensemble).",
+                      FlowsimDeprecationWarning, stacklevel=2)
+        return self.series(variable, host)
 
     def quantiles(self, variable: str, q=QUANTILES, host: str | None = None) -> np.ndarray:
         """Quantiles over the members of a kept series, day by day.
@@ -145,7 +200,7 @@ class EnsembleResult:
         ndarray, shape (len(q), H, D) or (len(q), D)
             People, or USD/day.
         """
-        return member_quantiles(self.series_of(variable, host), q)
+        return member_quantiles(self.series(variable, host, member=None), q)
 
     def summary_values(self, name: str, host: str | None = None) -> np.ndarray:
         """A summary figure (``"fiscal.pv_usd"``, ``"peak_present"``, v1's ``"pv_net_usd"``) or scalar output
@@ -231,6 +286,38 @@ class EnsembleResult:
                     "p_negative_pv": float(self.negative_pv_probability(h, b)),
                 })
         return Table(tuple(rows), title=f"events over {self.n_members} members", order=EVENT_COLUMNS)
+
+    # -------------------------------------------------------------- exports
+    def save(self, path):
+        """Save every drawn value, kept array and input to one ``.npz`` file, atomically.
+
+        Load it back with :func:`flowsim.load_result` (every array bit for
+        bit); see :mod:`flowsim.result_file` for the layout.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file; its folder must exist. An existing file is replaced.
+
+        Returns
+        -------
+        Path
+
+        Raises
+        ------
+        OutputError
+            The folder does not exist or cannot be written, or the path is a folder.
+        TypeError
+            ``path`` is not a path.
+        """
+        return save_ensemble(self, path)
+
+    def to_xarray(self):
+        """The ensemble as an :class:`xarray.Dataset` (needs the ``xarray`` extra); see
+        :func:`flowsim.result_xarray.ensemble_to_xarray`."""
+        from ..result_xarray import ensemble_to_xarray
+
+        return ensemble_to_xarray(self)
 
     def __repr__(self) -> str:
         from .._formatting import ensemble_text
