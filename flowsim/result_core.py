@@ -91,7 +91,7 @@ class SeriesView(Mapping):
     def __getitem__(self, variable: str) -> np.ndarray:
         if variable not in self._owner._series_names():
             self._owner._unknown_series(variable)
-        return self._owner._series_slice(variable, slice(None), slice(None))
+        return self._owner._series_array(variable)
 
     def __iter__(self):
         return iter(self._owner._series_names())
@@ -148,6 +148,10 @@ class SeriesResult:
         if variable not in self._series_names():
             self._unknown_series(variable)
         return self._series_slice(variable, m, h)
+
+    def _series_array(self, variable: str) -> np.ndarray:
+        """Every member's and host's ``variable``, (M, H, D) (the name already checked)."""
+        return self._series_slice(variable, slice(None), slice(None))
 
     def series_unit(self, variable: str) -> str:
         """The unit of a series (``people``, ``USD/day``, or a share); see :func:`series_unit`."""

@@ -347,6 +347,7 @@ def save_ensemble(ens, path) -> Path:
         "summary_fields": list(summary),
         "scalars": list(scalars),
         "stats": _plain(dict(ens.stats)),
+        "stats_arrays": {k: v.dtype.str for k, v in ens.stats.items() if isinstance(v, np.ndarray)},
     }
     arrays = {
         "unit": np.asarray(ens.unit),
@@ -385,7 +386,9 @@ def _ensemble_fields(path, meta, arrays, record) -> dict:
         series={name: arrays[f"series__{name}"] for name in meta["series"]},
         summary_arrays={name: arrays[f"summary__{name}"] for name in meta["summary_fields"]},
         scalars={name: arrays[f"scalar__{name}"] for name in meta["scalars"]},
-        stats=dict(meta["stats"]), arrivals=arrivals,
+        stats={k: (np.asarray(v, dtype=meta.get("stats_arrays", {})[k]) if k in meta.get("stats_arrays", {}) else v)
+               for k, v in meta["stats"].items()},
+        arrivals=arrivals,
     )
     n, H, D = fields["values"].shape[0], len(scenario.hosts), scenario.dates.size
     want = {"unit": (n, len(dims)), "values": (n, len(dims)), "dates": (D,),

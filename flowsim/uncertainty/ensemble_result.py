@@ -171,6 +171,9 @@ class EnsembleResult(SeriesResult):
     def _series_slice(self, variable: str, m, h) -> np.ndarray:
         return self._kept[variable][m, h]
 
+    def _series_array(self, variable: str) -> np.ndarray:
+        return self._kept[variable]                 # the array kept, as the dict of series held it
+
     def _unknown_series(self, variable):
         kept = tuple(self._kept)
         raise FlowsimError(f"series {variable!r} was not kept by this ensemble (kept: {', '.join(kept) or 'none'}); "
