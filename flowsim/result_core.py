@@ -59,17 +59,11 @@ class SeriesView(Mapping):
         result.series("N", "KAZ", member=3) # (D,) on both
         result.series("N", member=None)     # (M, H, D) on both
 
-    Parameters of a call
-    --------------------
-    variable : str
-        A series name (``list(view)``).
-    host : str, optional
-        A host code; every host when omitted.
-    member : int or None, optional
-        One member (``0 <= member < M``, or negative from the end) or
-        ``None`` for every member (a leading member axis). Omitted: 0 for a
-        :class:`~flowsim.Result`, every member for an
-        :class:`~flowsim.EnsembleResult`.
+    A call takes ``variable`` (a series name, ``list(view)``), ``host`` (a
+    host code; every host when omitted) and ``member``: one member
+    (``0 <= member < M``, or negative from the end) or ``None`` for every member
+    (a leading member axis); omitted, 0 for a :class:`~flowsim.Result` and
+    every member for an :class:`~flowsim.EnsembleResult`.
 
     Raises
     ------
