@@ -162,7 +162,7 @@ def test_loader_errors_name_file_and_line(tmp_path, body, header, message):
 def test_loader_line_numbers_count_quoted_newlines(tmp_path):
     row2 = GOOD.replace(",note,", ',"a note\nover two lines",')
     path = _write(tmp_path, row2 + GOOD.replace("KAZ", "XXX"))
-    with pytest.raises(flowsim.ObservationError, match="line 4: unknown host 'XXX'"):
+    with pytest.raises(flowsim.ObservationError, match="line 4: host 'XXX' is not in the hosts allowed here"):
         load_observations(path, hosts=flowsim.REFERENCE_HOSTS)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .._validation import check_header, did_you_mean
 from ..exceptions import ObservationError
-from ..hosts import REFERENCE_HOSTS
+from ..hosts import REFERENCE_HOSTS, host_index
 from ._records import QUALIFIERS, SHARE_UNITS, EconomyRecord, Observation, ObservationTable, RecordTable
 
 __all__ = [
@@ -109,10 +109,7 @@ def _observation(row: dict, where: str, line: int, hosts) -> Observation:
             raise ObservationError(f"{where}, line {line}: host {host!r} is not a host code (three capital "
                                    f"letters, ISO 3166 alpha-3, e.g. KAZ or POL).{fix}")
     elif host not in hosts:
-        fix = did_you_mean(host.upper(), hosts)
-        raise ObservationError(
-            f"{where}, line {line}: unknown host {host!r}; allowed: {', '.join(hosts)}.{fix}"
-        )
+        host_index(host, hosts, what="the hosts allowed here", where=f"{where}, line {line}")
     quantity = row["quantity"]
     if not quantity:
         raise ObservationError(f"{where}, line {line}: column quantity is empty.")

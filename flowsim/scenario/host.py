@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import did_you_mean
 from ..exceptions import ParameterError
-from ..hosts import REFERENCE_HOSTS, WORLD, check_host_code
+from ..hosts import REFERENCE_HOSTS, WORLD, check_host_code, host_index
 from .reference_data import reference_host_values
 from .specs import PARAMETER_SPECS, ParameterSpec, spec
 from .specs import checked_number as _checked_number
@@ -186,11 +186,9 @@ def add_hosts(params, hosts, *, default_source: str = "user", listed=None):
     for i, h in enumerate(hosts, start=n_old):
         row = {WORLD: 1.0} if h.onward is None else dict(h.onward)
         for dest, share in row.items():
-            if dest not in (*all_hosts, WORLD) or dest == h.code:
-                allowed = [d for d in (*all_hosts, WORLD) if d != h.code]
-                fix = did_you_mean(str(dest), allowed)
-                raise ParameterError(f"Host {h.code}: unknown onward destination {dest!r}; allowed: "
-                                     f"{', '.join(allowed)} (W: rest of the world).{fix}")
+            allowed = [d for d in (*all_hosts, WORLD) if d != h.code]
+            host_index(dest, allowed, what="the onward destinations", where=f"Host {h.code}: onward",
+                       hint="W is the rest of the world.")
             j = len(all_hosts) if dest == WORLD else all_hosts.index(dest)
             P[i, j] = _checked_number(_SHARE, share, h.code)
     return type(params)(                                         # a ParameterSet (not imported: it imports this)

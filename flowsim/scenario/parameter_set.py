@@ -124,7 +124,7 @@ class ParameterSet:
         given = dict(self.names or {})
         for code, text in given.items():
             if code not in hosts:
-                raise ParameterError(f"names: host {code!r} is not among the hosts ({', '.join(hosts)}).")
+                host_index(code, hosts, what="the hosts of this parameter set", where="names")
             if not isinstance(text, str) or not text.strip():
                 raise ParameterError(f"names: the name of host {code} must be non-empty text; got {text!r}.")
         object.__setattr__(self, "names", {h: given.get(h) or HOST_NAMES.get(h) or COUNTRY_NAMES.get(h, h)
