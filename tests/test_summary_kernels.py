@@ -208,3 +208,28 @@ def test_kernel_names(monkeypatch):
     monkeypatch.setenv("FLOWSIM_KERNEL", "gpu")
     with pytest.raises(FlowsimError, match="environment variable FLOWSIM_KERNEL"):
         S.summary_kernel()
+
+
+def test_member_quantiles_are_numpys_bit_for_bit():
+    """Quantiles over members from one sort: np.quantile's bytes, with ties, signed zeros, NaN, one member."""
+    from flowsim.analysis.ensemble_stats import member_quantiles
+
+    rng = np.random.default_rng(1)
+    for trial in range(120):
+        n = int(rng.integers(1, 60))
+        shape = (n, int(rng.integers(1, 4)), int(rng.integers(1, 30)))
+        x = rng.standard_normal(shape)
+        if trial % 4 == 1:
+            x = np.round(x)                                                   # ties
+        if trial % 4 == 2:
+            x[rng.random(shape) < 0.3] = 0.0
+            x[rng.random(shape) < 0.2] = -0.0
+        if trial % 4 == 3:
+            x[rng.random(shape) < 0.05] = np.nan
+        q = np.sort(rng.random(int(rng.integers(1, 6))))
+        q[0] = 0.0 if trial % 7 == 0 else q[0]
+        q[-1] = 1.0 if trial % 5 == 0 else q[-1]
+        for levels in (q, (0.05, 0.25, 0.5, 0.75, 0.95)):
+            want = np.quantile(x, np.asarray(levels, float), axis=0)
+            got = member_quantiles(x, levels)
+            assert got.shape == want.shape and got.tobytes() == want.tobytes(), (trial, levels)

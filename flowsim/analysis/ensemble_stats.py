@@ -45,7 +45,51 @@ def member_quantiles(values: np.ndarray, q=QUANTILES) -> np.ndarray:
     >>> member_quantiles(np.arange(11.0)[:, None], q=(0.1, 0.5))[:, 0]
     array([1., 5.])
     """
-    return np.quantile(values, check_quantiles(q), axis=0)
+    levels = check_quantiles(q)
+    values = np.asarray(values)
+    if values.dtype != np.float64 or values.ndim < 2 or values.shape[0] < 1:
+        return np.quantile(values, levels, axis=0)
+    out = _quantiles_of_sorted(np.sort(values, axis=0), levels)
+    # a zero or NaN order statistic: its sign or payload may depend on the order np.quantile's partition leaves
+    # equal values in; those columns (all-zero hosts, day 0...) are taken by np.quantile itself
+    redo = _unsure_columns(out, values)
+    if redo.any():
+        out[:, redo] = np.quantile(values[:, redo], levels, axis=0)
+    return out
+
+
+def _quantiles_of_sorted(arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(arr, q, axis=0)`` (method ``"linear"``) of an array already sorted along axis 0.
+
+    numpy's own arithmetic (``numpy.lib._function_base_impl._quantile`` and
+    ``_lerp``): the virtual index ``(n - 1) q``, its floor and the next order
+    statistic, ``a + (b - a) g`` below ``g = 0.5`` and ``b - (b - a)(1 - g)``
+    from it; only the partition is replaced by the sort, which numpy does
+    faster along the member axis than a partition at ten ranks. NaN sorts
+    last, as numpy's partition puts it; columns with a NaN get NaN.
+    """
+    n = arr.shape[0]
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    previous[virtual >= n - 1] = -1
+    following[virtual >= n - 1] = -1
+    previous, following = previous.astype(np.intp), following.astype(np.intp)
+    a, b = arr[previous], arr[following]
+    gamma = np.asanyarray(virtual - previous, dtype=virtual.dtype).reshape(q.shape + (1,) * (arr.ndim - 1))
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    nan = np.isnan(arr[-1])
+    if nan.any():
+        np.copyto(out, arr[-1], where=nan)
+    return out
+
+
+def _unsure_columns(out: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Columns (the trailing axes) with a zero or NaN quantile: computed again by ``np.quantile``."""
+    unsure = (out == 0) | np.isnan(out)
+    return unsure.any(axis=0)
 
 
 def probability(mask: np.ndarray) -> np.ndarray:
