@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -201,6 +202,10 @@ def test_numba_kernel_leaves_sums_to_numpy_when_they_would_differ(monkeypatch):
 
 def test_kernel_names(monkeypatch):
     assert S.summary_kernel("numpy") == "numpy"
+    if S._numba_module() is not None:
+        assert S.summary_kernel("numba") == S.summary_kernel("auto") == "numba"
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    assert S.summary_kernel("auto") == "numpy"                  # never imports numba for the summaries alone
     with pytest.raises(FlowsimError, match=r"summary kernel must be one of auto, numpy, numba; got 'fast'"):
         S.summary_kernel("fast")
     monkeypatch.setenv("FLOWSIM_KERNEL", "numpy")
