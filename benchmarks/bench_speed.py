@@ -366,7 +366,7 @@ for _ in range(repeats):
         ens.quantiles(v)
     got = {"ensemble": whole, "summary": spent[0], "quantiles": time.perf_counter() - t0}
     best = {k: min(v, best.get(k, v)) for k, v in got.items()}
-print(json.dumps(best))
+print(json.dumps({**best, "flowsim": flowsim.__file__}))
 """
 
 
@@ -381,8 +381,10 @@ def summaries(root: Path, sizes, before: Path | None, repeats: int) -> None:
             for name, checkout in versions:
                 env = dict(os.environ, PYTHONPATH=str(checkout), FLOWSIM_KERNEL=kernel)
                 out = subprocess.run([sys.executable, "-c", _SUMMARY_WORKER, str(n), str(repeats), SCENARIO,
-                                      str(SEED)], env=env, capture_output=True, text=True, check=True)
+                                      str(SEED)], env=env, capture_output=True, text=True, check=True,
+                                     cwd=checkout)                    # not this checkout first on sys.path
                 measured[n, kernel, name] = got = json.loads(out.stdout.strip().splitlines()[-1])
+                assert Path(got.pop("flowsim")).resolve().is_relative_to(Path(checkout).resolve()), got
                 ms = {k: v / n * 1e3 for k, v in got.items()}
                 rows.append([n, kernel, name, ms["ensemble"], ms["summary"], got["summary"] / got["ensemble"],
                              ms["quantiles"]])
