@@ -51,7 +51,7 @@ def member_quantiles(values: np.ndarray, q=QUANTILES) -> np.ndarray:
         return np.quantile(values, levels, axis=0)
     out = _quantiles_of_sorted(np.sort(values, axis=0), levels)
     # a zero or NaN order statistic: its sign or payload may depend on the order np.quantile's partition leaves
-    # equal values in; those columns (all-zero hosts, day 0...) are taken by np.quantile itself
+    # equal values in; those columns are taken by np.quantile itself
     redo = _unsure_columns(out, values)
     if redo.any():
         out[:, redo] = np.quantile(values[:, redo], levels, axis=0)
@@ -87,9 +87,20 @@ def _quantiles_of_sorted(arr: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _unsure_columns(out: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Columns (the trailing axes) with a zero or NaN quantile: computed again by ``np.quantile``."""
-    unsure = (out == 0) | np.isnan(out)
-    return unsure.any(axis=0)
+    """Columns (the trailing axes) whose quantiles ``np.quantile`` must compute itself.
+
+    A NaN quantile (NaN payloads), or a zero quantile of a column holding both
+    ``0.0`` and ``-0.0``: equal values with different bits, whose order after
+    a partition is not that of a sort. A column of zeros of one sign gives the
+    same bytes either way (the same arithmetic on the same values).
+    """
+    unsure = np.isnan(out).any(axis=0)
+    zero = (out == 0).any(axis=0)
+    if zero.any():
+        col = values[:, zero]
+        is_zero, negative = col == 0, np.signbit(col)
+        unsure[zero] |= (is_zero & negative).any(axis=0) & (is_zero & ~negative).any(axis=0)
+    return unsure
 
 
 def probability(mask: np.ndarray) -> np.ndarray:
