@@ -7,6 +7,7 @@ Run from the repository root::
     python benchmarks/bench_speed.py --only ensemble --sizes 1 14 100 1000
     python benchmarks/bench_speed.py --only scaling profile
     python benchmarks/bench_speed.py --root /path/to/other/checkout   # the same tables for another version
+    python benchmarks/bench_speed.py --only summaries --before /path/to/older/checkout
 
 Sections
 --------
@@ -34,6 +35,16 @@ scaling
     and for 1, 2, 4 and 8 hosts (the first hosts of the seed scenario).
 profile
     Where the time of one ensemble (N=1000) and of one ``flowsim run`` goes.
+summaries
+    The cost of an ensemble outside its solver, per member: the summary
+    figures (``summary_arrays``: statuses, crossings, break-even, sums, present
+    values, timed inside each chunk) and the quantiles of the kept series
+    (``N`` and ``net``, as ``flowsim sweep`` writes them), beside the whole
+    ``flowsim.ensemble`` call, at N = ``--summary-sizes`` (default 14, 100,
+    1000), with the numba and the numpy kernel (``FLOWSIM_KERNEL``), best of
+    ``--repeats`` runs in a fresh process per version. With ``--before
+    CHECKOUT`` the older version runs in turn with this one and the table
+    gives the ratios before / after.
 
 Timings depend on the machine and its load (2 cores here, shared): compare the
 ratios within one run, not seconds across runs. No test asserts any of them.
@@ -327,10 +338,70 @@ def profile(n: int = 1000) -> None:
     _table(f"profile: one flowsim.ensemble of {n} members", ["part", "seconds", "share", "ms/member"], rows)
 
 
+# ---------------------------------------------------------------- summaries
+_SUMMARY_WORKER = r"""
+import json, sys, time
+import flowsim
+from flowsim.uncertainty import chunks
+n, repeats = int(sys.argv[1]), int(sys.argv[2])
+spent = [0.0]
+inner = chunks.summary_arrays
+def timed(*args, **kwargs):
+    t0 = time.perf_counter()
+    try:
+        return inner(*args, **kwargs)
+    finally:
+        spent[0] += time.perf_counter() - t0
+chunks.summary_arrays = timed
+sc = flowsim.load_scenario(sys.argv[3])
+flowsim.ensemble(sc.replace(horizon_days=30), 2, seed=1, progress=False)      # load compiled kernels
+best = {}
+for _ in range(repeats):
+    spent[0] = 0.0
+    t0 = time.perf_counter()
+    ens = flowsim.ensemble(sc, n, seed=int(sys.argv[4]), progress=False)
+    whole = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for v in ("N", "net"):
+        ens.quantiles(v)
+    got = {"ensemble": whole, "summary": spent[0], "quantiles": time.perf_counter() - t0}
+    best = {k: min(v, best.get(k, v)) for k, v in got.items()}
+print(json.dumps({**best, "flowsim": flowsim.__file__}))
+"""
+
+
+def summaries(root: Path, sizes, before: Path | None, repeats: int) -> None:
+    """ms per member of the summary figures and the quantiles beside the whole ensemble, before and after."""
+    import json
+
+    versions = [("after", root)] + ([("before", before)] if before else [])
+    rows, measured = [], {}
+    for n in sizes:
+        for kernel in ("numba", "numpy"):
+            for name, checkout in versions:
+                env = dict(os.environ, PYTHONPATH=str(checkout), FLOWSIM_KERNEL=kernel)
+                out = subprocess.run([sys.executable, "-c", _SUMMARY_WORKER, str(n), str(repeats), SCENARIO,
+                                      str(SEED)], env=env, capture_output=True, text=True, check=True,
+                                     cwd=checkout)                    # not this checkout first on sys.path
+                measured[n, kernel, name] = got = json.loads(out.stdout.strip().splitlines()[-1])
+                assert Path(got.pop("flowsim")).resolve().is_relative_to(Path(checkout).resolve()), got
+                ms = {k: v / n * 1e3 for k, v in got.items()}
+                rows.append([n, kernel, name, ms["ensemble"], ms["summary"], got["summary"] / got["ensemble"],
+                             ms["quantiles"]])
+    _table(f"summaries: ms per member outside the solver, best of {repeats} ({SCENARIO}, seed {SEED})",
+           ["N", "kernel", "version", "ensemble", "summary figures", "summary share", "quantiles N, net"], rows)
+    if before:
+        ratios = [[n, kernel, *(measured[n, kernel, "before"][k] / measured[n, kernel, "after"][k]
+                                for k in ("ensemble", "summary", "quantiles"))]
+                  for n in sizes for kernel in ("numba", "numpy")]
+        _table("summaries: before / after (seconds, same run)",
+               ["N", "kernel", "ensemble", "summary figures", "quantiles N, net"], ratios)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", nargs="+", choices=("startup", "ensemble", "scaling", "profile"),
-                    default=("startup", "ensemble", "scaling", "profile"))
+    ap.add_argument("--only", nargs="+", choices=("startup", "ensemble", "scaling", "profile", "summaries"),
+                    default=("startup", "ensemble", "scaling", "profile", "summaries"))
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout of flowsim to measure (default this one)")
     ap.add_argument("--repeats", type=int, default=5, help="runs of each startup command (default 5)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 14, 100, 1000], help="ensemble sizes N")
@@ -338,6 +409,9 @@ def main(argv=None) -> int:
     ap.add_argument("--loop-max", type=int, default=1000,
                     help="members the per-member loop solves (its time is scaled to N beyond; default 1000)")
     ap.add_argument("--rk4-step", type=float, default=0.5, help="step of the fixed-step RK4, days (default 0.5)")
+    ap.add_argument("--summary-sizes", type=int, nargs="+", default=[14, 100, 1000],
+                    help="ensemble sizes N of the summaries section")
+    ap.add_argument("--before", type=Path, help="older checkout timed in turn with this one (summaries section)")
     args = ap.parse_args(argv)
     _setup(args.root)
     print(f"flowsim {flowsim.__version__} from {Path(flowsim.__file__).parent}; python {sys.version.split()[0]}; "
@@ -350,6 +424,8 @@ def main(argv=None) -> int:
         scaling()
     if "profile" in args.only:
         profile()
+    if "summaries" in args.only:
+        summaries(args.root, args.summary_sizes, args.before, args.repeats)
     return 0
 
 

@@ -16,6 +16,7 @@ figures (``peak_present``) by their name.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ __all__ = [
     "SummaryField", "SUMMARY_FIELDS", "HOST_FIELDS", "BALANCE_FIELDS", "SUMMARY_COLUMNS", "V1_ALIASES",
     "summary_key", "resolve_summary_name", "summary_field",
     "first_day", "peak", "signs", "crossover_day", "sustained_crossover_day", "status_codes", "cumulative",
-    "present_value", "breakeven_day", "window_mean", "fade_ratio", "balance_summary", "summary_arrays",
+    "discount_factors", "present_value", "breakeven_day", "window_mean", "fade_ratio", "balance_summary",
+    "summary_arrays", "SUMMARY_KERNELS", "summary_kernel",
 ]
 
 #: Short-term window: days 0..89.
@@ -275,10 +277,20 @@ def cumulative(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x, axis=-1)
 
 
-def present_value(x: np.ndarray, r) -> np.ndarray:
-    """``sum_t x(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes."""
-    t = np.arange(x.shape[-1])
-    disc = (1.0 + np.asarray(r, float)[..., None]) ** (-t / 365.0)
+def discount_factors(r, days: int) -> np.ndarray:
+    """``(1 + r) ** (-t / 365)`` for ``t = 0 .. days - 1``: shape ``r.shape + (days,)``; ``r`` per year."""
+    t = np.arange(days)
+    return (1.0 + np.asarray(r, float)[..., None]) ** (-t / 365.0)
+
+
+def present_value(x: np.ndarray, r, *, disc: np.ndarray | None = None) -> np.ndarray:
+    """``sum_t x(t) * (1 + r) ** (-t / 365)``; ``r`` per year, broadcast over leading axes.
+
+    ``disc``, the :func:`discount_factors` of ``r``, saves computing them again for
+    every balance of the same members (a power per member and day).
+    """
+    if disc is None:
+        disc = discount_factors(r, x.shape[-1])
     return np.einsum("...d,...d->...", x, np.broadcast_to(disc, x.shape))
 
 
@@ -321,38 +333,115 @@ def fade_ratio(x: np.ndarray) -> np.ndarray:
         return np.where(first != 0, second / np.where(first != 0, first, 1.0), np.nan)
 
 
-def _crossings(x: np.ndarray, D_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crossover day, sustained crossover day and status code of rows ``x`` (n, D) in one pass.
+#: Summary kernels: ``"numpy"`` (always there) and ``"numba"`` (optional, ``pip install numba``); ``"auto"`` picks
+#: numba when it is imported already (:func:`summary_kernel`). Both give the same bytes; the environment variable
+#: ``FLOWSIM_KERNEL`` selects as for the ensemble solver.
+SUMMARY_KERNELS = ("auto", "numpy", "numba")
+_KERNEL_ENV = "FLOWSIM_KERNEL"
+_compiled = None                 # the numba module once imported; False when numba does not import
+_sums_checked: dict = {}         # days -> whether the compiled pairwise sums equal numpy's sums of that length
 
-    The same definitions as :func:`crossover_day`, :func:`sustained_crossover_day`
-    and :func:`status_codes`, sharing the signs and the runs: only rows with a
-    negative day need the day-by-day work, which keeps an ensemble's summaries
-    cheap (``inflow`` never has one).
+
+def _numba_module():
+    global _compiled
+    if _compiled is None:
+        try:
+            from . import _summary_kernels
+        except ImportError:
+            _compiled = False
+        else:
+            _compiled = _summary_kernels
+    return _compiled or None
+
+
+def summary_kernel(kernel: str | None = None) -> str:
+    """The kernel that computes summary figures: ``"numpy"`` or ``"numba"``.
+
+    Parameters
+    ----------
+    kernel : {"auto", "numpy", "numba"} or None
+        None reads the environment variable ``FLOWSIM_KERNEL`` (default
+        ``"auto"``). ``"auto"`` is numba when numba is imported already (the
+        ensemble solver's numba kernel imports it) and the compiled summaries
+        import, numpy otherwise: importing numba for the summaries alone
+        (0.5-2 s) would cost a single run far more than it saves.
+        The kernels give the same bytes.
+
+    Raises
+    ------
+    FlowsimError
+        An unknown name, or ``"numba"`` asked for when numba does not import.
     """
-    n, D = x.shape
-    pos, neg = signs(x)
-    any_pos, any_neg = pos.any(axis=-1), neg.any(axis=-1)
-    cross = np.full(n, -1)
-    sustained = np.full(n, -1)
-    censored = np.zeros(n, bool)
-    rows = np.flatnonzero(any_neg & any_pos)
-    if rows.size:
-        p, q, d_x = pos[rows], neg[rows], np.broadcast_to(D_x, (n,))[rows]
-        after = _after_positive(p)
-        cross[rows] = first_day(q & after)
-        # days t..t+D_x-1 all negative <=> no non-negative day among them: a difference of running counts
-        count = np.concatenate([np.zeros((rows.size, 1), np.int32), np.cumsum(~q, axis=-1, dtype=np.int32)], axis=-1)
-        ends = np.arange(D)[None, :] + d_x[:, None]                       # t + D_x (exclusive), may pass D
-        inside = ends <= D
-        stretch = np.take_along_axis(count, np.minimum(ends, D), axis=-1) - count[:, :D]
-        sustained[rows] = first_day(q & after & inside & (stretch == 0))
-        # censored: the final negative run (to the horizon) starts after a positive day
-        last_nonneg = D - 1 - np.argmax(~q[:, ::-1], axis=-1)             # D - 1 - D = -1 when all negative
-        last_nonneg = np.where((~q).any(axis=-1), last_nonneg, -1)
-        start = last_nonneg + 1
-        has_final = start < D
-        censored[rows] = has_final & np.take_along_axis(after, np.minimum(start, D - 1)[:, None], -1)[:, 0]
-    code = np.full(n, STATUSES.index("turns_positive"), dtype=np.int8)
+    where = "summary kernel"
+    if kernel is None:
+        import os
+
+        kernel = os.environ.get(_KERNEL_ENV, "auto").strip().lower() or "auto"
+        where = f"environment variable {_KERNEL_ENV}"
+    if kernel not in SUMMARY_KERNELS:
+        raise FlowsimError(f"{where} must be one of {', '.join(SUMMARY_KERNELS)}; got {kernel!r}.")
+    if kernel == "numpy" or (kernel == "auto" and "numba" not in sys.modules):
+        return "numpy"
+    if _numba_module() is not None:
+        return "numba"
+    if kernel == "numba":
+        raise FlowsimError(f"{where} asks for the numba kernel, but numba does not import. Fix: pip install numba "
+                           "(>= 0.60), or use 'numpy'.")
+    return "numpy"
+
+
+def _sums_agree(days: int) -> bool:
+    """Whether the compiled pairwise sums of rows of ``days`` values equal ``np.sum``'s, bit for bit (checked once)."""
+    if days not in _sums_checked:
+        rows = np.random.default_rng(days).standard_normal((8, days)) * np.logspace(-3, 9, days)
+        mine = np.empty(8)
+        _numba_module().row_sums(rows, mine)
+        _sums_checked[days] = bool(np.array_equal(mine.view(np.int64), rows.sum(axis=-1).view(np.int64)))
+    return _sums_checked[days]
+
+
+def _first_per_row(run_row: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The first value of each row's group (runs sorted by row), -1 for rows without one."""
+    out = np.full(n, -1)
+    if run_row.size:
+        first = np.empty(run_row.size, bool)
+        first[0] = True
+        np.not_equal(run_row[1:], run_row[:-1], out=first[1:])
+        out[run_row[first]] = values[first]
+    return out
+
+
+def _crossings(x: np.ndarray, tol: np.ndarray, D_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crossover day, sustained crossover day and censoring of rows ``x`` (m, D) with positive and negative days.
+
+    The definitions of :func:`crossover_day`, :func:`sustained_crossover_day`
+    and :func:`status_codes` from the negative runs ``[start, end)`` of each
+    row, found as the changes of the negative-day mask: a run counts once a
+    positive day came before it (``start > p0``, the first positive day, which
+    cannot lie inside a run). The crossover is the first such run's start; the
+    sustained crossover the start of the first such run of ``D_x`` days or more
+    (a later day of a run has fewer days left, so only starts can be first);
+    censored means the run reaching the horizon counts.
+    """
+    m, D = x.shape
+    p0 = (x > tol[:, None]).argmax(axis=-1)                               # every row has a positive day
+    neg = x < -tol[:, None]
+    edges = np.empty((m, D + 1), bool)                                    # mask changes, False outside the days
+    edges[:, 0], edges[:, D] = neg[:, 0], neg[:, D - 1]
+    np.not_equal(neg[:, 1:], neg[:, :-1], out=edges[:, 1:D])
+    row, col = np.divmod(np.flatnonzero(edges), D + 1)                    # row-major: start, end, start, end...
+    run_row, start, end = row[0::2], col[0::2], col[1::2]
+    counts = start > p0[run_row]
+    cross = _first_per_row(run_row[counts], start[counts], m)
+    long_enough = counts & (end - start >= D_x[run_row])
+    sustained = _first_per_row(run_row[long_enough], start[long_enough], m)
+    censored = np.zeros(m, bool)
+    censored[run_row[counts & (end == D)]] = True
+    return cross, sustained, censored
+
+
+def _status(any_pos, any_neg, sustained, censored, cross) -> np.ndarray:
+    code = np.full(any_pos.shape, STATUSES.index("turns_positive"), dtype=np.int8)
     for name, where in reversed((
         ("zero", ~any_pos & ~any_neg),
         ("never_negative", ~any_neg),
@@ -362,19 +451,80 @@ def _crossings(x: np.ndarray, D_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         ("dip", cross >= 0),
     )):
         code[where] = STATUSES.index(name)                                # the first matching rule wins
-    return cross, sustained, code
+    return code
 
 
-def _breakeven_rows(x: np.ndarray) -> np.ndarray:
-    """:func:`breakeven_day` of rows (n, D); only rows with values of both signs can turn."""
-    out = np.full(x.shape[0], -1)
-    rows = np.flatnonzero((x < 0).any(axis=-1) & (x > 0).any(axis=-1))
-    if rows.size:
-        out[rows] = breakeven_day(np.cumsum(x[rows], axis=-1))
+def _row_figures(rows: np.ndarray, d_x: np.ndarray, fade: bool) -> dict:
+    """Every figure of :data:`BALANCE_FIELDS` but the present value, of rows (n, D), with numpy."""
+    n, D = rows.shape
+    hi, lo = rows.max(axis=-1), rows.min(axis=-1)
+    tol = np.maximum(TOL_USD, TOL_RELATIVE * np.maximum(hi, -lo))           # signs()' tolerance: max|x| from both
+    any_pos, any_neg = hi > tol, lo < -tol                                  # a day > tol <=> the peak > tol
+    cross, sustained = np.full(n, -1), np.full(n, -1)
+    censored = np.zeros(n, bool)
+    mixed = np.flatnonzero(any_pos & any_neg)                              # only these can cross
+    if mixed.size:
+        cross[mixed], sustained[mixed], censored[mixed] = _crossings(rows[mixed], tol[mixed], d_x[mixed])
+    status = _status(any_pos, any_neg, sustained, censored, cross)
+    both = (lo < 0) & (hi > 0)                                              # only these can break even
+    has_nan = np.isnan(hi)
+    if has_nan.any():                                                       # as (x < 0).any() & (x > 0).any()
+        both[has_nan] = (rows[has_nan] < 0).any(axis=-1) & (rows[has_nan] > 0).any(axis=-1)
+    breakeven = np.full(n, -1)
+    if both.any():
+        breakeven[both] = breakeven_day(np.cumsum(rows[both], axis=-1))
+    return {
+        "status": status,
+        "peak_usd_per_day": hi,
+        "peak_day": np.where(status == STATUSES.index("zero"), -1, rows.argmax(axis=-1)),
+        "crossover_day": cross,
+        "sustained_crossover_day": sustained,
+        "breakeven_day": breakeven,
+        "cumulative_usd": rows.sum(axis=-1),
+        "short_term_usd_per_day": window_mean(rows, 0, SHORT_TERM_DAYS),
+        "long_term_usd_per_day": window_mean(rows, LONG_TERM_FROM, None),
+        "fade_ratio": fade_ratio(rows) if fade else np.full(n, np.nan),
+    }
+
+
+_CODES = np.array([STATUSES.index(s) for s in ("zero", "never_negative", "never_positive", "sustained", "censored",
+                                               "dip", "turns_positive")], np.int8)
+
+
+def _row_figures_numba(rows: np.ndarray, d_x: np.ndarray, fade: bool) -> dict:
+    """:func:`_row_figures` by the compiled pass of :mod:`flowsim._summary_kernels` (the same bytes)."""
+    nb = _numba_module()
+    n, D = rows.shape
+    rows = np.ascontiguousarray(rows, dtype=float)
+    sums = _sums_agree(D)
+    out = {"status": np.empty(n, np.int8), "peak_usd_per_day": np.empty(n), "peak_day": np.empty(n, np.int64),
+           "crossover_day": np.empty(n, np.int64), "sustained_crossover_day": np.empty(n, np.int64),
+           "breakeven_day": np.empty(n, np.int64), "cumulative_usd": np.empty(n), "short_term_usd_per_day":
+           np.empty(n), "long_term_usd_per_day": np.empty(n), "fade_ratio": np.full(n, np.nan)}
+    has_nan = np.empty(n, bool)
+    windows = np.array([SHORT_TERM_DAYS, LONG_TERM_FROM, FADE_WINDOWS[0][1], FADE_WINDOWS[1][1]], np.int64)
+    nb.row_figures(rows, np.ascontiguousarray(d_x, dtype=np.int64), TOL_USD, TOL_RELATIVE, 1.0, _CODES, windows,
+                   sums, out["status"], out["peak_usd_per_day"], out["peak_day"], out["crossover_day"],
+                   out["sustained_crossover_day"], out["breakeven_day"], out["cumulative_usd"],
+                   out["short_term_usd_per_day"], out["long_term_usd_per_day"],
+                   out["fade_ratio"] if fade else np.empty(0), has_nan)
+    if not sums:
+        out["cumulative_usd"] = rows.sum(axis=-1)
+        out["short_term_usd_per_day"] = window_mean(rows, 0, SHORT_TERM_DAYS)
+        out["long_term_usd_per_day"] = window_mean(rows, LONG_TERM_FROM, None)
+        if fade:
+            out["fade_ratio"] = fade_ratio(rows)
+    zero = np.flatnonzero(out["peak_usd_per_day"] == 0)                      # np.max's sign of zero
+    if zero.size:
+        out["peak_usd_per_day"][zero] = rows[zero].max(axis=-1)
+    if has_nan.any():                                                          # NaN rows: numpy's rules
+        for name, value in _row_figures(rows[has_nan], d_x[has_nan], fade).items():
+            out[name][has_nan] = value
     return out
 
 
-def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
+def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False, kernel: str | None = None,
+                    disc: np.ndarray | None = None) -> dict:
     """Every per-balance figure of :data:`BALANCE_FIELDS` for arrays of shape (..., D).
 
     Parameters
@@ -384,9 +534,15 @@ def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
     r : float or ndarray
         Annual discount rate, broadcast over the leading axes.
     D_x : int or ndarray
-        Days for a sustained crossover, broadcast over the leading axes.
+        Days for a sustained crossover (>= 1), broadcast over the leading axes.
     fade : bool
         Compute the fade ratio (``inflow`` only); NaN otherwise.
+    kernel : {"auto", "numpy", "numba"} or None
+        What computes the figures (:func:`summary_kernel`; None: the
+        environment variable ``FLOWSIM_KERNEL``, else ``"auto"``). The kernels
+        give the same bytes.
+    disc : ndarray, optional
+        :func:`discount_factors` of ``r`` (computed when omitted).
 
     Returns
     -------
@@ -398,24 +554,14 @@ def balance_summary(x: np.ndarray, r, D_x, *, fade: bool = False) -> dict:
     lead, D = x.shape[:-1], x.shape[-1]
     rows = x.reshape(-1, D)
     d_x = np.broadcast_to(np.asarray(D_x), lead).reshape(-1).astype(np.int64)
-    cross, sustained, status = (a.reshape(lead) for a in _crossings(rows, d_x))
-    peak_x, peak_d = peak(x)
-    return {
-        "status": status,
-        "peak_usd_per_day": peak_x,
-        "peak_day": np.where(status == STATUSES.index("zero"), -1, peak_d),
-        "crossover_day": cross,
-        "sustained_crossover_day": sustained,
-        "breakeven_day": _breakeven_rows(rows).reshape(lead),
-        "cumulative_usd": x.sum(axis=-1),
-        "pv_usd": present_value(x, r),
-        "short_term_usd_per_day": window_mean(x, 0, SHORT_TERM_DAYS),
-        "long_term_usd_per_day": window_mean(x, LONG_TERM_FROM, None),
-        "fade_ratio": fade_ratio(x) if fade else np.full(lead, np.nan),
-    }
+    kernel = summary_kernel(kernel)
+    figures = (_row_figures_numba if kernel == "numba" and rows.size else _row_figures)(rows, d_x, fade)
+    out = {name: value.reshape(lead) for name, value in figures.items()}
+    out["pv_usd"] = present_value(x, r, disc=disc)
+    return {name: out[name] for name in BALANCE_FIELDS}
 
 
-def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
+def summary_arrays(present: np.ndarray, balances: dict, r, D_x, *, kernel: str | None = None) -> dict:
     """Every summary figure of docs/model.md v2, keyed as :func:`summary_key` does.
 
     Parameters
@@ -429,6 +575,8 @@ def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
         Annual discount rate, broadcast over the leading axes.
     D_x : int or ndarray
         Days for a sustained crossover, broadcast over the leading axes.
+    kernel : {"auto", "numpy", "numba"} or None
+        What computes the balances' figures (:func:`summary_kernel`); the same bytes either way.
 
     Returns
     -------
@@ -438,7 +586,9 @@ def summary_arrays(present: np.ndarray, balances: dict, r, D_x) -> dict:
     """
     peak_n, peak_n_day = peak(present)
     out = {"peak_present": peak_n, "peak_present_day": np.where(peak_n > 0, peak_n_day, -1)}
+    kernel = summary_kernel(kernel)
+    disc = discount_factors(r, np.shape(present)[-1])                     # once for every balance
     for name, x in balances.items():
-        for field, value in balance_summary(x, r, D_x, fade=name == "inflow").items():
+        for field, value in balance_summary(x, r, D_x, fade=name == "inflow", kernel=kernel, disc=disc).items():
             out[summary_key(field, name)] = value
     return out

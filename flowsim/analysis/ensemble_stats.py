@@ -45,7 +45,62 @@ def member_quantiles(values: np.ndarray, q=QUANTILES) -> np.ndarray:
     >>> member_quantiles(np.arange(11.0)[:, None], q=(0.1, 0.5))[:, 0]
     array([1., 5.])
     """
-    return np.quantile(values, check_quantiles(q), axis=0)
+    levels = check_quantiles(q)
+    values = np.asarray(values)
+    if values.dtype != np.float64 or values.ndim < 2 or values.shape[0] < 1:
+        return np.quantile(values, levels, axis=0)
+    out = _quantiles_of_sorted(np.sort(values, axis=0), levels)
+    # a zero or NaN order statistic: its sign or payload may depend on the order np.quantile's partition leaves
+    # equal values in; those columns are taken by np.quantile itself
+    redo = _unsure_columns(out, values)
+    if redo.any():
+        out[:, redo] = np.quantile(values[:, redo], levels, axis=0)
+    return out
+
+
+def _quantiles_of_sorted(arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(arr, q, axis=0)`` (method ``"linear"``) of an array already sorted along axis 0.
+
+    numpy's own arithmetic (``numpy.lib._function_base_impl._quantile`` and
+    ``_lerp``): the virtual index ``(n - 1) q``, its floor and the next order
+    statistic, ``a + (b - a) g`` below ``g = 0.5`` and ``b - (b - a)(1 - g)``
+    from it; only the partition is replaced by the sort, which numpy does
+    faster along the member axis than a partition at ten ranks. NaN sorts
+    last, as numpy's partition puts it; columns with a NaN get NaN.
+    """
+    n = arr.shape[0]
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    previous[virtual >= n - 1] = -1
+    following[virtual >= n - 1] = -1
+    previous, following = previous.astype(np.intp), following.astype(np.intp)
+    a, b = arr[previous], arr[following]
+    gamma = np.asanyarray(virtual - previous, dtype=virtual.dtype).reshape(q.shape + (1,) * (arr.ndim - 1))
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    nan = np.isnan(arr[-1])
+    if nan.any():
+        np.copyto(out, arr[-1], where=nan)
+    return out
+
+
+def _unsure_columns(out: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Columns (the trailing axes) whose quantiles ``np.quantile`` must compute itself.
+
+    A NaN quantile (NaN payloads), or a zero quantile of a column holding both
+    ``0.0`` and ``-0.0``: equal values with different bits, whose order after
+    a partition is not that of a sort. A column of zeros of one sign gives the
+    same bytes either way (the same arithmetic on the same values).
+    """
+    unsure = np.isnan(out).any(axis=0)
+    zero = (out == 0).any(axis=0)
+    if zero.any():
+        col = values[:, zero]
+        is_zero, negative = col == 0, np.signbit(col)
+        unsure[zero] |= (is_zero & negative).any(axis=0) & (is_zero & ~negative).any(axis=0)
+    return unsure
 
 
 def probability(mask: np.ndarray) -> np.ndarray:

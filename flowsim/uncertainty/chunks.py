@@ -135,7 +135,7 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
                  "drained_people": np.zeros(len(task.members))}
     series = dict(zip(task.series, out))                                     # each (m, H, D), member-major
     summary = summary_arrays(series["N"], {b: series[b] for b in BALANCES}, values["r"][:, None],
-                             values["D_x"][:, None].astype(int))
+                             values["D_x"][:, None].astype(int), kernel=None if task.noise else solver.kernel)
     scalars = {f"{stat}:{var}": SCALAR_STATS[stat](series[var]) for stat, var in task.scalars}
     stats = {"nfev": int(stats["nfev"]), "steps": int(stats["steps"]), "fallbacks": np.asarray(stats["fallbacks"]),
              "drained_people": float(np.max(stats["drained_people"], initial=0.0)),
