@@ -6,6 +6,7 @@ few seconds with the Laplace posterior, or a short chain).
 """
 
 import dataclasses
+import importlib
 import math
 
 import numpy as np
@@ -220,7 +221,14 @@ def test_plot(bt):
     (dict(temperature=-1.0), "temperature must be a number > 0"),
     (dict(until="60 days"), "until"),
 ])
-def test_input_errors(kwargs, message):
+def test_input_errors(kwargs, message, monkeypatch):
+    """Each is refused before the fit runs."""
+    backtest_module = importlib.import_module("flowsim.calibration.backtest")    # the module, not the function
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran before the input was checked")
+
+    monkeypatch.setattr(backtest_module, "calibrate", no_fit)
     args = dict(until=UNTIL, method="laplace", members=10)
     args.update(kwargs)
     until = args.pop("until")

@@ -31,7 +31,14 @@ def test_cli_bad_numbers_are_one_line_exit_2(tmp_path, capsys, argv, words):
 
 
 def test_calibrate_negative_mcmc_seed(tmp_path, capsys, monkeypatch):
+    """Refused before the fit runs (the fit would cost seconds to minutes first)."""
     pytest.importorskip("emcee")
+    import flowsim.calibration
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran before the seed was checked")
+
+    monkeypatch.setattr(flowsim.calibration, "calibrate", no_fit)
     out = tmp_path / "out"
     code = main(["calibrate", "kazakhstan-2022", "--params", "tau_T[KAZ]", "--mcmc-steps", "4", "--walkers", "4",
                  "--mcmc-seed", "-1", "--no-figures", "--out", str(out)])

@@ -285,6 +285,14 @@ def test_load_result_refuses_edited_metadata_and_warns_on_format_1(tmp_path):
         flowsim.load_result(tmp_path / "v1.npz")
 
 
+@pytest.fixture(scope="module")
+def seed_resolved_json(tmp_path_factory) -> str:
+    """resolved.json of ``flowsim run kazakhstan-2022`` (one run for the module; each test edits a copy)."""
+    out = tmp_path_factory.mktemp("resolved") / "a"
+    assert main(["run", SEED, "--no-figures", "--out", str(out)]) == 0
+    return (out / "resolved.json").read_text()
+
+
 @pytest.mark.parametrize("change,words", [
     (lambda d: d["solver"].update(speed=3), "key solver.speed: unknown key of `solver` 'speed'"),
     (lambda d: d.update(solver="fast"), "key solver: must be a table of solver options"),
@@ -292,11 +300,10 @@ def test_load_result_refuses_edited_metadata_and_warns_on_format_1(tmp_path):
     (lambda d: d.update(flowsim_version="soon"), "key flowsim_version: must be a version such as"),
     (lambda d: d["solver"].update(method="fast"), "key solver: solver option `method` must be one of"),
 ])
-def test_edited_resolved_json_is_refused(tmp_path, capsys, change, words):
+def test_edited_resolved_json_is_refused(tmp_path, capsys, seed_resolved_json, change, words):
     import json
 
-    assert main(["run", SEED, "--no-figures", "--out", str(tmp_path / "a")]) == 0
-    data = json.loads((tmp_path / "a" / "resolved.json").read_text())
+    data = json.loads(seed_resolved_json)
     change(data)
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data))

@@ -559,14 +559,19 @@ def coverage_table(rows, levels=BAND_LEVELS) -> Table:
 
 
 # ------------------------------------------------------------------------------------ the backtest
-def _temperature(value, fit) -> float:
+def _check_temperature(value) -> None:
+    """Refuse a temperature that is neither a number > 0 nor ``"reduced-chi2"`` (before the fit runs)."""
     if isinstance(value, str):
-        if value != "reduced-chi2":
-            raise CalibrationError(f"backtest: temperature must be a number > 0 or 'reduced-chi2'; got {value!r}.")
-        return float(fit.covariance_scale)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        ok = value == "reduced-chi2"
+    else:
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+    if not ok:
         raise CalibrationError(f"backtest: temperature must be a number > 0 or 'reduced-chi2'; got {value!r}.")
-    return float(value)
+
+
+def _temperature(value, fit) -> float:
+    _check_temperature(value)
+    return float(fit.covariance_scale) if isinstance(value, str) else float(value)
 
 
 def backtest(scenario, observations, until, params=None, *, background: BackgroundTraffic | None = None,
@@ -667,6 +672,7 @@ def backtest(scenario, observations, until, params=None, *, background: Backgrou
         raise CalibrationError(f"backtest: method must be one of {', '.join(METHODS)}; got {method!r}.")
     members = check_whole_number(members, "backtest: members", 2, why=" (bands need at least two members)",
                                  error=CalibrationError)
+    _check_temperature(temperature)
     table = as_observation_table(observations)
     until = to_date(until, "until", CalibrationError)
     in_sample = np.array([o.date_end <= until for o in table], bool)

@@ -52,6 +52,9 @@ def _check(args) -> None:
 
     check_whole_number(args.mcmc_steps, "--mcmc-steps", 0, error=CalibrationError)
     check_whole_number(args.members, "--members", 0, error=CalibrationError)
+    # the seeds too, before the fit: a refused seed should not cost a fit first
+    check_whole_number(args.seed, "--seed", 0, error=CalibrationError)
+    check_whole_number(args.mcmc_seed, "--mcmc-seed", 0, error=CalibrationError)
     if args.members and not args.mcmc_steps:
         raise CalibrationError("--members solves posterior draws: give --mcmc-steps too (e.g. --mcmc-steps 600).")
     if args.vary_ranges and not args.members:
