@@ -88,8 +88,20 @@ def test_the_error_class_is_the_callers():
         parse_label("tau_X", what="fit parameter", error=CalibrationError)
 
 
+_pieces = st.tuples(   # near-labels: every part right or slightly wrong
+    st.sampled_from(["tau_T", "q_on", "k", "P", "pulse.total", "pulse.shape", "pulse.x", "background",
+                     "background_exits", "tau T", "9x"]),
+    st.sampled_from(["[", "[", "[", " [ ", ""]),
+    st.text(alphabet=st.sampled_from("KAZk1"), max_size=3),
+    st.sampled_from(["", ":", "@", " @ "]),
+    st.text(alphabet=st.sampled_from("0123456789-x"), max_size=10),
+    st.sampled_from(["]", "]", "", "]]"]),
+).map("".join)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("tau_TKZAqon.[]@:-0129 xpulsebgrd"), max_size=30) | st.text(max_size=20))
+@given(st.text(alphabet=st.sampled_from("tau_TKZAqon.[]@:-0129 xpulsebgrd"), max_size=30) | st.text(max_size=20)
+       | _pieces)
 def test_any_text_is_a_label_or_a_flowsim_error(text):
     try:
         label = parse_label(text)

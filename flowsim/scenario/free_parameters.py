@@ -327,14 +327,14 @@ class FreeParameters(Mapping):
                 raise error(f"{p.name} is listed twice.")
             self._items[p.name] = p
         self._fixed = fixed
-        params = tuple(self._items.values())
+        self._params = params = tuple(self._items.values())
         self._partner = {i: self._find_partner(params, i) for i in range(len(params))}
 
     # ---------------------------------------------------------------- mapping
     def __getitem__(self, label) -> FreeParameter:
         key = str(parse_label(label, error=self._error)) if not isinstance(label, int) else None
         if key is None:
-            return tuple(self._items.values())[label]
+            return self._params[label]
         try:
             return self._items[key]
         except KeyError:
@@ -354,7 +354,7 @@ class FreeParameters(Mapping):
     @property
     def params(self) -> tuple[FreeParameter, ...]:
         """The parameters in order."""
-        return tuple(self._items.values())
+        return self._params
 
     @property
     def labels(self) -> tuple[str, ...]:
