@@ -298,3 +298,24 @@ def test_the_fit_vector_holds_a_collection():
 @pytest.fixture
 def seed_params():
     return flowsim.load_scenario("kazakhstan-2022").params
+
+
+def test_the_posterior_prior_of_shares_uses_the_collections_ceiling():
+    """A flat prior on shares fitted together: the logistic's Jacobian up to q_on's ceiling and q_ret's 1 - q_on."""
+    from flowsim.analysis.background import BackgroundTraffic
+    from flowsim.analysis.constraints import ObservationModel
+    from flowsim.calibration.parameters import ParameterVector
+    from flowsim.calibration.posterior import LogPosterior
+
+    sc = flowsim.load_scenario("kazakhstan-2022")
+    bg = BackgroundTraffic(entries={"KAZ": 1_000.0})
+    vec = ParameterVector(["q_on[KAZ]", "q_ret[KAZ]"], sc, bg)
+    model = ObservationModel.build(flowsim.datasets.observations_2022().filter(host="KAZ"), bg)
+    lp = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0)
+    z = np.array([0.4, -0.3])
+    x = vec.to_natural(z)
+
+    def log_jacobian(width, zi):
+        return math.log(width) + math.log(1 / (1 + math.exp(-zi))) + math.log(1 / (1 + math.exp(zi)))
+
+    assert lp.log_prior(z) == pytest.approx(log_jacobian(1.0, 0.4) + log_jacobian(1.0 - x[0], -0.3), rel=1e-12)

@@ -41,7 +41,7 @@ from .._validation import did_you_mean
 from ..analysis.background import BackgroundTraffic
 from ..exceptions import CalibrationError, FlowsimError
 from ..hosts import host_index
-from ..scenario.free_parameters import PULSE_FIELDS, FreeParameter, FreeParameters, Label, logistic, parse_label
+from ..scenario.free_parameters import PULSE_FIELDS, FreeParameter, FreeParameters, Label, parse_label
 from ..scenario.schedules import Pulse
 from ..scenario.specs import PARAMETER_SPECS
 
@@ -375,18 +375,21 @@ class ParameterVector:
         return out
 
     def draw_start(self, rng) -> np.ndarray:
-        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`."""
+        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`.
+
+        A share is drawn in the logit of its bounds (not of the ``q_on + q_ret`` ceiling).
+        """
         x = np.empty(len(self.params))
-        for i, (p, (a, b)) in enumerate(zip(self.params, self.start_ranges())):
+        for i, (p, (a, b)) in enumerate(zip(self.free.params, self.start_ranges())):
             if p.transform == "log":
-                x[i] = math.exp(rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300))))
+                z = rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300)))
             elif p.transform == "log(x-1)":
-                x[i] = 1.0 + math.exp(rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6))))
+                z = rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6)))
             else:
-                lo, hi = float(self.lower[i]), float(self.upper[i])
+                lo, hi = p.low, p.high
                 ua, ub = (min(max((v - lo) / (hi - lo), 1e-6), 1 - 1e-6) for v in (a, b))
-                u = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
-                x[i] = lo + (hi - lo) * logistic(u)
+                z = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
+            x[i] = p.to_natural(z)
         return x
 
     # ------------------------------------------------------------ transforms
