@@ -187,14 +187,14 @@ def test_report_plot_and_tables(exact_fit, tmp_path):
     ("tau_t[KAZ]", "unknown name 'tau_t'. Did you mean 'tau_T'"),
     ("k", "whole number"),
     ("r", "is global"),
-    ("P", "unknown name 'P'"),
+    ("P", "onward matrix `P` cannot be fitted"),
     ("pulse.totl[KAZ]", "Did you mean 'total'"),
     ("pulse.total", "name the host"),
     ("background[KAZ@2022-11-01]", "no background level"),
     ("background[GEO]", "host 'GEO' is not in scenario"),
     ("background_exits[KAZ]", "no background level background_exits\\[KAZ\\]"),
     ("tau_T[KAZ@2022-10-01]", "takes only a host"),
-    ("tau T", "expected a name"),
+    ("tau T", "is not a label; allowed forms"),
 ])
 def test_parameter_errors(spec, message):
     sc, bg = start_point()

@@ -108,7 +108,7 @@ def test_vary_options_parse():
     (["--vary", "tau_S=240:60"], ["low must be <= high", "(60, 240)"]),
     (["--vary", "tau_S=abc:60"], ["'abc' is not a number"]),
     (["--vary", "tau_S[KAX]=60:240"], ["Did you mean 'KAZ'"]),
-    (["--vary", "tau-S=1:2"], ["expected NAME=LO:HI"]),
+    (["--vary", "tau-S=1:2"], ["is not a label", "NAME[HOST]"]),
     (["--n", "0"], ["n must be a whole number >= 1"]),
     (["--workers", "0"], ["--workers must be >= 1"]),
 ])

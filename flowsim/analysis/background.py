@@ -32,6 +32,7 @@ import numpy as np
 
 from .._validation import check_in_bounds, did_you_mean, to_date
 from ..exceptions import ObservationError
+from ..scenario.free_parameters import Label
 
 __all__ = ["BackgroundTraffic", "BackgroundLevel", "DIRECTIONS", "DEFAULT_BREAKS"]
 
@@ -58,7 +59,7 @@ class BackgroundLevel:
     def name(self) -> str:
         """Calibration name: ``background[KAZ]`` (first level) or ``background[KAZ@2022-10-01]``."""
         stem = "background" if self.direction == "entries" else "background_exits"
-        return f"{stem}[{self.host}]" if self.first else f"{stem}[{self.host}@{self.start.isoformat()}]"
+        return str(Label(stem, self.host, period=None if self.first else self.start))
 
 
 def _levels(value, host: str, what: str) -> Levels:

@@ -19,6 +19,7 @@ from ..datasets import ObservationTable, as_observation_table
 from ..exceptions import CalibrationError
 from ..hosts import REFERENCE_HOSTS
 from ..scenario.defaults import reference_parameters
+from ..scenario.free_parameters import Label
 from ..scenario.schedules import Pulse
 from ..scenario.specs import PARAMETER_SPECS
 from .parameters import FitParameter
@@ -146,16 +147,18 @@ def default_fit_parameters(scenario, observations: ObservationTable, background:
     for host in scenario.hosts:
         used = [o for o, c in zip(model.observations, model.constraints) if o.host == host and c.weight > 0]
         for o in used:
-            out += [f"{name}[{host}]" for name in ECONOMIC_FIT.get(o.quantity, ()) if f"{name}[{host}]" not in out]
+            labels = (str(Label(name, host)) for name in ECONOMIC_FIT.get(o.quantity, ()))
+            out += [lab for lab in labels if lab not in out]
         n = sum(1 for o in used if o.quantity not in ECONOMIC_FIT and o.quantity not in ECONOMIC_COUNTS)
         if n < min_observations:
             continue
         pulses = [s for s in scenario.arrivals.get(host, ()) if isinstance(s, Pulse)]
         if len(pulses) == 1 and pulses[0].total > 0:
-            out += [f"pulse.total[{host}]", f"pulse.scale_days[{host}]"]
-        out.append(f"tau_T[{host}]")
+            out += [str(Label("pulse.total", host)), str(Label("pulse.scale_days", host))]
+        out.append(str(Label("tau_T", host)))
         for o in used:
-            out += [f"{name}[{host}]" for name in SETTLED_FIT.get(o.quantity, ()) if f"{name}[{host}]" not in out]
+            labels = (str(Label(name, host)) for name in SETTLED_FIT.get(o.quantity, ()))
+            out += [lab for lab in labels if lab not in out]
     levels = model.background.levels()
     for i, lv in enumerate(levels):
         if lv.host not in scenario.hosts:

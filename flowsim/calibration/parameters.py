@@ -33,24 +33,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import did_you_mean, to_date
+from .._validation import did_you_mean
 from ..analysis.background import BackgroundTraffic
 from ..exceptions import CalibrationError, FlowsimError
 from ..hosts import host_index
+from ..scenario.free_parameters import PULSE_FIELDS, FreeParameter, FreeParameters, Label, parse_label
 from ..scenario.schedules import Pulse
 from ..scenario.specs import PARAMETER_SPECS
 
 __all__ = ["FitParameter", "ParameterVector", "PULSE_FIELDS", "with_priors"]
 
-#: Fields of a Pulse that can be fitted.
-PULSE_FIELDS = ("total", "shape", "scale_days")
-
-_NAME_RE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?:\[(?P<host>[A-Za-z]{3})(?:(?P<sep>[@:])(?P<extra>[^\]]+))?\])?$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,70 +87,51 @@ class FitParameter:
 
     @classmethod
     def parse(cls, spec, **options) -> FitParameter:
-        """A :class:`FitParameter` from a name such as ``"tau_T[KAZ]"`` or a tuple ``("tau_T", "KAZ")``."""
+        """A :class:`FitParameter` from a label (``"tau_T[KAZ]"``), a :class:`Label` or a tuple ``("tau_T", "KAZ")``.
+
+        Strings are read by :func:`flowsim.scenario.free_parameters.parse_label`, the one label parser.
+        """
         if isinstance(spec, FitParameter):
             return dataclasses.replace(spec, **options) if options else spec
         if isinstance(spec, tuple):
             if not 1 <= len(spec) <= 3 or not all(isinstance(s, (str, int, _dt.date)) or s is None for s in spec):
                 raise CalibrationError(f"fit parameter {spec!r}: a tuple must be (name, host) or (name, host, extra).")
             name, host, extra = (list(spec) + [None, None])[:3]
-            sep = "@" if str(name).startswith("background") else ":"
-        elif isinstance(spec, str):
-            m = _NAME_RE.match(spec.strip())
-            if not m:
-                raise CalibrationError(
-                    f"fit parameter {spec!r}: expected a name such as 'tau_T', 'tau_T[KAZ]', "
-                    "'pulse.total[KAZ]' or 'background[KAZ@2022-10-01]'."
-                )
-            name, host, sep, extra = m.group("name", "host", "sep", "extra")
+            text = str(name) if host is None else f"{name}[{host}" + (
+                "" if extra is None else ("@" if str(name).startswith("background") else ":")
+                + (extra.isoformat() if isinstance(extra, _dt.date) else str(extra))) + "]"
+            label = parse_label(text, what=f"fit parameter {spec!r}: label", error=CalibrationError)
+        elif isinstance(spec, (str, Label)):
+            label = parse_label(spec, what="fit parameter", error=CalibrationError)
         else:
             raise CalibrationError(f"fit parameter must be a name, a tuple or a FitParameter; got {spec!r}.")
-        host = host.upper() if isinstance(host, str) else host
-        if name.startswith("pulse."):
-            field = name.split(".", 1)[1]
-            if field not in PULSE_FIELDS:
-                fix = did_you_mean(field, PULSE_FIELDS)
-                raise CalibrationError(f"fit parameter {spec!r}: a Pulse has the fields "
-                                       f"{', '.join(PULSE_FIELDS)}.{fix}")
-            if host is None:
-                raise CalibrationError(f"fit parameter {spec!r}: name the host, e.g. 'pulse.{field}[KAZ]'.")
-            index = None
-            if extra is not None:
-                if sep != ":" or not str(extra).isdigit():
-                    raise CalibrationError(f"fit parameter {spec!r}: the schedule number goes after ':', e.g. "
-                                           f"'pulse.{field}[{host}:1]'.")
-                index = int(extra)
-            return cls(kind="pulse", name=field, host=host, index=index, **options)
-        if name in ("background", "background_exits"):
-            if host is None:
-                raise CalibrationError(f"fit parameter {spec!r}: name the host, e.g. '{name}[KAZ]'.")
-            period = None
-            if extra is not None:
-                if sep != "@":
-                    raise CalibrationError(f"fit parameter {spec!r}: the level's date goes after '@', e.g. "
-                                           f"'{name}[{host}@2022-10-01]'.")
-                period = to_date(extra, f"fit parameter {spec!r}: level date", CalibrationError)
-            direction = "entries" if name == "background" else "exits"
-            return cls(kind="background", name=direction, host=host, period=period, **options)
-        if name not in PARAMETER_SPECS:
-            fix = did_you_mean(name, [*PARAMETER_SPECS, "pulse.total", "pulse.shape", "pulse.scale_days",
-                                      "background", "background_exits"])
-            raise CalibrationError(f"fit parameter {spec!r}: unknown name {name!r}.{fix}")
-        if extra is not None:
-            raise CalibrationError(f"fit parameter {spec!r}: a model parameter takes only a host, e.g. '{name}[KAZ]'.")
-        return cls(kind="model", name=name, host=host, **options)
+        return cls.from_label(label, **options)
+
+    @classmethod
+    def from_label(cls, label: Label, **options) -> FitParameter:
+        """The fit parameter a parsed :class:`Label` names (hosts upper-cased)."""
+        host = label.host.upper() if isinstance(label.host, str) else label.host
+        if label.kind == "pulse":
+            return cls(kind="pulse", name=label.field, host=host, index=label.index, **options)
+        if label.kind == "background":
+            return cls(kind="background", name=label.field, host=host, period=label.period, **options)
+        if label.name == "P":
+            raise CalibrationError(f"fit parameter {str(label)!r}: the onward matrix `P` cannot be fitted; fit "
+                                   "`q_on` instead.")
+        return cls(kind="model", name=label.name, host=host, **options)
+
+    def to_label(self) -> Label:
+        """The :class:`Label` of this parameter."""
+        if self.kind == "model":
+            return Label(self.name, self.host)
+        if self.kind == "pulse":
+            return Label(f"pulse.{self.name}", self.host, index=self.index)
+        return Label("background" if self.name == "entries" else "background_exits", self.host, period=self.period)
 
     @property
     def label(self) -> str:
         """The canonical name (``tau_T[KAZ]``, ``pulse.total[KAZ]``, ``background[KAZ@2022-10-01]``)."""
-        if self.kind == "model":
-            return self.name if self.host is None else f"{self.name}[{self.host}]"
-        if self.kind == "pulse":
-            idx = "" if self.index is None else f":{self.index}"
-            return f"pulse.{self.name}[{self.host}{idx}]"
-        stem = "background" if self.name == "entries" else "background_exits"
-        when = "" if self.period is None else f"@{self.period.isoformat()}"
-        return f"{stem}[{self.host}{when}]"
+        return str(self.to_label())
 
     @property
     def unit(self) -> str:
@@ -177,10 +154,6 @@ class FitParameter:
         if self.is_share:
             return "logit"
         return "log(x-1)" if (self.kind, self.name) == ("pulse", "shape") else "log"
-
-
-def _logistic(z):
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
 #: Without a prior, :meth:`ParameterVector.reference` measures what the data
@@ -237,7 +210,12 @@ class ParameterVector:
                     f"{p.label}: the starting value {x:g} {p.unit} is outside the bounds ({lo:g}, {hi:g}); "
                     "widen the bounds or change the scenario's value."
                 )
-        self._partner = {i: self._find_partner(i) for i in range(len(items))}
+        self.free = FreeParameters(
+            (FreeParameter(label=p.to_label(), value=float(x), bounds=(float(lo), float(hi)), unit=p.unit,
+                           transform=p.transform, prior=p.prior,
+                           source="given" if p.bounds is not None else "fit default")
+             for p, x, lo, hi in zip(items, self.x0, self.lower, self.upper)),
+            fixed=self._current, error=CalibrationError)
         self.prior_center, self.prior_sd = self._priors()
 
     def __len__(self) -> int:
@@ -329,7 +307,7 @@ class ParameterVector:
                 raise CalibrationError(f"{p.label}: the prior's 95% interval must lie within the search bounds "
                                        f"({self.lower[i]:g}, {self.upper[i]:g}) with low < high; got ({lo:g}, "
                                        f"{hi:g}).")
-            if p.transform == "logit" and self._partner.get(i) is not None:
+            if p.transform == "logit" and self.free.partner(i) is not None:
                 raise CalibrationError(f"{p.label}: a prior on q_ret fitted with q_on is not supported.")
             x = self.x0.copy()
             ends = []
@@ -397,104 +375,61 @@ class ParameterVector:
         return out
 
     def draw_start(self, rng) -> np.ndarray:
-        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`."""
+        """A random starting point (natural units), uniform in the transformed space over :meth:`start_ranges`.
+
+        A share is drawn in the logit of its bounds (not of the ``q_on + q_ret`` ceiling).
+        """
         x = np.empty(len(self.params))
-        for i, (p, (a, b)) in enumerate(zip(self.params, self.start_ranges())):
+        for i, (p, (a, b)) in enumerate(zip(self.free.params, self.start_ranges())):
             if p.transform == "log":
-                x[i] = math.exp(rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300))))
+                z = rng.uniform(math.log(max(a, 1e-300)), math.log(max(b, 1e-300)))
             elif p.transform == "log(x-1)":
-                x[i] = 1.0 + math.exp(rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6))))
+                z = rng.uniform(math.log(max(a - 1.0, 1e-6)), math.log(max(b - 1.0, 1e-6)))
             else:
-                lo, hi = float(self.lower[i]), float(self.upper[i])
+                lo, hi = p.low, p.high
                 ua, ub = (min(max((v - lo) / (hi - lo), 1e-6), 1 - 1e-6) for v in (a, b))
-                u = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
-                x[i] = lo + (hi - lo) * _logistic(u)
+                z = rng.uniform(math.log(ua / (1 - ua)), math.log(ub / (1 - ub)))
+            x[i] = p.to_natural(z)
         return x
 
-    def _find_partner(self, i: int) -> int | None:
-        """For a fitted ``q_ret``: position of the fitted ``q_on`` of the same host(s), if any."""
-        p = self.params[i]
-        if p.kind != "model" or p.name != "q_ret":
-            return None
-        for j, o in enumerate(self.params):
-            if o.kind == "model" and o.name == "q_on" and o.host == p.host:
-                return j
-        return None
-
     # ------------------------------------------------------------ transforms
-    def _share_ceiling(self, i: int, x: np.ndarray) -> float:
-        """Upper end of a share's logit: 1, or 1 minus its partner share (q_on + q_ret <= 1)."""
-        p = self.params[i]
-        ceiling = float(self.upper[i])
-        if p.kind == "model" and p.name in ("q_on", "q_ret"):
-            other = "q_ret" if p.name == "q_on" else "q_on"
-            j = self._partner.get(i)
-            if p.name == "q_on":
-                if any(o.kind == "model" and o.name == "q_ret" and o.host == p.host for o in self.params):
-                    return ceiling   # q_ret is fitted relative to 1 - q_on
-                used = self._current(other, p.host)
-            else:
-                used = x[j] if j is not None else self._current(other, p.host)
-            ceiling = min(ceiling, 1.0 - used)
-        return ceiling
-
     def _current(self, name, host) -> float:
+        """The scenario's value of a parameter that is not fitted (host None: the largest over hosts)."""
         values = self.scenario.params[name]
         return float(values[self.scenario.hosts.index(host)] if host else values.max())
 
     def to_natural(self, z) -> np.ndarray:
-        """Natural values from transformed ones (shares are resolved in order, ``q_on`` before ``q_ret``)."""
-        z = np.asarray(z, dtype=float)
-        x = np.empty(len(self.params))
-        order = sorted(range(len(self.params)), key=lambda i: self._partner.get(i) is not None)
-        for i in order:
-            p = self.params[i]
-            if p.transform == "logit":
-                lo, hi = float(self.lower[i]), self._share_ceiling(i, x)
-                x[i] = lo + (hi - lo) * _logistic(z[i])
-            elif p.transform == "log(x-1)":
-                x[i] = 1.0 + math.exp(z[i])
-            else:
-                x[i] = math.exp(z[i])
-        return x
+        """Natural values from transformed ones (:meth:`FreeParameters.to_natural`: ``q_on`` before ``q_ret``)."""
+        return self.free.to_natural(z)
 
     def to_transformed(self, x) -> np.ndarray:
         """Transformed values from natural ones (inverse of :meth:`to_natural`)."""
-        x = np.asarray(x, dtype=float)
-        z = np.empty(len(self.params))
-        for i, p in enumerate(self.params):
-            if p.transform == "logit":
-                lo, hi = float(self.lower[i]), self._share_ceiling(i, x)
-                u = (x[i] - lo) / (hi - lo) if hi > lo else 0.5
-                u = min(max(u, 1e-9), 1 - 1e-9)    # a share at its bound starts just inside
-                z[i] = math.log(u / (1.0 - u))
-            elif p.transform == "log(x-1)":
-                z[i] = math.log(max(x[i] - 1.0, 1e-9))
-            else:
-                z[i] = math.log(x[i]) if x[i] > 0 else -math.inf
-        return z
+        return self.free.to_transformed(x)
 
     def z_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Box bounds of the transformed space given to ``least_squares`` (infinite for shares)."""
-        lo, hi = np.full(len(self), -np.inf), np.full(len(self), np.inf)
-        for i, p in enumerate(self.params):
-            if p.transform == "log":
-                lo[i] = math.log(self.lower[i]) if self.lower[i] > 0 else -np.inf
-                hi[i] = math.log(self.upper[i]) if math.isfinite(self.upper[i]) else np.inf
-            elif p.transform == "log(x-1)":
-                lo[i] = math.log(self.lower[i] - 1.0) if self.lower[i] > 1 else -np.inf
-                hi[i] = math.log(self.upper[i] - 1.0) if math.isfinite(self.upper[i]) else np.inf
-        return lo, hi
+        return self.free.z_bounds()
 
     # ---------------------------------------------------------------- apply
     def model_mask(self) -> np.ndarray:
         """Which parameters change the model run (model and pulse), as opposed to background levels."""
         return np.array([p.kind != "background" for p in self.params])
 
+    def pulse_arrivals(self, x, arrivals=None) -> dict:
+        """``{host: (Schedule, ...)}``: ``arrivals`` (default the scenario's) with the fitted pulse fields set to ``x``.
+
+        ``x`` holds natural values, one per fitted parameter (those that are not pulse fields are ignored).
+        """
+        out = {h: list(v) for h, v in (self.scenario.arrivals if arrivals is None else arrivals).items()}
+        for p, v in zip(self.params, np.asarray(x, dtype=float)):
+            if p.kind == "pulse":
+                i = self._pulse(p)[0]
+                out[p.host][i] = dataclasses.replace(out[p.host][i], **{p.name: float(v)})
+        return {h: tuple(v) for h, v in out.items()}
+
     def apply(self, x) -> tuple:
         """``(scenario, background)`` with natural values ``x`` put in."""
         updates: dict[str, object] = {}
-        arrivals = {h: list(v) for h, v in self.scenario.arrivals.items()}
         background = self.background
         for p, v in zip(self.params, np.asarray(x, dtype=float)):
             v = float(v)
@@ -505,14 +440,11 @@ class ParameterVector:
                     entry = updates.setdefault(p.name, {})
                     if isinstance(entry, dict):
                         entry[p.host] = v
-            elif p.kind == "pulse":
-                i, pulse = self._pulse(p)
-                arrivals[p.host][i] = dataclasses.replace(arrivals[p.host][i], **{p.name: v})
-            else:
+            elif p.kind == "background":
                 background = background.with_level(p.name, p.host, p.period, v)
         scenario = self.scenario
         if any(p.kind == "pulse" for p in self.params):
-            scenario = scenario.replace(arrivals={h: tuple(v) for h, v in arrivals.items()})
+            scenario = scenario.replace(arrivals=self.pulse_arrivals(x))
         if updates:
             scenario = scenario.with_params(**updates)
         return scenario, background

@@ -91,7 +91,7 @@ class LogPosterior:
                 out += -0.5 * ((z[i] - vec.prior_center[i]) / vec.prior_sd[i]) ** 2
                 continue
             if p.transform == "logit":                     # flat on [lower, ceiling]: the logistic's Jacobian
-                lo, hi = float(vec.lower[i]), vec._share_ceiling(i, x)
+                lo, hi = float(vec.lower[i]), vec.free.share_ceiling(i, x)
                 if not hi > lo:
                     return -math.inf
                 out += math.log(hi - lo) + _log_logistic(z[i]) + _log_logistic(-z[i])

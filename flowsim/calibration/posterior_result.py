@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,11 +178,14 @@ class PosteriorSample:
     def member_inputs(self, draws: np.ndarray, scenario=None):
         """Ensemble dimensions, their values and per-member arrivals for posterior ``draws`` (n, p).
 
-        Model parameters become :class:`~flowsim.scenario.sampling.Dimension`
-        objects spanning the draws (a parameter fitted as one value for all
-        hosts: one dimension per host, the same values); pulse fields become
-        per-member arrival schedules; background levels belong to the
-        observation model and do not enter the run.
+        Built from the sampled :class:`~flowsim.scenario.free_parameters.FreeParameters`
+        (``vector.free``): each free model parameter becomes one
+        :class:`~flowsim.scenario.sampling.Dimension` per host it stands for (a parameter
+        fitted as one value for all hosts: one per host, the same values). A dimension's
+        range is the span of the members' values: the members are given, not drawn from
+        it, and the ensemble plans its steps over that span. Pulse fields become
+        per-member arrival schedules (:meth:`ParameterVector.pulse_arrivals`); background
+        levels belong to the observation model and do not enter the run.
 
         Returns
         -------
@@ -196,26 +198,19 @@ class PosteriorSample:
 
         sc = self.scenario if scenario is None else scenario
         draws = np.atleast_2d(np.asarray(draws, float))
+        free = self.vector.free
         dims, cols = [], []
-        for j, p in enumerate(self.vector.params):
-            if p.kind != "model":
+        for j, p in enumerate(free.params):
+            if p.label.kind != "model":
                 continue
-            for host in ((p.host,) if p.host is not None else sc.hosts):
-                dims.append(Dimension(p.name, host, float(draws[:, j].min()), float(draws[:, j].max())))
+            span = float(draws[:, j].min()), float(draws[:, j].max())
+            for host in ((p.label.host,) if p.label.host is not None else sc.hosts):
+                dims.append(Dimension(p.label.name, host, *span))
                 cols.append(draws[:, j])
         values = np.column_stack(cols) if cols else np.empty((draws.shape[0], 0))
-        pulses = [(j, p) for j, p in enumerate(self.vector.params) if p.kind == "pulse"]
         arrivals = None
-        if pulses:
-            where = {j: self.vector._pulse(p)[0] for j, p in pulses}
-            arrivals = []
-            for row in draws:
-                member = {h: list(v) for h, v in sc.arrivals.items()}
-                for j, p in pulses:
-                    i = where[j]
-                    member[p.host][i] = dataclasses.replace(member[p.host][i], **{p.name: float(row[j])})
-                arrivals.append({h: tuple(v) for h, v in member.items()})
-            arrivals = tuple(arrivals)
+        if any(p.label.kind == "pulse" for p in free.params):
+            arrivals = tuple(self.vector.pulse_arrivals(row, sc.arrivals) for row in draws)
         return tuple(dims), values, arrivals
 
     def ensemble(self, n: int | None = None, *, seed=0, vary=None, sampler: str = "lhs",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 
 from ..exceptions import FlowsimError
 
@@ -11,10 +10,6 @@ __all__ = ["add_vary", "parse_vary_options", "add_executor", "executor_from", "D
 
 #: Seconds to wait for a dask scheduler before saying it cannot be reached.
 DASK_TIMEOUT = 5
-
-_VARY = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*(?P<host>[A-Za-z]+)\s*\])?\s*"
-                   r"(=\s*(?P<low>[^:]+):(?P<high>.+))?$")
-
 
 def add_vary(parser) -> None:
     parser.add_argument(
@@ -34,17 +29,28 @@ def _number(text: str, item: str) -> float:
 
 
 def parse_vary_options(items):
-    """``["f0=0.005:0.02", "tau_S[KAZ]=60:240", "rho"]`` -> the ``vary`` mapping of :func:`flowsim.ensemble`."""
+    """``["f0=0.005:0.02", "tau_S[KAZ]=60:240", "rho"]`` -> the ``vary`` mapping of :func:`flowsim.ensemble`.
+
+    The part before ``=`` is a label, read by :func:`flowsim.scenario.free_parameters.parse_label`.
+    """
     if not items:
         return None
+    from ..scenario.free_parameters import parse_label  # imported on first use: the scenario package loads numpy
+
     vary: dict = {}
     for item in items:
-        m = _VARY.match(item)
-        if not m:
-            raise FlowsimError(f"--vary {item!r}: expected NAME=LO:HI, NAME[HOST]=LO:HI, NAME or NAME[HOST] "
-                               "(e.g. --vary tau_S[KAZ]=60:240).")
-        name, host = m["name"], m["host"]
-        rng = None if m["low"] is None else (_number(m["low"], item), _number(m["high"], item))
+        text, eq, rng_text = item.partition("=")
+        label = parse_label(text, what=f"--vary {item!r}:", error=FlowsimError)
+        if label.kind != "model":
+            raise FlowsimError(f"--vary {item!r}: only model parameters vary in a sweep (NAME=LO:HI, "
+                               "NAME[HOST]=LO:HI, NAME or NAME[HOST]); pulse fields and background levels are fitted.")
+        rng = None
+        if eq:
+            low, colon, high = rng_text.partition(":")
+            if not colon or not low.strip() or not high.strip():
+                raise FlowsimError(f"--vary {item!r}: the range is LO:HI, e.g. --vary tau_S[KAZ]=60:240.")
+            rng = (_number(low, item), _number(high, item))
+        name, host = label.name, label.host
         if host is None:
             vary[name] = rng
         else:

@@ -46,7 +46,12 @@ def rent_from_legacy(L, Hs):
 
 @dataclass(frozen=True, kw_only=True)
 class Parameter:
-    """One parameter value with everything known about it.
+    """One row of a parameter table: a value with everything known about it, for display.
+
+    A row, not a parameter: :meth:`ParameterSet.table` and ``flowsim show`` list these.
+    What a parameter is lives in :class:`~flowsim.scenario.specs.ParameterSpec`; the
+    numbers a sample draws or a fit adjusts are
+    :class:`~flowsim.scenario.free_parameters.FreeParameter` objects.
 
     Attributes
     ----------

@@ -3,7 +3,9 @@
 A :class:`Dimension` is one uncertain number: a global parameter, or a
 per-host parameter of one host, with a ``[low, high]`` range. :func:`parse_vary`
 turns the ``vary`` argument of :func:`flowsim.ensemble` into dimensions and
-checks them once (names, hosts, order, hard bounds, ``q_on + q_ret <= 1``);
+checks them once (labels through :func:`~flowsim.scenario.free_parameters.parse_label`,
+hosts, order, hard bounds, and ``q_on + q_ret <= 1`` on the ranges as one
+:class:`~flowsim.scenario.free_parameters.FreeParameters` collection);
 :func:`unit_sample` draws points of the unit cube with :mod:`scipy.stats.qmc`;
 :func:`member_values` maps them onto parameter arrays with a leading member
 axis, and :func:`regime_values` applies the scenario's policies to every
@@ -21,8 +23,9 @@ import numpy as np
 
 from .._validation import check_seed, did_you_mean
 from ..exceptions import ParameterError
+from .free_parameters import FreeParameter, FreeParameters, Label, parse_label, scale_unit
 from .parameter_set import SHARE_TOL, ParameterSet
-from .specs import PARAMETER_SPECS, spec
+from .specs import PARAMETER_SPECS, spec, where_text
 
 __all__ = ["Dimension", "SAMPLERS", "parse_vary", "unit_sample", "scale_sample", "member_values",
            "regime_values", "member_parameter_set"]
@@ -33,7 +36,11 @@ SAMPLERS = ("lhs", "sobol", "random")
 
 @dataclass(frozen=True)
 class Dimension:
-    """One uncertain number: a parameter (of one host, for per-host ones) and its range.
+    """One sampled number: the sampling view of a :class:`~flowsim.scenario.free_parameters.FreeParameter`.
+
+    :func:`parse_vary` checks the free parameters of a ``vary`` specification as one
+    :class:`~flowsim.scenario.free_parameters.FreeParameters` collection and returns them
+    as dimensions: a model parameter (of one host, for per-host ones) and its range.
 
     Attributes
     ----------
@@ -50,10 +57,15 @@ class Dimension:
     low: float
     high: float
 
+    @classmethod
+    def of(cls, param: FreeParameter) -> Dimension:
+        """The dimension of a free model parameter (its bounds as the range)."""
+        return cls(param.label.name, param.label.host, param.low, param.high)
+
     @property
     def label(self) -> str:
-        """``name[HOST]`` or ``name``, as in tables, CSV headers and the CLI."""
-        return self.name if self.host is None else f"{self.name}[{self.host}]"
+        """``name[HOST]`` or ``name``, as in tables, CSV headers and the CLI (:class:`Label` spelling)."""
+        return str(Label(self.name, self.host))
 
     @property
     def integer(self) -> bool:
@@ -65,19 +77,12 @@ class Dimension:
 
     def scale(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval points to the range (whole numbers spread evenly for ``k``)."""
-        u = np.asarray(u, float)
-        if self.integer:
-            return np.minimum(np.floor(self.low + u * (self.high - self.low + 1.0)), self.high)
-        return self.low + u * (self.high - self.low)
-
-
-def _where(name, host):
-    return f"Parameter `{name}`" + (f" for host {host}" if host else "")
+        return scale_unit(u, self.low, self.high, self.integer)
 
 
 def _checked_range(name, host, rng, how: str) -> tuple[float, float]:
     sp = spec(name)
-    where = _where(name, host)
+    where = where_text(name, host)
     try:
         low, high = (float(x) for x in rng)
     except (TypeError, ValueError):
@@ -105,7 +110,8 @@ def _host_ranges(params: ParameterSet, name: str, given) -> list[tuple[str | Non
     shipped = params.ranges[name]
     if sp.scope == "global":
         if isinstance(given, Mapping):
-            raise ParameterError(f"{_where(name, None)} is global: give one range (low, high), not a range per host.")
+            raise ParameterError(f"{where_text(name, None)} is global: give one range (low, high), not a range "
+                                 "per host.")
         return [(None, tuple(shipped) if given is None else given, "shipped range" if given is None else "given")]
     if given is None:
         return [(h, tuple(shipped[i]), "shipped range") for i, h in enumerate(params.hosts)]
@@ -119,13 +125,14 @@ def _host_ranges(params: ParameterSet, name: str, given) -> list[tuple[str | Non
     return [(h, given, "given") for h in params.hosts]
 
 
-def _split_label(item: str) -> tuple[str, dict | None]:
-    """``"tau_S[KAZ]"`` -> ``("tau_S", {"KAZ": None})``; ``"f0"`` -> ``("f0", None)``."""
-    item = str(item).strip()
-    if item.endswith("]") and "[" in item:
-        name, host = item[:-1].split("[", 1)
-        return name.strip(), {host.strip(): None}
-    return item, None
+def _vary_label(item) -> tuple[str, dict | None]:
+    """``"tau_S[KAZ]"`` -> ``("tau_S", {"KAZ": None})``; ``"f0"`` -> ``("f0", None)`` (via :func:`parse_label`)."""
+    label = parse_label(item if isinstance(item, (str, Label)) else str(item), what="vary")
+    if label.kind != "model":
+        raise ParameterError(f"vary {str(label)!r}: an ensemble varies model parameters only; a "
+                             f"{'Pulse field' if label.kind == 'pulse' else 'background level'} is fitted "
+                             "(flowsim.calibrate) or changed in the scenario.")
+    return label.name, None if label.host is None else {label.host: None}
 
 
 def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimension, ...]:
@@ -172,7 +179,7 @@ def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimens
                     entries[name] = {h: None for i, h in enumerate(params.hosts) if rng[i, 0] < rng[i, 1]}
     elif isinstance(vary, Mapping):
         for name, given in vary.items():
-            base, host = _split_label(name)
+            base, host = _vary_label(name)
             if host is not None:                                  # "tau_S[KAZ]": (60, 240)
                 given = {next(iter(host)): given}
             if isinstance(given, Mapping) and isinstance(entries.get(base), dict):
@@ -184,12 +191,12 @@ def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimens
                              f"Write vary=[{vary!r}].")
     else:
         for item in vary:
-            base, host = _split_label(item)
+            base, host = _vary_label(item)
             if host is not None and isinstance(entries.get(base), dict):
                 entries[base].update(host)
             else:
                 entries[base] = host
-    dims = {}
+    free = {}
     for name, given in entries.items():
         if name == "P":
             raise ParameterError("Parameter `P` (onward shares) cannot be varied: it is a matrix whose rows sum "
@@ -199,44 +206,18 @@ def parse_vary(params: ParameterSet, vary=None, *, initial=None) -> tuple[Dimens
             low, high = _checked_range(name, host, rng, how)
             if how == "shipped range" and low == high and vary is not None:
                 raise ParameterError(
-                    f"{_where(name, host)} has no uncertainty range (low = high = {low:g}); "
+                    f"{where_text(name, host)} has no uncertainty range (low = high = {low:g}); "
                     f"give one, e.g. vary={{'{name}': ({low * 0.5:g}, {low * 1.5:g})}}."
                 )
-            dims[(name, host)] = Dimension(name, host, low, high)
+            sp = PARAMETER_SPECS[name]
+            free[(name, host)] = FreeParameter(label=Label(name, host), value=params.get(name, host),
+                                               bounds=(low, high), unit=sp.unit, integer=sp.integer, source=how)
     order = {n: i for i, n in enumerate(PARAMETER_SPECS)}
     hosts = {h: i for i, h in enumerate(params.hosts)}
-    out = tuple(sorted(dims.values(), key=lambda d: (order[d.name], -1 if d.host is None else hosts[d.host])))
-    _check_joint(params, out, initial or {})
-    return out
-
-
-def _box(params: ParameterSet, dims, name: str, host: str, end: int) -> float:
-    """Lowest (end=0) or highest (end=1) value ``name`` can take for ``host``."""
-    for d in dims:
-        if d.name == name and d.host == host:
-            return (d.low, d.high)[end]
-    return params.get(name, host)
-
-
-def _check_joint(params, dims, initial) -> None:
-    varied = {d.name for d in dims}
-    if varied & {"q_on", "q_ret"}:
-        for h in params.hosts:
-            hi_on, hi_ret = _box(params, dims, "q_on", h, 1), _box(params, dims, "q_ret", h, 1)
-            if hi_on + hi_ret > 1.0 + SHARE_TOL:
-                raise ParameterError(
-                    f"ranges of `q_on` and `q_ret` for host {h} allow q_on + q_ret = {hi_on:g} + {hi_ret:g} "
-                    f"= {hi_on + hi_ret:g} > 1 (the rest settle, so the sum must stay <= 1). "
-                    "Lower one of the high ends."
-                )
-    if "K" in varied:
-        for h, stocks in initial.items():
-            low_K = _box(params, dims, "K", h, 0)
-            if stocks.get("E", 0.0) > low_K:
-                raise ParameterError(
-                    f"range of `K` for host {h} starts at {low_K:g}, below the initial stock E = "
-                    f"{stocks['E']:g} (E <= K at the start). Raise the low end of K to at least {stocks['E']:g}."
-                )
+    collection = FreeParameters(sorted(free.values(), key=lambda p: (order[p.label.name], -1 if p.label.host is None
+                                                                     else hosts[p.label.host])))
+    collection.check_ranges(params.hosts, params.get, initial or {})
+    return tuple(Dimension.of(p) for p in collection.values())
 
 
 def unit_sample(n: int, d: int, sampler: str = "lhs", seed=None) -> np.ndarray:
