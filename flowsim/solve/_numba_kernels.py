@@ -467,6 +467,22 @@ def next_step(h, err, rejected_before):
 
 
 @njit(cache=True, nogil=True)
+def _nanmax(a, b):
+    """``numpy.maximum``: NaN when either is NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    return a if a > b else b
+
+
+@njit(cache=True, nogil=True)
+def _nanmin(a, b):
+    """``numpy.minimum``: NaN when either is NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    return a if a < b else b
+
+
+@njit(cache=True, nogil=True)
 def _rms_scaled(X, Y, rtol, atol, out):
     """``out[m] = sqrt(mean over (C, H) of (X / (atol + rtol |Y|))^2)``."""
     C, H, M = X.shape[0], X.shape[1], X.shape[2]
@@ -611,10 +627,12 @@ def march(ist, fst, Y, Y_new, K, stage, ratio, worst, dropped, threshold, edges,
             d0, d1, d2 = d_buf[0], d_buf[1], d_buf[2]
             _rms_scaled(Y, Y, rtol, atol, d0)
             _rms_scaled(F, Y, rtol, atol, d1)
-            h0 = t1 - t0
+            h0 = math.inf                                     # min over members, NaN if any is NaN
             for m in range(M):
-                x = 1e-6 if (d0[m] < 1e-5 or d1[m] < 1e-5) else 0.01 * d0[m] / max(d1[m], 1e-300)
-                h0 = min(h0, x)
+                x = 1e-6 if (d0[m] < 1e-5 or d1[m] < 1e-5) else 0.01 * d0[m] / _nanmax(d1[m], 1e-300)
+                h0 = _nanmin(h0, x)
+            if t1 - t0 < h0:                                  # Python's min(h0, t1 - t0): NaN stays
+                h0 = t1 - t0
             for c in range(C):
                 for hh in range(H):
                     for m in range(M):
@@ -626,12 +644,16 @@ def march(ist, fst, Y, Y_new, K, stage, ratio, worst, dropped, threshold, edges,
                     for m in range(M):
                         F1[c, hh, m] -= F[c, hh, m]
             _rms_scaled(F1, Y, rtol, atol, d2)
-            h1 = 100 * h0
+            h1 = math.inf
             for m in range(M):
-                d = max(d1[m], d2[m] / h0)
-                x = max(1e-6, h0 * 1e-3) if d <= 1e-15 else (0.01 / max(d, 1e-300)) ** (-EXPONENT)
-                h1 = min(h1, x)
-            h_next = min(h1, t1 - t0)
+                d = _nanmax(d1[m], d2[m] / h0)
+                x = max(1e-6, h0 * 1e-3) if d <= 1e-15 else (0.01 / _nanmax(d, 1e-300)) ** (-EXPONENT)
+                h1 = _nanmin(h1, x)
+            h_next = 100 * h0                                 # Python's min(100 h0, h1, t1 - t0)
+            if h1 < h_next:
+                h_next = h1
+            if t1 - t0 < h_next:
+                h_next = t1 - t0
             nfev += 1
         while t < t1:
             if adaptive:
