@@ -27,6 +27,10 @@ import math
 import numpy as np
 from numba import njit
 
+#: Compiled with numba's numpy error model (no ZeroDivisionError checks, so loops vectorise) and FMA
+#: contraction allowed (no other fast-math: NaN and inf keep their meaning for the error test).
+_jit = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
 (I_ONWARD, I_S, I_SETTLE_S, I_SETTLE_R, I_NU_R, I_G, I_F0, I_F0_PER_JOB, I_G_LAM_S, I_PHI_S, I_LAM_NU_R,
  I_LAM_E, I_LAM_U, I_LAM_S, I_LAM_R, I_BACK, I_STAY_OUT, I_Q_OUT) = range(18)
 NPAR = 18
@@ -34,7 +38,7 @@ PAR_NAMES = ("onward", "s", "settle_S", "settle_R", "nu_R", "g", "f0", "f0_per_j
              "lam_nu_R", "lam_E", "lam_U", "lam_S", "lam_R", "back", "stay_out", "q_out")
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
     """Write ``dY/dt`` of ``Y`` (rows ``T, S1..Sk, R, E, U`` read) into ``dY`` (``k + 4`` or ``k + 7`` rows).
 
@@ -68,54 +72,83 @@ def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
     per_a = arr.shape[1] > 1
     has_entry = entry.shape[0] > 0
     iR, iE, iU = k + 1, k + 2, k + 3
+    work = np.empty((5, M))                     # each loop runs over the members (contiguous, vectorised)
+    ent, fr, hz, st, sS = work[0], work[1], work[2], work[3], work[4]
     for h in range(H):
         for m in range(M):
             out_T[h, m] = par[I_ONWARD, h, m] * Y[0, h, m]
     for h in range(H):
         for m in range(M):
-            mp = m if per_P else 0
-            acc = 0.0
-            for j in range(H):
-                acc += P3[h, j, mp] * out_T[j, m]
-            a = arr[h, m if per_a else 0] * mask[m]
-            T = Y[0, h, m]
-            R, E, U = Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
-            entries = acc + a
-            dY[0, h, m] = entries - par[I_S, h, m] * T
+            ent[m] = 0.0
+        for j in range(H):                                   # entries = sum_j P[h, j] out_T[j] + arrivals
+            oj = out_T[j]
+            if per_P:
+                pj = P3[h, j]
+                for m in range(M):
+                    ent[m] += pj[m] * oj[m]
+            else:
+                p = P3[h, j, 0]
+                for m in range(M):
+                    ent[m] += p * oj[m]
+        if per_a:
+            for m in range(M):
+                ent[m] += arr[h, m] * mask[m]
+        else:
+            a0 = arr[h, 0]
+            for m in range(M):
+                ent[m] += a0 * mask[m]
+        for m in range(M):
+            T, R, E = Y[0, h, m], Y[iR, h, m], Y[iE, h, m]
+            dY[0, h, m] = ent[m] - par[I_S, h, m] * T
             f = par[I_F0, h, m] - par[I_F0_PER_JOB, h, m] * E
             if f < 0.0:
                 f = 0.0
-            g = par[I_G, h, m]
-            hazard = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
-            settling = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
-            sum_S = 0.0
-            prev = 0.0
-            for i in range(k):
-                Si = Y[1 + i, h, m]
-                sum_S += Si
-                if has_entry:
-                    d = entry[i, m] * settling - hazard * Si
-                    if i > 0:
-                        d += g * prev
-                elif i == 0:
-                    d = settling - hazard * Si
+            fr[m] = f
+            hz[m] = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
+            st[m] = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
+            sS[m] = 0.0
+        g = par[I_G, h]
+        for i in range(k):
+            Si, dSi = Y[1 + i, h], dY[1 + i, h]
+            if has_entry:
+                e = entry[i]
+                if i > 0:
+                    prev = Y[i, h]
+                    for m in range(M):
+                        dSi[m] = e[m] * st[m] - hz[m] * Si[m] + g[m] * prev[m]
+                        sS[m] += Si[m]
                 else:
-                    d = g * prev - hazard * Si
-                dY[1 + i, h, m] = d
-                prev = Si
+                    for m in range(M):
+                        dSi[m] = e[m] * st[m] - hz[m] * Si[m]
+                        sS[m] += Si[m]
+            elif i == 0:
+                for m in range(M):
+                    dSi[m] = st[m] - hz[m] * Si[m]
+                    sS[m] += Si[m]
+            else:
+                prev = Y[i, h]
+                for m in range(M):
+                    dSi[m] = g[m] * prev[m] - hz[m] * Si[m]
+                    sS[m] += Si[m]
+        last = Y[k, h]
+        for m in range(M):
+            T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
+            f = fr[m]
             dY[iR, h, m] = par[I_SETTLE_R, h, m] * T - par[I_LAM_NU_R, h, m] * R
-            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * sum_S + U) - par[I_LAM_E, h, m] * E
-            dY[iU, h, m] = g * prev - (f + par[I_LAM_U, h, m]) * U
-            if counters:
-                D = (par[I_LAM_S, h, m] * sum_S + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
+            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * sS[m] + U) - par[I_LAM_E, h, m] * E
+            dY[iU, h, m] = g[m] * last[m] - (f + par[I_LAM_U, h, m]) * U
+        if counters:
+            for m in range(M):
+                T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
+                D = (par[I_LAM_S, h, m] * sS[m] + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
                      + par[I_LAM_U, h, m] * U)
                 dY[k + 4, h, m] = par[I_BACK, h, m] * T + par[I_STAY_OUT, h, m] * D
                 dY[k + 5, h, m] = out_T[h, m] * Pw[h, m if per_P else 0] + par[I_Q_OUT, h, m] * D
-                dY[k + 6, h, m] = entries
+                dY[k + 6, h, m] = ent[m]
     return dY
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, rtol, atol, A, B, E, out_T):
     """One Dormand-Prince 5(4) step of every member: ``Y_new``, ``K[1..6]`` and each member's error ratio.
 
@@ -180,7 +213,7 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
     return ratio
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def group_coefficients(Y, K, groups, P, h, coef):
     """The quartic interpolant of one step, summed over each group of compartments.
 
@@ -217,7 +250,7 @@ def group_coefficients(Y, K, groups, P, h, coef):
                             coef[q + 1, g, hh, m] += w * K[j, c, hh, m]
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_days(coef, W, t, h, first, last, out):
     """Write one series on the days ``first..last`` of a step from its group coefficients.
 
@@ -227,7 +260,7 @@ def project_days(coef, W, t, h, first, last, out):
     project_days_into(coef, W, t, h, first, last, out, np.empty((5, W.shape[1], W.shape[2])))
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_days_into(coef, W, t, h, first, last, out, c):
     """:func:`project_days` with a (5, H, M) scratch buffer ``c`` for the series' polynomial."""
     G, H, M = W.shape[0], W.shape[1], W.shape[2]
@@ -237,18 +270,20 @@ def project_days_into(coef, W, t, h, first, last, out, c):
             for hh in range(H):
                 for m in range(M):
                     c[q, hh, m] += W[g, hh, m] * coef[q, g, hh, m]
+    n = last - first + 1
+    theta = np.empty(n)
+    for d in range(n):
+        theta[d] = (first + d - t) / h
     for m in range(M):
         for hh in range(H):
-            for d in range(last - first + 1):
-                theta = (first + d - t) / h
-                x = c[4, hh, m] * theta
-                x = (x + c[3, hh, m]) * theta
-                x = (x + c[2, hh, m]) * theta
-                x = (x + c[1, hh, m]) * theta
-                out[m, hh, first + d] = x + c[0, hh, m]
+            c0, c1, c2, c3, c4 = c[0, hh, m], c[1, hh, m], c[2, hh, m], c[3, hh, m], c[4, hh, m]
+            row = out[m, hh]
+            for d in range(n):
+                th = theta[d]
+                row[first + d] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_state(Y, W, groups, day, outs):
     """Write the series of one day from a state ``Y`` (C, H, M) with weights ``W`` (V, G, H, M)."""
     V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
@@ -271,7 +306,7 @@ def project_state(Y, W, groups, day, outs):
 PULSE, LINEAR, DAILY = 0, 1, 2
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def schedule_rate(kind, f, off, n, t):
     """Rate of one packed schedule at ``t`` (days), people/day: the arithmetic of the schedules' ``rate``.
 
@@ -311,7 +346,7 @@ def schedule_rate(kind, f, off, n, t):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def arrival_rates(t, lo, hi, term_i, term_f, open_, D, diverts, raw, out):
     """Direct arrivals at ``t`` clamped to ``[lo, hi]``, closures and diversion applied, into ``out`` (H, W).
 
@@ -347,7 +382,7 @@ _MACHEP = 1.11022302462515654042e-16
 _BIG, _BIGINV = 4.503599627370496e15, 2.22044604925031308085e-16
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def gammainc(a, x):
     """Regularised lower incomplete gamma function ``P(a, x)`` for ``a >= 1``, ``x >= 0`` (Cephes' igam).
 
@@ -398,7 +433,7 @@ def gammainc(a, x):
     return 1.0 - ans * ax
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def schedule_integral(kind, f, off, n, t):
     """Integral of one packed schedule's rate over ``[0, t]``, people (the schedules' ``cumulative``)."""
     if kind == PULSE:
@@ -417,7 +452,7 @@ def schedule_integral(kind, f, off, n, t):
     return f[off + 1 + n + d] + f[off + 1 + d] * (x - d)
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def remaining_arrivals(t, t1, term_i, term_f, open_, D, out):
     """Direct arrivals of all hosts over ``[t, t1]`` (one segment: closures fixed), people, into ``out`` (W,).
 
@@ -455,7 +490,7 @@ SINK_NONE, SINK_PROJECTED, SINK_FULL = range(3)
 SAFETY, MIN_FACTOR, MAX_FACTOR, EXPONENT = 0.9, 0.2, 10.0, -1.0 / 5.0
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def next_step(h, err, rejected_before):
     """``solve_ivp``'s controller (:func:`flowsim.solve.dopri._next_step`): ``(accepted, next step)``."""
     if not err <= 1.0:
@@ -466,7 +501,7 @@ def next_step(h, err, rejected_before):
     return True, h * (min(1.0, factor) if rejected_before else factor)
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _nanmax(a, b):
     """``numpy.maximum``: NaN when either is NaN."""
     if math.isnan(a) or math.isnan(b):
@@ -474,7 +509,7 @@ def _nanmax(a, b):
     return a if a > b else b
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _nanmin(a, b):
     """``numpy.minimum``: NaN when either is NaN."""
     if math.isnan(a) or math.isnan(b):
@@ -482,7 +517,7 @@ def _nanmin(a, b):
     return a if a < b else b
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _rms_scaled(X, Y, rtol, atol, out):
     """``out[m] = sqrt(mean over (C, H) of (X / (atol + rtol |Y|))^2)``."""
     C, H, M = X.shape[0], X.shape[1], X.shape[2]
@@ -498,7 +533,7 @@ def _rms_scaled(X, Y, rtol, atol, out):
         out[m] = math.sqrt(out[m] / n)
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _regime(starts, day):
     """Index of the regime in force on ``day``: ``searchsorted(starts, day, side="right") - 1``."""
     r = 0
@@ -507,7 +542,7 @@ def _regime(starts, day):
     return r
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _project_state_list(Y, W, groups, day, outs):
     """:func:`project_state` of one day into a list of V series ``outs[v]`` (M, H, D); ``W`` (V, G, H, M)."""
     V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
@@ -524,7 +559,7 @@ def _project_state_list(Y, W, groups, day, outs):
                 out[m, hh, day] = x
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_accepted(t, h, t_new, Y, K, Y_new, W, starts, groups, outs, P, coef, poly):
     """:meth:`flowsim.solve.sinks.Projected.step` with the numba kernel, in compiled code.
 
@@ -544,7 +579,7 @@ def project_accepted(t, h, t_new, Y, K, Y_new, W, starts, groups, outs, P, coef,
             project_days_into(coef, Wr[v], t, h, first, last, outs[v], poly)
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def full_accepted(t, h, t_new, Y, K, Y_new, P, out):
     """:meth:`flowsim.solve.sinks.FullStates.step` in compiled code: ``out`` (D, C, H, M) on the step's days."""
     first, last = math.floor(t) + 1, math.floor(t_new)
@@ -578,7 +613,7 @@ def full_accepted(t, h, t_new, Y, K, Y_new, P, out):
                     row[m] = y[m] + h * row[m]
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def march(ist, fst, Y, Y_new, K, stage, ratio, worst, dropped, threshold, edges, seg_regime, seg_open,
           pars, P3s, Pws, opens, D, diverts, entry, k, term_i, term_f, arrs, raw, remaining, adaptive,
           plan_t, plan_h, acc_t, acc_h, max_steps, rtol, atol, A, B, Cn, E, P, out_T, sink, W, starts, groups,
