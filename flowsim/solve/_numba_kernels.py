@@ -27,9 +27,11 @@ import math
 import numpy as np
 from numba import njit
 
-#: Compiled with numba's numpy error model (no ZeroDivisionError checks, so loops vectorise) and FMA
-#: contraction allowed (no other fast-math: NaN and inf keep their meaning for the error test).
-_jit = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+#: Compiled with numba's numpy error model (no ZeroDivisionError checks, so loops vectorise) and no
+#: fast-math at all: no FMA contraction (its choices depend on inlining and on the vectorised or scalar
+#: remainder loop, so a member's numbers would depend on its position in the batch), and NaN and inf
+#: keep their meaning for the error test.
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 (I_ONWARD, I_S, I_SETTLE_S, I_SETTLE_R, I_NU_R, I_G, I_F0, I_F0_PER_JOB, I_G_LAM_S, I_PHI_S, I_LAM_NU_R,
  I_LAM_E, I_LAM_U, I_LAM_S, I_LAM_R, I_BACK, I_STAY_OUT, I_Q_OUT) = range(18)
