@@ -11,10 +11,13 @@ the daily series. Two kernels do that work:
     whatever the batch's size, plus the elementwise work.
 ``"numba"``
     The same arithmetic compiled with numba (:mod:`flowsim.solve._numba_kernels`):
-    one call per step and one per step's output days. Needs the optional
-    extra ``pip install numba`` (``numba>=0.60``). Compiled code is
-    cached on disk (numba's ``cache=True``): the first use on a machine
-    compiles for 10-30 s; later processes load it in well under a second.
+    one call for a whole march (:mod:`flowsim.solve.fused`: the step loop,
+    the arrival schedules, the error and drain tests and the dense output),
+    or, for schedules or sinks it cannot pack, one call per step and one per
+    step's output days. Needs the optional extra ``pip install numba``
+    (``numba>=0.60``). Compiled code is cached on disk (numba's
+    ``cache=True``): the first use on a machine compiles for 20-60 s; later
+    processes load it in well under a second.
 
 The kernels agree to rounding: sums are taken in another order, so results
 differ by about 1e-12 of each series' peak (``tests/test_kernels.py`` asks
