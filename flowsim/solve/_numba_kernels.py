@@ -546,7 +546,7 @@ def _regime(starts, day):
 
 @_jit
 def _project_state_list(Y, W, groups, day, outs):
-    """:func:`project_state` of one day into a list of V series ``outs[v]`` (M, H, D); ``W`` (V, G, H, M)."""
+    """:func:`project_state` of one day into the series ``outs[v]`` (M, H, D), ``v < V``; ``W`` (V, G, H, M)."""
     V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
     for v in range(V):
         out = outs[v]
@@ -565,8 +565,8 @@ def _project_state_list(Y, W, groups, day, outs):
 def project_accepted(t, h, t_new, Y, K, Y_new, W, starts, groups, outs, P, coef, poly):
     """:meth:`flowsim.solve.sinks.Projected.step` with the numba kernel, in compiled code.
 
-    ``W`` (R, V, G, H, M): each regime's weights; ``starts`` (R,) their first days; ``outs`` a list of the
-    V series (M, H, D); ``coef`` (5, G, H, M) and ``poly`` (5, H, M) scratch.
+    ``W`` (R, V, G, H, M): each regime's weights; ``starts`` (R,) their first days; ``outs`` a tuple whose
+    first V arrays are the series (M, H, D); ``coef`` (5, G, H, M) and ``poly`` (5, H, M) scratch.
     """
     first, last = math.floor(t) + 1, math.floor(t_new)
     if last < first:

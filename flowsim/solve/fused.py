@@ -146,44 +146,42 @@ def pack_arrivals(arrivals) -> PackedArrivals | None:
     return PackedArrivals(terms, width, arrivals.diversion, arrivals._diverts)
 
 
-_EMPTY_OUTS = None
+#: Most series a Projected sink may have for the compiled march (more take the per-step path). The series
+#: go to the compiled code as a tuple of exactly this many arrays (padded with empty ones): one type, so
+#: one compilation cached on disk (a numba typed list would compile its methods in every new process).
+MAX_SERIES = 48
+_PAD = np.zeros((0, 0, 0))
 
 
-def _outs_list(outs):
-    """The series of a Projected sink as a numba typed list (one type for any number of series)."""
-    from numba.typed import List
-
-    return List(outs)
-
-
-def _empty_outs():
-    global _EMPTY_OUTS
-    if _EMPTY_OUTS is None:
-        _EMPTY_OUTS = _outs_list([np.zeros((0, 0, 0))])
-    return _EMPTY_OUTS
+def _outs_tuple(outs) -> tuple:
+    return tuple(outs) + (_PAD,) * (MAX_SERIES - len(outs))
 
 
 def _sink_args(sink, Y):
-    """``(kind, W, starts, groups, outs, coef, poly, full)`` for the compiled march, or None if unsupported."""
+    """``(kind, W, starts, groups, outs, coef, poly, full)`` for the compiled march, or None if unsupported.
+
+    ``W`` (R, V, G, H, M) has each regime's weights, ``outs`` the V series padded to :data:`MAX_SERIES`.
+    """
     nb = kernels._kernels()
     _, H, M = Y.shape
     no_W, no_starts, no_groups = np.zeros((0, 0, 0, 0, 0)), np.zeros(1), np.zeros((0, 2), np.int64)
     no_coef, no_full = np.zeros((0, 0, 0, 0)), np.zeros((0, 0, 0, 0))
     if sink is None:
-        return nb.SINK_NONE, no_W, no_starts, no_groups, _empty_outs(), no_coef, np.zeros((0, 0, 0)), no_full
+        return nb.SINK_NONE, no_W, no_starts, no_groups, _outs_tuple([]), no_coef, np.zeros((0, 0, 0)), no_full
     if type(sink) is FullStates:
         if sink.out.shape[1:] != Y.shape or not sink.out.flags.c_contiguous or sink.out.dtype != float:
             return None
-        return nb.SINK_FULL, no_W, no_starts, no_groups, _empty_outs(), no_coef, np.zeros((0, 0, 0)), sink.out
+        return nb.SINK_FULL, no_W, no_starts, no_groups, _outs_tuple([]), no_coef, np.zeros((0, 0, 0)), sink.out
     if type(sink) is Projected:
         outs = list(sink.out)
-        if not outs or any(o.dtype != float or not o.flags.c_contiguous or o.shape[:2] != (M, H) for o in outs):
+        if not 0 < len(outs) <= MAX_SERIES or any(o.dtype != float or not o.flags.c_contiguous or o.ndim != 3
+                                                  or o.shape[:2] != (M, H) for o in outs):
             return None
         if sink.rows > Y.shape[0]:
             return None
         W = np.ascontiguousarray(np.stack(sink.weights), dtype=float)            # (R, V, G, H, M)
         groups = np.array(sink.groups, dtype=np.int64).reshape(-1, 2)
-        return (nb.SINK_PROJECTED, W, np.ascontiguousarray(sink.starts, dtype=float), groups, _outs_list(outs),
+        return (nb.SINK_PROJECTED, W, np.ascontiguousarray(sink.starts, dtype=float), groups, _outs_tuple(outs),
                 np.empty((5, W.shape[2], H, M)), np.empty((5, H, M)), no_full)
     return None
 
