@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_posterior.py                       # this checkout
     python benchmarks/bench_posterior.py --root /path/to/other/checkout   # the same table for another version
+    python benchmarks/bench_posterior.py --solver ensemble    # the walkers on the ensemble solver
 
 The problem is the Kazakhstan chain of docs/calibration.md, "Posterior
 sample (MCMC)": the seed ``kazakhstan-2022`` fitted to the 24 Kazakhstan
@@ -52,6 +53,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout whose flowsim is measured")
     ap.add_argument("--repeats", type=int, default=10, help="best of this many evaluations (default 10)")
+    ap.add_argument("--solver", default="ivp", choices=("ivp", "ensemble"),
+                    help="the walkers' solver (default the posterior's: ivp; ensemble: a step plan per batch)")
+    ap.add_argument("--kernel", default=None, choices=("numpy", "numba"),
+                    help="the ensemble solver's kernel (default: FLOWSIM_KERNEL, else numba when it imports)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(args.root))
     import flowsim
@@ -67,7 +72,8 @@ def main(argv=None) -> int:
     model = fit.observation_model.replace_background(fit.initial_background)
     vector, active, _ = problem(fit.initial_scenario, model, list(fit.parameters), fit.horizon_days,
                                 what="bench: ", purpose="condition on")
-    logpost = LogPosterior(vector, model, active, dict(defaults), "log-uniform", 1.0)
+    options = dict(defaults, solver=args.solver, **({"kernel": args.kernel} if args.kernel else {}))
+    logpost = LogPosterior(vector, model, active, options, "log-uniform", 1.0)
     center = vector.to_transformed([fit.values[label] for label in vector.labels])
     Z = center + 0.01 * np.random.default_rng(1).standard_normal((WALKERS, center.size))
     logpost.batch(Z)                                               # warm caches and imports
@@ -100,7 +106,7 @@ def main(argv=None) -> int:
             ("  part: build the walkers' scenarios", build_t), ("  part: solve the batch", solve_t),
             ("  part: predict the figures", predict_t)]
     print(f"flowsim {flowsim.__version__} at {args.root}: KAZ posterior, {len(PARAMS)} parameters, "
-          f"{WALKERS} walkers, best of {args.repeats}")
+          f"{WALKERS} walkers, best of {args.repeats}; solver options {options}")
     print(f"{'what':40s} {'ms / walker':>12s} {'one by one / this':>18s}")
     for label, t in rows:
         per = 1e3 * t / WALKERS

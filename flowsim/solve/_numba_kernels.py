@@ -22,8 +22,16 @@ below, each an ``(H, M)`` rate of :class:`~flowsim.model.rhs.FlowRHS`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
+
+#: Compiled with numba's numpy error model (no ZeroDivisionError checks, so loops vectorise) and no
+#: fast-math at all: no FMA contraction (its choices depend on inlining and on the vectorised or scalar
+#: remainder loop, so a member's numbers would depend on its position in the batch), and NaN and inf
+#: keep their meaning for the error test.
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 (I_ONWARD, I_S, I_SETTLE_S, I_SETTLE_R, I_NU_R, I_G, I_F0, I_F0_PER_JOB, I_G_LAM_S, I_PHI_S, I_LAM_NU_R,
  I_LAM_E, I_LAM_U, I_LAM_S, I_LAM_R, I_BACK, I_STAY_OUT, I_Q_OUT) = range(18)
@@ -32,7 +40,7 @@ PAR_NAMES = ("onward", "s", "settle_S", "settle_R", "nu_R", "g", "f0", "f0_per_j
              "lam_nu_R", "lam_E", "lam_U", "lam_S", "lam_R", "back", "stay_out", "q_out")
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
     """Write ``dY/dt`` of ``Y`` (rows ``T, S1..Sk, R, E, U`` read) into ``dY`` (``k + 4`` or ``k + 7`` rows).
 
@@ -66,54 +74,83 @@ def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
     per_a = arr.shape[1] > 1
     has_entry = entry.shape[0] > 0
     iR, iE, iU = k + 1, k + 2, k + 3
+    work = np.empty((5, M))                     # each loop runs over the members (contiguous, vectorised)
+    ent, fr, hz, st, sS = work[0], work[1], work[2], work[3], work[4]
     for h in range(H):
         for m in range(M):
             out_T[h, m] = par[I_ONWARD, h, m] * Y[0, h, m]
     for h in range(H):
         for m in range(M):
-            mp = m if per_P else 0
-            acc = 0.0
-            for j in range(H):
-                acc += P3[h, j, mp] * out_T[j, m]
-            a = arr[h, m if per_a else 0] * mask[m]
-            T = Y[0, h, m]
-            R, E, U = Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
-            entries = acc + a
-            dY[0, h, m] = entries - par[I_S, h, m] * T
+            ent[m] = 0.0
+        for j in range(H):                                   # entries = sum_j P[h, j] out_T[j] + arrivals
+            oj = out_T[j]
+            if per_P:
+                pj = P3[h, j]
+                for m in range(M):
+                    ent[m] += pj[m] * oj[m]
+            else:
+                p = P3[h, j, 0]
+                for m in range(M):
+                    ent[m] += p * oj[m]
+        if per_a:
+            for m in range(M):
+                ent[m] += arr[h, m] * mask[m]
+        else:
+            a0 = arr[h, 0]
+            for m in range(M):
+                ent[m] += a0 * mask[m]
+        for m in range(M):
+            T, R, E = Y[0, h, m], Y[iR, h, m], Y[iE, h, m]
+            dY[0, h, m] = ent[m] - par[I_S, h, m] * T
             f = par[I_F0, h, m] - par[I_F0_PER_JOB, h, m] * E
             if f < 0.0:
                 f = 0.0
-            g = par[I_G, h, m]
-            hazard = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
-            settling = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
-            sum_S = 0.0
-            prev = 0.0
-            for i in range(k):
-                Si = Y[1 + i, h, m]
-                sum_S += Si
-                if has_entry:
-                    d = entry[i, m] * settling - hazard * Si
-                    if i > 0:
-                        d += g * prev
-                elif i == 0:
-                    d = settling - hazard * Si
+            fr[m] = f
+            hz[m] = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
+            st[m] = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
+            sS[m] = 0.0
+        g = par[I_G, h]
+        for i in range(k):
+            Si, dSi = Y[1 + i, h], dY[1 + i, h]
+            if has_entry:
+                e = entry[i]
+                if i > 0:
+                    prev = Y[i, h]
+                    for m in range(M):
+                        dSi[m] = e[m] * st[m] - hz[m] * Si[m] + g[m] * prev[m]
+                        sS[m] += Si[m]
                 else:
-                    d = g * prev - hazard * Si
-                dY[1 + i, h, m] = d
-                prev = Si
+                    for m in range(M):
+                        dSi[m] = e[m] * st[m] - hz[m] * Si[m]
+                        sS[m] += Si[m]
+            elif i == 0:
+                for m in range(M):
+                    dSi[m] = st[m] - hz[m] * Si[m]
+                    sS[m] += Si[m]
+            else:
+                prev = Y[i, h]
+                for m in range(M):
+                    dSi[m] = g[m] * prev[m] - hz[m] * Si[m]
+                    sS[m] += Si[m]
+        last = Y[k, h]
+        for m in range(M):
+            T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
+            f = fr[m]
             dY[iR, h, m] = par[I_SETTLE_R, h, m] * T - par[I_LAM_NU_R, h, m] * R
-            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * sum_S + U) - par[I_LAM_E, h, m] * E
-            dY[iU, h, m] = g * prev - (f + par[I_LAM_U, h, m]) * U
-            if counters:
-                D = (par[I_LAM_S, h, m] * sum_S + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
+            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * sS[m] + U) - par[I_LAM_E, h, m] * E
+            dY[iU, h, m] = g[m] * last[m] - (f + par[I_LAM_U, h, m]) * U
+        if counters:
+            for m in range(M):
+                T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
+                D = (par[I_LAM_S, h, m] * sS[m] + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
                      + par[I_LAM_U, h, m] * U)
                 dY[k + 4, h, m] = par[I_BACK, h, m] * T + par[I_STAY_OUT, h, m] * D
                 dY[k + 5, h, m] = out_T[h, m] * Pw[h, m if per_P else 0] + par[I_Q_OUT, h, m] * D
-                dY[k + 6, h, m] = entries
+                dY[k + 6, h, m] = ent[m]
     return dY
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, rtol, atol, A, B, E, out_T):
     """One Dormand-Prince 5(4) step of every member: ``Y_new``, ``K[1..6]`` and each member's error ratio.
 
@@ -178,7 +215,7 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
     return ratio
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def group_coefficients(Y, K, groups, P, h, coef):
     """The quartic interpolant of one step, summed over each group of compartments.
 
@@ -215,32 +252,40 @@ def group_coefficients(Y, K, groups, P, h, coef):
                             coef[q + 1, g, hh, m] += w * K[j, c, hh, m]
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_days(coef, W, t, h, first, last, out):
     """Write one series on the days ``first..last`` of a step from its group coefficients.
 
     ``coef`` (5, G, H, M) from :func:`group_coefficients`; ``W`` (G, H, M) the
     weights of this series; ``out`` (M, H, D) the series, written in place.
     """
+    project_days_into(coef, W, t, h, first, last, out, np.empty((5, W.shape[1], W.shape[2])))
+
+
+@_jit
+def project_days_into(coef, W, t, h, first, last, out, c):
+    """:func:`project_days` with a (5, H, M) scratch buffer ``c`` for the series' polynomial."""
     G, H, M = W.shape[0], W.shape[1], W.shape[2]
-    c = np.zeros((5, H, M))                          # the series' polynomial, members innermost (vectorised)
+    c[:] = 0.0                                       # the series' polynomial, members innermost (vectorised)
     for q in range(5):
         for g in range(G):
             for hh in range(H):
                 for m in range(M):
                     c[q, hh, m] += W[g, hh, m] * coef[q, g, hh, m]
+    n = last - first + 1
+    theta = np.empty(n)
+    for d in range(n):
+        theta[d] = (first + d - t) / h
     for m in range(M):
         for hh in range(H):
-            for d in range(last - first + 1):
-                theta = (first + d - t) / h
-                x = c[4, hh, m] * theta
-                x = (x + c[3, hh, m]) * theta
-                x = (x + c[2, hh, m]) * theta
-                x = (x + c[1, hh, m]) * theta
-                out[m, hh, first + d] = x + c[0, hh, m]
+            c0, c1, c2, c3, c4 = c[0, hh, m], c[1, hh, m], c[2, hh, m], c[3, hh, m], c[4, hh, m]
+            row = out[m, hh]
+            for d in range(n):
+                th = theta[d]
+                row[first + d] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def project_state(Y, W, groups, day, outs):
     """Write the series of one day from a state ``Y`` (C, H, M) with weights ``W`` (V, G, H, M)."""
     V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
@@ -254,3 +299,479 @@ def project_state(Y, W, groups, day, outs):
                         y += Y[c, hh, m]
                     x += W[v, g, hh, m] * y
                 outs[v, m, hh, day] = x
+
+
+# ------------------------------------------------------------------------------------------------ arrivals
+# Arrival schedules packed into flat arrays by flowsim.solve.fused.pack_arrivals: one row of ``term_i`` per
+# schedule term ``(kind, host, member or -1 for every member, offset into term_f, length)``, in the order in
+# which flowsim.scenario.arrivals.CompiledArrivals.rate adds them up.
+PULSE, LINEAR, DAILY = 0, 1, 2
+
+
+@_jit
+def schedule_rate(kind, f, off, n, t):
+    """Rate of one packed schedule at ``t`` (days), people/day: the arithmetic of the schedules' ``rate``.
+
+    ``PULSE``: ``f[off:off + 5]`` = total, shape, scale (days), start t0 (days), log normaliser
+    ``-lgamma(shape) - log(scale)`` (as computed by the schedule: the same float).
+    ``LINEAR``: ``n`` knots ``f[off:off + n]`` (days), their rates ``f[off + n:off + 2n]`` (numpy.interp
+    inside) and the integrals up to each knot ``f[off + 2n:off + 3n]`` (people).
+    ``DAILY``: ``f[off]`` = t0 (days), then ``n`` daily counts (people/day over ``[t0 + d, t0 + d + 1)``),
+    then the ``n + 1`` integrals up to each day (people).
+    """
+    if kind == PULSE:
+        total, shape, scale, t0, log_norm = f[off], f[off + 1], f[off + 2], f[off + 3], f[off + 4]
+        x = (t - t0) / scale
+        if x <= 0.0:
+            return total / scale if (x == 0.0 and shape == 1.0) else 0.0
+        return total * math.exp((shape - 1.0) * math.log(x) - x + log_norm)
+    if kind == LINEAR:
+        last = off + n - 1
+        if t < f[off] or t > f[last]:
+            return 0.0
+        if t == f[last]:
+            return f[last + n]
+        lo, hi = off, last                       # f[lo] <= t < f[hi]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if f[mid] <= t:
+                lo = mid
+            else:
+                hi = mid
+        if f[lo] == t:
+            return f[lo + n]
+        slope = (f[lo + 1 + n] - f[lo + n]) / (f[lo + 1] - f[lo])       # numpy.interp's arithmetic
+        return slope * (t - f[lo]) + f[lo + n]
+    d = math.floor(t - f[off])
+    if 0 <= d < n:
+        return f[off + 1 + d]
+    return 0.0
+
+
+@_jit
+def arrival_rates(t, lo, hi, term_i, term_f, open_, D, diverts, raw, out):
+    """Direct arrivals at ``t`` clamped to ``[lo, hi]``, closures and diversion applied, into ``out`` (H, W).
+
+    ``W`` is 1 (every member shares the schedules) or M. ``open_`` (H,) is 1.0 for an open host, 0.0 for a
+    closed one; ``D`` (H, H) the diversion shares (used when ``diverts``); ``raw`` (H, W) is scratch. As
+    :meth:`flowsim.scenario.arrivals.CompiledArrivals.rate` with the segment's ``is_open``.
+    """
+    tt = min(max(t, lo), hi)
+    H, W = out.shape[0], out.shape[1]
+    for h in range(H):
+        for m in range(W):
+            raw[h, m] = 0.0
+    for n in range(term_i.shape[0]):
+        v = schedule_rate(term_i[n, 0], term_f, term_i[n, 3], term_i[n, 4], tt)
+        h, m = term_i[n, 1], term_i[n, 2]
+        if m < 0:
+            for j in range(W):
+                raw[h, j] += v
+        else:
+            raw[h, m] += v
+    for j in range(H):
+        for m in range(W):
+            x = raw[j, m] * open_[j]
+            if diverts:
+                acc = 0.0
+                for h in range(H):
+                    acc += raw[h, m] * (1.0 - open_[h]) * D[h, j]
+                x += acc * open_[j]
+            out[j, m] = x
+
+
+_MACHEP = 1.11022302462515654042e-16
+_BIG, _BIGINV = 4.503599627370496e15, 2.22044604925031308085e-16
+
+
+@_jit
+def gammainc(a, x):
+    """Regularised lower incomplete gamma function ``P(a, x)`` for ``a >= 1``, ``x >= 0`` (Cephes' igam).
+
+    The series for ``x <= max(1, a)``, else one minus the continued fraction of ``Q(a, x)``; agrees
+    with ``scipy.special.gammainc`` to about 1e-15 for a pulse's shapes (tests compare them).
+    """
+    if x <= 0.0:
+        return 0.0
+    ax = a * math.log(x) - x - math.lgamma(a)
+    if ax < -709.78:
+        return 0.0 if x < a else 1.0
+    ax = math.exp(ax)
+    if x <= 1.0 or x <= a:
+        r, c, ans = a, 1.0, 1.0
+        while True:
+            r += 1.0
+            c *= x / r
+            ans += c
+            if c <= ans * _MACHEP:
+                break
+        return ans * ax / a
+    y = 1.0 - a
+    z = x + y + 1.0
+    c = 0.0
+    pkm2, qkm2, pkm1, qkm1 = 1.0, x, x + 1.0, z * x
+    ans = pkm1 / qkm1
+    while True:
+        c += 1.0
+        y += 1.0
+        z += 2.0
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
+        if qk != 0.0:
+            r = pk / qk
+            err = abs((ans - r) / r)
+            ans = r
+        else:
+            err = 1.0
+        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+        if abs(pk) > _BIG:
+            pkm2 *= _BIGINV
+            pkm1 *= _BIGINV
+            qkm2 *= _BIGINV
+            qkm1 *= _BIGINV
+        if err <= _MACHEP:
+            break
+    return 1.0 - ans * ax
+
+
+@_jit
+def schedule_integral(kind, f, off, n, t):
+    """Integral of one packed schedule's rate over ``[0, t]``, people (the schedules' ``cumulative``)."""
+    if kind == PULSE:
+        x = (t - f[off + 3]) / f[off + 2]
+        return f[off] * gammainc(f[off + 1], x if x > 0.0 else 0.0)
+    if kind == LINEAR:
+        tt = min(max(t, f[off]), f[off + n - 1])
+        i = off                                   # searchsorted(knots, tt, "right") - 1, within [0, n - 2]
+        while i + 1 < off + n - 1 and f[i + 1] <= tt:
+            i += 1
+        dt = tt - f[i]
+        slope = (f[i + 1 + n] - f[i + n]) / (f[i + 1] - f[i])
+        return f[i + 2 * n] + f[i + n] * dt + 0.5 * slope * dt * dt
+    x = min(max(t - f[off], 0.0), float(n))
+    d = min(int(math.floor(x)), n - 1)
+    return f[off + 1 + n + d] + f[off + 1 + d] * (x - d)
+
+
+@_jit
+def remaining_arrivals(t, t1, term_i, term_f, open_, D, out):
+    """Direct arrivals of all hosts over ``[t, t1]`` (one segment: closures fixed), people, into ``out`` (W,).
+
+    A host's own arrivals count while it is open; a closed host's count with the diversion shares
+    towards open hosts (as :meth:`flowsim.scenario.arrivals.CompiledArrivals.cumulative`).
+    """
+    H = open_.size
+    for m in range(out.size):
+        out[m] = 0.0
+    for n in range(term_i.shape[0]):
+        h, m = term_i[n, 1], term_i[n, 2]
+        w = open_[h]
+        if open_[h] < 1.0:
+            acc = 0.0
+            for j in range(H):
+                acc += D[h, j] * open_[j]
+            w += (1.0 - open_[h]) * acc
+        if w == 0.0:
+            continue
+        kind, off, length = term_i[n, 0], term_i[n, 3], term_i[n, 4]
+        v = w * (schedule_integral(kind, term_f, off, length, t1) - schedule_integral(kind, term_f, off, length, t))
+        if m < 0:
+            for j in range(out.size):
+                out[j] += v
+        else:
+            out[m] += v
+
+
+# ----------------------------------------------------------------------------------------------- the march
+# Return codes of march() (errors for the caller to raise), and the slots of its state arrays.
+DONE, TOO_MANY_STEPS, STEP_TOO_SMALL, PLAN_MISMATCH, PLAN_TOO_LONG = range(5)
+S_NFEV, S_REJECTED, S_ACCEPTED = range(3)
+F_T, F_H_NEXT = range(2)
+SINK_NONE, SINK_PROJECTED, SINK_FULL = range(3)
+SAFETY, MIN_FACTOR, MAX_FACTOR, EXPONENT = 0.9, 0.2, 10.0, -1.0 / 5.0
+
+
+@_jit
+def next_step(h, err, rejected_before):
+    """``solve_ivp``'s controller (:func:`flowsim.solve.dopri._next_step`): ``(accepted, next step)``."""
+    if not err <= 1.0:
+        if math.isfinite(err):
+            return False, h * max(MIN_FACTOR, SAFETY * err ** EXPONENT)
+        return False, h * MIN_FACTOR
+    factor = MAX_FACTOR if err == 0 else min(MAX_FACTOR, SAFETY * err ** EXPONENT)
+    return True, h * (min(1.0, factor) if rejected_before else factor)
+
+
+@_jit
+def _nanmax(a, b):
+    """``numpy.maximum``: NaN when either is NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    return a if a > b else b
+
+
+@_jit
+def _nanmin(a, b):
+    """``numpy.minimum``: NaN when either is NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    return a if a < b else b
+
+
+@_jit
+def _rms_scaled(X, Y, rtol, atol, out):
+    """``out[m] = sqrt(mean over (C, H) of (X / (atol + rtol |Y|))^2)``."""
+    C, H, M = X.shape[0], X.shape[1], X.shape[2]
+    for m in range(M):
+        out[m] = 0.0
+    for c in range(C):
+        for hh in range(H):
+            for m in range(M):
+                x = X[c, hh, m] / (atol + abs(Y[c, hh, m]) * rtol)
+                out[m] += x * x
+    n = C * H
+    for m in range(M):
+        out[m] = math.sqrt(out[m] / n)
+
+
+@_jit
+def _regime(starts, day):
+    """Index of the regime in force on ``day``: ``searchsorted(starts, day, side="right") - 1``."""
+    r = 0
+    while r + 1 < starts.size and starts[r + 1] <= day:
+        r += 1
+    return r
+
+
+@_jit
+def _project_state_list(Y, W, groups, day, outs):
+    """:func:`project_state` of one day into the series ``outs[v]`` (M, H, D), ``v < V``; ``W`` (V, G, H, M)."""
+    V, G, H, M = W.shape[0], W.shape[1], W.shape[2], W.shape[3]
+    for v in range(V):
+        out = outs[v]
+        for hh in range(H):
+            for m in range(M):
+                x = 0.0
+                for g in range(G):
+                    y = 0.0
+                    for c in range(groups[g, 0], groups[g, 1]):
+                        y += Y[c, hh, m]
+                    x += W[v, g, hh, m] * y
+                out[m, hh, day] = x
+
+
+@_jit
+def project_accepted(t, h, t_new, Y, K, Y_new, W, starts, groups, outs, P, coef, poly):
+    """:meth:`flowsim.solve.sinks.Projected.step` with the numba kernel, in compiled code.
+
+    ``W`` (R, V, G, H, M): each regime's weights; ``starts`` (R,) their first days; ``outs`` a tuple whose
+    first V arrays are the series (M, H, D); ``coef`` (5, G, H, M) and ``poly`` (5, H, M) scratch.
+    """
+    first, last = math.floor(t) + 1, math.floor(t_new)
+    if last < first:
+        return
+    if last == t_new:                                         # the step ends on a day: no interpolation
+        _project_state_list(Y_new, W[_regime(starts, t_new)], groups, last, outs)
+        last -= 1
+    if last >= first:
+        Wr = W[_regime(starts, first)]                        # days inside a step share a regime
+        group_coefficients(Y, K, groups, P, h, coef)
+        for v in range(Wr.shape[0]):
+            project_days_into(coef, Wr[v], t, h, first, last, outs[v], poly)
+
+
+@_jit
+def full_accepted(t, h, t_new, Y, K, Y_new, P, out):
+    """:meth:`flowsim.solve.sinks.FullStates.step` in compiled code: ``out`` (D, C, H, M) on the step's days."""
+    first, last = math.floor(t) + 1, math.floor(t_new)
+    if last < first:
+        return
+    if last == t_new:
+        out[last] = Y_new
+        last -= 1
+    C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
+    w = np.empty(7)
+    for d in range(first, last + 1):
+        theta = (d - t) / h
+        p1 = theta
+        p2 = p1 * theta
+        p3 = p2 * theta
+        p4 = p3 * theta
+        for j in range(7):
+            w[j] = P[j, 0] * p1 + P[j, 1] * p2 + P[j, 2] * p3 + P[j, 3] * p4
+        for c in range(C):                                    # y + h sum_j w_j K_j, as flowsim.solve.stepper.dense
+            for hh in range(H):
+                row = out[d, c, hh]
+                y = Y[c, hh]
+                for m in range(M):
+                    row[m] = 0.0
+                for j in range(7):
+                    wj = w[j]
+                    Kj = K[j, c, hh]
+                    for m in range(M):
+                        row[m] += wj * Kj[m]
+                for m in range(M):
+                    row[m] = y[m] + h * row[m]
+
+
+@_jit
+def march(ist, fst, Y, Y_new, K, stage, ratio, worst, dropped, threshold, edges, seg_regime, seg_open,
+          pars, P3s, Pws, opens, D, diverts, entry, k, term_i, term_f, arrs, raw, remaining, adaptive,
+          plan_t, plan_h, acc_t, acc_h, max_steps, rtol, atol, A, B, Cn, E, P, out_T, sink, W, starts, groups,
+          outs, coef, poly, full, d_buf):
+    """A whole Dormand-Prince march of a batch (:func:`flowsim.solve.dopri.march`) in one compiled call.
+
+    Runs segment after segment (``edges``; each with its parameter block ``pars[seg_regime[s]]`` and its
+    onward shares ``P3s, Pws, opens[seg_open[s]]``) adaptively (``adaptive``: ``solve_ivp``'s controller,
+    a step accepted when every member passes) or on the plan ``plan_t, plan_h``; tests each member's
+    error, takes the drained-transit test (``threshold`` (M,) people; members drained set aside into
+    ``dropped``), and writes the dense output of every accepted step into the sink (``SINK_PROJECTED``:
+    the series ``outs`` with weights ``W``; ``SINK_FULL``: every compartment into ``full``). Accepted steps
+    go to ``acc_t, acc_h``; ``ist`` receives ``nfev``, rejected and accepted counts, ``fst`` the time
+    reached (and the step that fell too small). Returns ``DONE``, or an error code for the caller to
+    raise: ``TOO_MANY_STEPS`` (more than ``max_steps``), ``STEP_TOO_SMALL``, ``PLAN_MISMATCH``,
+    ``PLAN_TOO_LONG``.
+
+    ``Y`` (C, H, M) is the initial state (overwritten) and ``Y_new`` a buffer of its shape; ``arrs``
+    (6, H, W) and ``raw`` (H, W) arrival scratch (``W`` 1 or M), ``remaining`` (W,) and ``d_buf`` (3, M)
+    scratch.
+    """
+    n_seg, n_plan = edges.size - 1, plan_t.size
+    C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
+    per_member = remaining.size > 1
+    nfev, rejected, n_acc, i = 0, 0, 0, 0
+    mask = np.ones(M)
+    drained = np.zeros(M, dtype=np.bool_)
+    newly = np.zeros(M, dtype=np.bool_)
+    t = edges[0]
+    for s in range(n_seg):
+        t0, t1 = edges[s], edges[s + 1]
+        eps = 1e-9 * (t1 - t0)
+        lo, hi = t0 + eps, t1 - eps
+        par, P3, Pw, op = pars[seg_regime[s]], P3s[seg_open[s]], Pws[seg_open[s]], opens[seg_open[s]]
+        for m in range(M):
+            mask[m] = 1.0
+            drained[m] = False
+        t = t0
+        arrival_rates(t, lo, hi, term_i, term_f, op, D, diverts, raw, arrs[0])
+        derivative(Y, K[0], arrs[0], mask, par, P3, Pw, entry, k, out_T)
+        nfev += 1
+        h_next = 0.0
+        rejected_before = False
+        if adaptive:                                          # solve_ivp's initial step (Stepper.initial_step)
+            F, Y1, F1 = K[0], Y_new, K[1]
+            d0, d1, d2 = d_buf[0], d_buf[1], d_buf[2]
+            _rms_scaled(Y, Y, rtol, atol, d0)
+            _rms_scaled(F, Y, rtol, atol, d1)
+            h0 = math.inf                                     # min over members, NaN if any is NaN
+            for m in range(M):
+                x = 1e-6 if (d0[m] < 1e-5 or d1[m] < 1e-5) else 0.01 * d0[m] / _nanmax(d1[m], 1e-300)
+                h0 = _nanmin(h0, x)
+            if t1 - t0 < h0:                                  # Python's min(h0, t1 - t0): NaN stays
+                h0 = t1 - t0
+            for c in range(C):
+                for hh in range(H):
+                    for m in range(M):
+                        Y1[c, hh, m] = Y[c, hh, m] + h0 * F[c, hh, m]
+            arrival_rates(t0 + h0, lo, hi, term_i, term_f, op, D, diverts, raw, arrs[0])
+            derivative(Y1, F1, arrs[0], mask, par, P3, Pw, entry, k, out_T)
+            for c in range(C):
+                for hh in range(H):
+                    for m in range(M):
+                        F1[c, hh, m] -= F[c, hh, m]
+            _rms_scaled(F1, Y, rtol, atol, d2)
+            h1 = math.inf
+            for m in range(M):
+                d = _nanmax(d1[m], d2[m] / h0)
+                x = max(1e-6, h0 * 1e-3) if d <= 1e-15 else (0.01 / _nanmax(d, 1e-300)) ** (-EXPONENT)
+                h1 = _nanmin(h1, x)
+            h_next = 100 * h0                                 # Python's min(100 h0, h1, t1 - t0)
+            if h1 < h_next:
+                h_next = h1
+            if t1 - t0 < h_next:
+                h_next = t1 - t0
+            nfev += 1
+        while t < t1:
+            if adaptive:
+                h = t1 - t if t + h_next >= t1 - 1e-12 * max(1.0, t1) else h_next
+            else:
+                if i >= n_plan or plan_t[i] != t:
+                    fst[F_T] = t
+                    return PLAN_MISMATCH
+                h = plan_h[i]
+                i += 1
+            t_new = t1 if t + h >= t1 else t + h
+            for j in range(1, 6):
+                arrival_rates(t + Cn[j] * h if Cn[j] < 1.0 else t_new, lo, hi, term_i, term_f, op, D, diverts,
+                              raw, arrs[j - 1])
+            arrival_rates(t_new, lo, hi, term_i, term_f, op, D, diverts, raw, arrs[5])
+            dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, rtol, atol, A, B, E, out_T)
+            nfev += 6
+            if adaptive:
+                if n_acc + rejected >= max_steps:
+                    fst[F_T] = t
+                    return TOO_MANY_STEPS
+                err = ratio[0]                                # the largest ratio; NaN if any is NaN
+                for m in range(1, M):
+                    if math.isnan(err):
+                        break
+                    if math.isnan(ratio[m]) or ratio[m] > err:
+                        err = ratio[m]
+                ok, h_next = next_step(h, err, rejected_before)
+                rejected_before = not ok
+                if not ok:
+                    rejected += 1
+                    if h_next < 1e-12 * max(1.0, abs(t)):
+                        fst[F_T], fst[F_H_NEXT] = t, h_next
+                        return STEP_TOO_SMALL
+                    continue
+            for m in range(M):                                # np.fmax, then NaN where the ratio is NaN
+                r = ratio[m]
+                if math.isnan(r) or math.isnan(worst[m]) or r > worst[m]:
+                    worst[m] = r
+            acc_t[n_acc] = t
+            acc_h[n_acc] = h
+            n_acc += 1
+            ist[S_NFEV], ist[S_REJECTED], ist[S_ACCEPTED] = nfev, rejected, n_acc
+            if sink == SINK_PROJECTED:
+                project_accepted(t, h, t_new, Y, K, Y_new, W, starts, groups, outs, P, coef, poly)
+            elif sink == SINK_FULL:
+                full_accepted(t, h, t_new, Y, K, Y_new, P, full)
+            K[0] = K[6]                                       # first same as last
+            Y, Y_new = Y_new, Y
+            t = t_new
+            any_ = False
+            for m in range(M):
+                newly[m] = False
+                if not drained[m]:
+                    x = 0.0
+                    for hh in range(H):
+                        x += abs(Y[0, hh, m])
+                    newly[m] = x <= threshold[m]
+                    any_ = any_ or newly[m]
+            if any_:                                          # ... and no more than that still to arrive
+                remaining_arrivals(t, t1, term_i, term_f, op, D, remaining)
+                any_ = False
+                for m in range(M):
+                    if newly[m] and not remaining[m if per_member else 0] <= threshold[m]:
+                        newly[m] = False
+                    any_ = any_ or newly[m]
+            if any_:                                          # transit drained: exactly zero from now on
+                for m in range(M):
+                    if newly[m]:
+                        x = 0.0
+                        for hh in range(H):
+                            x += Y[0, hh, m]
+                            Y[0, hh, m] = 0.0
+                        dropped[m] += x
+                        drained[m] = True
+                        mask[m] = 0.0
+                arrival_rates(t, lo, hi, term_i, term_f, op, D, diverts, raw, arrs[0])
+                derivative(Y, K[0], arrs[0], mask, par, P3, Pw, entry, k, out_T)
+                nfev += 1
+    fst[F_T] = t
+    ist[S_NFEV], ist[S_REJECTED], ist[S_ACCEPTED] = nfev, rejected, n_acc
+    if not adaptive and i != n_plan:
+        return PLAN_TOO_LONG
+    return DONE

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..exceptions import IntegrationError, SolverError
 from ..model.rhs import FlowRHS
+from .fused import fused_march
 from .ivp import enter_segment, segment_edges
 from .kernels import make_stepper
 from .stepper import EXPONENT, MAX_FACTOR, MIN_FACTOR, SAFETY, Stepper, dense
@@ -41,7 +42,7 @@ MAX_STEPS = 100_000
 
 
 def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=None, sink=None,
-          counters: bool = True, kernel: str = "numpy"):
+          counters: bool = True, kernel: str = "numpy", fused: bool = True):
     """Integrate a batch, adaptively (``steps=None``) or on given steps.
 
     Parameters
@@ -67,6 +68,11 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
         take no part in the error test).
     kernel : {"numpy", "numba"}
         Which kernel evaluates the steps (:mod:`flowsim.solve.kernels`; resolved already).
+    fused : bool
+        With the numba kernel, run the whole march in one compiled call
+        (:mod:`flowsim.solve.fused`) when the arrivals and the sink can be
+        packed; False (or anything it cannot pack) steps in Python, one
+        compiled call per step. The two agree to rounding.
 
     Returns
     -------
@@ -90,13 +96,20 @@ def march(batch, horizon: int, *, rtol: float, atol: float, drain: float, steps=
     if not counters:
         Y = np.ascontiguousarray(Y[:n_read])
     M = Y.shape[2]
+    threshold = drain * np.maximum(people, 1.0)                                   # (M,) people
+    if kernel == "numba" and fused:
+        if sink is not None:
+            sink.start(Y)
+        out = fused_march(rhs, batch, Y, edges, horizon, rtol=rtol, atol=atol,
+                          threshold=np.broadcast_to(threshold, (M,)), steps=steps, sink=sink, max_steps=MAX_STEPS)
+        if out is not None:
+            return out
     stepper = make_stepper(kernel, rhs, Y.shape, n_read, rtol, atol)
     K = stepper.K
-    threshold = drain * np.maximum(people, 1.0)                                   # (M,) people
     dropped, worst = np.zeros(M), np.zeros(M)
     accepted: list[tuple[float, float]] = []
     nfev, rejected, i = 0, 0, 0
-    if sink is not None:
+    if sink is not None and not (kernel == "numba" and fused):
         sink.start(Y)
     for t0, t1 in zip(edges[:-1], edges[1:]):
         enter_segment(rhs, batch, t0, t1)

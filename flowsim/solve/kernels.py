@@ -11,10 +11,13 @@ the daily series. Two kernels do that work:
     whatever the batch's size, plus the elementwise work.
 ``"numba"``
     The same arithmetic compiled with numba (:mod:`flowsim.solve._numba_kernels`):
-    one call per step and one per step's output days. Needs the optional
-    extra ``pip install numba`` (``numba>=0.60``). Compiled code is
-    cached on disk (numba's ``cache=True``): the first use on a machine
-    compiles for 10-30 s; later processes load it in well under a second.
+    one call for a whole march (:mod:`flowsim.solve.fused`: the step loop,
+    the arrival schedules, the error and drain tests and the dense output),
+    or, for schedules or sinks it cannot pack, one call per step and one per
+    step's output days. Needs the optional extra ``pip install numba``
+    (``numba>=0.60``). Compiled code is cached on disk (numba's
+    ``cache=True``): the first use on a machine compiles for 20-60 s; later
+    processes load it in well under a second.
 
 The kernels agree to rounding: sums are taken in another order, so results
 differ by about 1e-12 of each series' peak (``tests/test_kernels.py`` asks
@@ -97,6 +100,26 @@ def make_stepper(kernel: str, rhs, shape, n_read: int, rtol: float, atol: float)
     return Stepper(rhs, shape, n_read, rtol, atol)
 
 
+def pack_rates(rhs, names) -> np.ndarray:
+    """The rates of the right-hand side's current regime as one ``(len(names), H, M)`` block (1/day)."""
+    H, M = rhs.n_hosts, rhs.n_members
+    return np.ascontiguousarray(np.stack([np.broadcast_to(getattr(rhs, n), (H, M)) for n in names]), dtype=float)
+
+
+def pack_onward(rhs) -> tuple[np.ndarray, np.ndarray]:
+    """The onward shares of the current closure state: ``P3`` (H_to, H_from, 1 or M) and ``Pw`` (H, 1 or M)."""
+    if rhs._shared_P:
+        P3 = np.ascontiguousarray(rhs.P_in[:, :, None], dtype=float)         # (H_to, H_from, 1)
+    else:
+        P3 = np.ascontiguousarray(rhs.P_in.transpose(1, 0, 2), dtype=float)  # (H_to, H_from, M)
+    return P3, np.ascontiguousarray(rhs.P_world, dtype=float)
+
+
+def pack_entry(rhs) -> np.ndarray:
+    """Each member's first savings stage (k, M), or shape (0, 0) when every member has all ``k``."""
+    return np.zeros((0, 0)) if rhs.entry is None else np.ascontiguousarray(rhs.entry[:, 0, :], dtype=float)
+
+
 class NumbaStepper(Stepper):
     """:class:`~flowsim.solve.stepper.Stepper` whose right-hand side and step run in the compiled kernel.
 
@@ -126,16 +149,9 @@ class NumbaStepper(Stepper):
         if self._source is not None and all(a is b for a, b in zip(source, self._source)):
             return
         self._source = source
-        _, H, M = self.shape
-        self.par = np.ascontiguousarray(np.stack([np.broadcast_to(getattr(rhs, n), (H, M))
-                                                  for n in self.nb.PAR_NAMES]), dtype=float)
-        if rhs._shared_P:
-            self.P3 = np.ascontiguousarray(rhs.P_in[:, :, None], dtype=float)         # (H_to, H_from, 1)
-        else:
-            self.P3 = np.ascontiguousarray(rhs.P_in.transpose(1, 0, 2), dtype=float)  # (H_to, H_from, M)
-        self.Pw = np.ascontiguousarray(rhs.P_world, dtype=float)
-        self.entry = (np.zeros((0, 0)) if rhs.entry is None
-                      else np.ascontiguousarray(rhs.entry[:, 0, :], dtype=float))
+        self.par = pack_rates(rhs, self.nb.PAR_NAMES)
+        self.P3, self.Pw = pack_onward(rhs)
+        self.entry = pack_entry(rhs)
 
     def _arrivals(self, t: float) -> np.ndarray:
         """Direct arrivals at ``t`` (before the drain mask), (H, 1) or (H, M), people/day."""
