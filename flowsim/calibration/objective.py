@@ -9,6 +9,7 @@ least-squares fit (:mod:`flowsim.calibration.fit`) and the MCMC sampler
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 
 import numpy as np
@@ -16,12 +17,62 @@ import numpy as np
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
+from ..scenario.sampling import Dimension
+from ..scenario.specs import PARAMETER_SPECS
+from ..simulate import MemberInputs
 from .parameters import ParameterVector
 
-__all__ = ["Objective", "problem", "SOLVER_DEFAULTS"]
+__all__ = ["Objective", "problem", "SOLVER_DEFAULTS", "FIT_SOLVER", "member_inputs"]
 
-#: Solver options of the runs while fitting (see ``calibrate``).
+#: Solver of the runs while fitting: calibrate, validate (its fit and its re-run of the fitted scenario),
+#: backtest and sample_posterior (see ``calibrate``).
+FIT_SOLVER = "ivp"
+#: Solver options of the runs while fitting (the same purposes): rtol 1e-6, looser than a run's 1e-8.
 SOLVER_DEFAULTS = {"rtol": 1e-6}
+
+
+def member_inputs(vector: ParameterVector, scenario, X) -> tuple[tuple, np.ndarray, tuple | None]:
+    """Dimensions, their values and per-member arrivals of natural values ``X`` (n, p) of ``vector``.
+
+    Model parameters become :class:`~flowsim.scenario.sampling.Dimension`
+    objects spanning ``X`` (a per-host parameter fitted as one value for
+    all hosts: one dimension per host, the same values); pulse fields become
+    per-member arrival schedules (None when no pulse field is fitted);
+    background levels belong to the observation model and do not enter the
+    run. :meth:`flowsim.simulate.MemberInputs.from_values` takes the three.
+    """
+    X = np.atleast_2d(np.asarray(X, float))
+    dims, cols = [], []
+    for j, p in enumerate(vector.params):
+        if p.kind != "model":
+            continue
+        if PARAMETER_SPECS[p.name].scope == "global":
+            hosts = (None,)
+        else:
+            hosts = (p.host,) if p.host is not None else scenario.hosts
+        for host in hosts:
+            dims.append(Dimension(p.name, host, float(X[:, j].min()), float(X[:, j].max())))
+            cols.append(X[:, j])
+    values = np.column_stack(cols) if cols else np.empty((X.shape[0], 0))
+    pulses = [(j, p) for j, p in enumerate(vector.params) if p.kind == "pulse"]
+    arrivals = None
+    if pulses:
+        where = {j: vector._pulse(p)[0] for j, p in pulses}
+        arrivals = []
+        for row in X:
+            member = {h: list(v) for h, v in scenario.arrivals.items()}
+            for j, p in pulses:
+                i = where[j]
+                member[p.host][i] = dataclasses.replace(member[p.host][i], **{p.name: float(row[j])})
+            arrivals.append({h: tuple(v) for h, v in member.items()})
+        arrivals = tuple(arrivals)
+    return tuple(dims), values, arrivals
+
+
+def walker_inputs(vector: ParameterVector, X) -> MemberInputs:
+    """The :class:`~flowsim.simulate.MemberInputs` of natural values ``X`` (n, p): one member per row."""
+    dims, values, arrivals = member_inputs(vector, vector.scenario, X)
+    return MemberInputs.from_values(vector.scenario, dims, values, arrivals, where="sample_posterior")
 
 
 class Objective:

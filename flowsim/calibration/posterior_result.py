@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -192,31 +191,9 @@ class PosteriorSample:
         arrivals : tuple of mapping or None
             ``{host: (Schedule, ...)}`` per member when a pulse field is sampled.
         """
-        from ..scenario.sampling import Dimension
+        from .objective import member_inputs
 
-        sc = self.scenario if scenario is None else scenario
-        draws = np.atleast_2d(np.asarray(draws, float))
-        dims, cols = [], []
-        for j, p in enumerate(self.vector.params):
-            if p.kind != "model":
-                continue
-            for host in ((p.host,) if p.host is not None else sc.hosts):
-                dims.append(Dimension(p.name, host, float(draws[:, j].min()), float(draws[:, j].max())))
-                cols.append(draws[:, j])
-        values = np.column_stack(cols) if cols else np.empty((draws.shape[0], 0))
-        pulses = [(j, p) for j, p in enumerate(self.vector.params) if p.kind == "pulse"]
-        arrivals = None
-        if pulses:
-            where = {j: self.vector._pulse(p)[0] for j, p in pulses}
-            arrivals = []
-            for row in draws:
-                member = {h: list(v) for h, v in sc.arrivals.items()}
-                for j, p in pulses:
-                    i = where[j]
-                    member[p.host][i] = dataclasses.replace(member[p.host][i], **{p.name: float(row[j])})
-                arrivals.append({h: tuple(v) for h, v in member.items()})
-            arrivals = tuple(arrivals)
-        return tuple(dims), values, arrivals
+        return member_inputs(self.vector, self.scenario if scenario is None else scenario, draws)
 
     def ensemble(self, n: int | None = None, *, seed=0, vary=None, sampler: str = "lhs",
                  horizon_days: int | None = None, draws=None, **options):
@@ -277,7 +254,8 @@ class PosteriorSample:
         ('KAZ', 'inflow', 8)
         """
         from ..scenario.sampling import parse_vary, scale_sample, unit_sample
-        from ..uncertainty.chunks import _bytes_per_member, evaluate
+        from ..simulate import DEFAULT_KEEP, MemberInputs, Outputs, simulate
+        from ..uncertainty.chunks import ensemble_solver
         from ..uncertainty.ensemble_result import EnsembleResult
 
         sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
@@ -318,13 +296,15 @@ class PosteriorSample:
         if unknown:
             raise CalibrationError(f"ensemble: unknown options {', '.join(sorted(unknown))}; allowed: "
                                    f"{', '.join(keys)}.")
-        options.setdefault("progress", False)
-        series, summary, scalars, stats = evaluate(sc, dims, values, noise_seed=noise_seed, arrivals=arrivals,
-                                                   **options)
-        stats["bytes_per_member"] = _bytes_per_member(series, summary, scalars, dims)
+        solver, solver_options = ensemble_solver(options.pop("stochastic", False), options.pop("dt", None),
+                                                 options.pop("solver_options", None), noise_seed)
+        proj = simulate(MemberInputs.from_values(sc, dims, values, arrivals, where="PosteriorSample.ensemble"),
+                        Outputs.series(options.pop("keep", DEFAULT_KEEP), options.pop("scalars", ())),
+                        solver=solver, solver_options=solver_options, desc="flowsim ensemble", **options)
+        stats = dict(proj.stats)
         stats["posterior"] = {"draws": int(values.shape[0]), "samples": self.n_samples, "seed": self.seed}
         return EnsembleResult(scenario=sc, dims=dims, unit=unit, values=values, sampler=label, seed=root.entropy,
-                              series=series, summary_arrays=summary, scalars=scalars, stats=stats,
+                              series=proj.series, summary_arrays=proj.summary, scalars=proj.scalars, stats=stats,
                               arrivals=arrivals)
 
     # ---------------------------------------------------------------- plots

@@ -1,6 +1,6 @@
 """Global sensitivity of one host's scalar output: Sobol' indices and a one-at-a-time tornado.
 
-The model runs through :func:`flowsim.uncertainty.chunks.evaluate` (chunked,
+The model runs through :func:`flowsim.simulate.simulate` (chunked,
 any executor), with one step plan for every evaluation, so a point's output
 does not depend on which other points run with it.
 """
@@ -17,9 +17,9 @@ from ..exceptions import FlowsimError
 from ..model.economy import ECONOMY_UNITS
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
+from ..simulate import DEFAULT_CHUNK, SCALAR_STATS, MemberInputs, Outputs, simulate
 from ..summary import resolve_summary_name, summary_field
 from ..table import Table
-from .chunks import DEFAULT_CHUNK, SCALAR_STATS, evaluate
 
 __all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]
 
@@ -185,11 +185,12 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
     plans: dict = {}
 
     def run(points):
-        series, summary, scalars, stats = evaluate(
-            scenario, dims, points, keep=(), scalars=extra, chunk_size=chunk_size, executor=executor,
-            progress=progress, solver_options=solver_options, plan_cache=plans, desc=f"sensitivity {output}")
+        proj = simulate(MemberInputs.from_values(scenario, dims, points, where="sensitivity"),
+                        Outputs.series(keep=(), scalars=extra), solver="ensemble", solver_options=solver_options,
+                        executor=executor, chunk_size=chunk_size, progress=progress, plan_cache=plans,
+                        desc=f"sensitivity {output}")
         counter["runs"] += points.shape[0]
-        return read(summary, scalars)[:, h]
+        return read(proj.summary, proj.scalars)[:, h]
 
     base = np.array([min(max(params.get(d.name, d.host), d.low), d.high) for d in dims])
     bounds = [(d.low, d.high) for d in dims]
