@@ -22,13 +22,31 @@ from ..scenario.specs import PARAMETER_SPECS
 from ..simulate import MemberInputs
 from .parameters import ParameterVector
 
-__all__ = ["Objective", "problem", "SOLVER_DEFAULTS", "FIT_SOLVER", "member_inputs"]
+__all__ = ["Objective", "problem", "SOLVER_DEFAULTS", "FIT_SOLVER", "fit_solver", "member_inputs", "walker_inputs"]
 
 #: Solver of the runs while fitting: calibrate, validate (its fit and its re-run of the fitted scenario),
 #: backtest and sample_posterior (see ``calibrate``).
 FIT_SOLVER = "ivp"
 #: Solver options of the runs while fitting (the same purposes): rtol 1e-6, looser than a run's 1e-8.
 SOLVER_DEFAULTS = {"rtol": 1e-6}
+
+
+def fit_solver(solver, solver_options, what: str = "calibrate") -> tuple[str, dict]:
+    """The solver (registry name) and options of a fit's runs: :data:`FIT_SOLVER` with :data:`SOLVER_DEFAULTS`.
+
+    ``solver_options`` go over the defaults; a ``"solver"`` key in them
+    (the older way of naming it) works as ``solver`` does. The defaults
+    (``rtol=1e-6``) apply to the ODE solvers (``"ivp"``, ``"ensemble"``),
+    which take an ``rtol``; another solver runs with its own defaults.
+    """
+    options = dict(solver_options or {})
+    named = options.pop("solver", None)
+    if solver is not None and named is not None and named != solver:
+        raise CalibrationError(f"{what}: solver {solver!r} and solver_options['solver'] = {named!r} differ; "
+                               "give the solver once, as solver=.")
+    solver = solver or named or FIT_SOLVER
+    defaults = SOLVER_DEFAULTS if solver in ("ivp", "ensemble") else {}
+    return solver, dict(defaults, **options)
 
 
 def member_inputs(vector: ParameterVector, scenario, X) -> tuple[tuple, np.ndarray, tuple | None]:

@@ -27,7 +27,7 @@ from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..scenario.scenario import Scenario, quiet_notes
 from ..simulate import FULL, simulate
-from .objective import FIT_SOLVER, SOLVER_DEFAULTS, Objective, problem, walker_inputs
+from .objective import FIT_SOLVER, Objective, fit_solver, problem, walker_inputs
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
 
@@ -222,7 +222,7 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
                      burn: int | None = None, thin: int = 1, seed: int | None = 0, progress: bool = False,
                      prior: str = "log-uniform", temperature: float = 1.0, start_scale: float = 0.1,
                      horizon_days: int | None = None, vectorize: bool = True,
-                     solver_options: dict | None = None) -> PosteriorSample:
+                     solver_options: dict | None = None, solver: str | None = None) -> PosteriorSample:
     """Sample the posterior of fitted parameters with ``emcee`` (``pip install emcee``, or ``'.[mcmc]'``).
 
     Parameters
@@ -285,8 +285,10 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
         last digit, so their chains can part after many steps; each is
         reproducible with its seed.
     solver_options : dict, optional
-        Options of the runs (default ``{"rtol": 1e-6}`` as in the fit; a
-        ``"solver"`` key picks another registered solver).
+        Options of the runs' solver (default ``{"rtol": 1e-6}``, as in the fit).
+    solver : str, optional
+        Registered name of the runs' solver (default ``"ivp"``, as in the
+        fit; a ``"solver"`` key in ``solver_options`` still works).
 
     Returns
     -------
@@ -348,8 +350,8 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     if not (isinstance(start_scale, (int, float)) and math.isfinite(start_scale) and start_scale > 0):
         raise CalibrationError(f"sample_posterior: start_scale must be a number > 0; got {start_scale!r}.")
     _check_prior(vector, prior)
-    options = dict(SOLVER_DEFAULTS, **(solver_options or {}))
-    logpost = LogPosterior(vector, model, active, options, prior, temperature)
+    solver, options = fit_solver(solver, solver_options, "sample_posterior")
+    logpost = LogPosterior(vector, model, active, dict(options, solver=solver), prior, temperature)
 
     root = np.random.SeedSequence(check_seed(seed, "sample_posterior: seed", CalibrationError))
     ball_seed, move_seed = root.spawn(2)

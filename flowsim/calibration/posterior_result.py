@@ -224,7 +224,7 @@ class PosteriorSample:
             not enter the run) draws them first with :meth:`draws`.
         **options
             ``keep``, ``scalars``, ``chunk_size``, ``executor``, ``progress``,
-            ``stochastic``, ``dt``, ``solver_options`` as in :func:`flowsim.ensemble`.
+            ``stochastic``, ``dt``, ``solver_options``, ``solver`` as in :func:`flowsim.ensemble`.
 
         Returns
         -------
@@ -291,13 +291,15 @@ class PosteriorSample:
             dims, values = dims + tuple(extra), np.column_stack([values, scale_sample(extra, u)])
             unit = np.column_stack([unit, u])
             label = f"posterior+{sampler}"
-        keys = ("keep", "scalars", "chunk_size", "executor", "progress", "stochastic", "dt", "solver_options")
+        keys = ("keep", "scalars", "chunk_size", "executor", "progress", "stochastic", "dt", "solver_options",
+                "solver")
         unknown = set(options) - set(keys)
         if unknown:
             raise CalibrationError(f"ensemble: unknown options {', '.join(sorted(unknown))}; allowed: "
                                    f"{', '.join(keys)}.")
         solver, solver_options = ensemble_solver(options.pop("stochastic", False), options.pop("dt", None),
-                                                 options.pop("solver_options", None), noise_seed)
+                                                 options.pop("solver_options", None), noise_seed,
+                                                 solver=options.pop("solver", None))
         proj = simulate(MemberInputs.from_values(sc, dims, values, arrivals, where="PosteriorSample.ensemble"),
                         Outputs.series(options.pop("keep", DEFAULT_KEEP), options.pop("scalars", ())),
                         solver=solver, solver_options=solver_options, desc="flowsim ensemble", **options)

@@ -43,7 +43,8 @@ def _check_mode(stochastic: bool, dt, solver_options) -> float:
 
 def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, chunk_size: int = DEFAULT_CHUNK,
              executor=None, progress: bool | None = None, keep=DEFAULT_KEEP, scalars=(), stochastic: bool = False,
-             dt: float | None = None, solver_options: dict | None = None) -> EnsembleResult:
+             dt: float | None = None, solver_options: dict | None = None,
+             solver: str | None = None) -> EnsembleResult:
     """Run a scenario for many parameter sets drawn from their uncertainty ranges.
 
     Parameters
@@ -90,8 +91,13 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
         Time step of the stochastic chain, days (default 0.25); only with
         ``stochastic=True`` (refused otherwise: it would be ignored).
     solver_options : dict, optional
-        Options of :class:`~flowsim.solve.ensemble.EnsembleSolver` (``rtol``, ``atol``...); only
-        without ``stochastic`` (refused otherwise).
+        Options of the solver: of :class:`~flowsim.solve.ensemble.EnsembleSolver`
+        (``rtol``, ``atol``...) by default, refused with ``stochastic=True``.
+    solver : str, optional
+        Registered name of the solver (see :func:`flowsim.simulate.simulate`):
+        ``"ensemble"`` (default: one step plan, numbers independent of the
+        chunking), ``"stochastic"`` (as ``stochastic=True``) or another,
+        whose full states are projected per chunk.
 
     Returns
     -------
@@ -108,13 +114,14 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
     n = check_whole_number(n, "n", 1)
     seed = check_seed(seed, "ensemble: seed")
     dims = parse_vary(scenario.params, vary, initial=scenario.initial)
-    _check_mode(stochastic, dt, solver_options)
+    solver, options = ensemble_solver(stochastic, dt, solver_options, solver=solver)
     check_ensemble_memory(scenario, n, len(dims), keep, chunk_size)
     root = np.random.SeedSequence(seed)
     sample_seed, noise_seed = root.spawn(2)
     unit = unit_sample(n, len(dims), sampler, sample_seed)
     values = scale_sample(dims, unit)
-    solver, options = ensemble_solver(stochastic, dt, solver_options, noise_seed)
+    if solver == "stochastic" and options.get("seed") is None:
+        options["seed"] = noise_seed
     proj = simulate(MemberInputs.from_values(scenario, dims, values, where="ensemble"),
                     Outputs.series(keep, scalars), solver=solver, solver_options=options, executor=executor,
                     chunk_size=chunk_size, progress=progress, desc="flowsim ensemble")
@@ -123,17 +130,34 @@ def ensemble(scenario, n: int, *, vary=None, sampler: str = "lhs", seed=None, ch
                           stats=proj.stats)
 
 
-def ensemble_solver(stochastic: bool, dt, solver_options, noise_seed=None) -> tuple[str, dict]:
-    """The registry name and options of an ensemble's solver from ``stochastic``, ``dt`` and ``solver_options``.
+def ensemble_solver(stochastic: bool, dt, solver_options, noise_seed=None, solver: str | None = None
+                    ) -> tuple[str, dict]:
+    """The registry name and options of an ensemble's solver.
 
-    ``"ensemble"`` with ``solver_options``, or ``"stochastic"`` with ``dt``
-    (default :data:`DEFAULT_DT`) and the noise seed; refuses the options of
-    the mode that does not run.
+    ``solver`` names it (``"ensemble"`` by default; ``"stochastic"``, or any
+    registered solver, whose full states are then projected per chunk) with
+    ``solver_options``; ``stochastic=True`` is short for
+    ``solver="stochastic"`` and ``dt`` for its ``solver_options={"dt": dt}``.
+    The stochastic chain gets ``noise_seed``. Refuses options of a mode that
+    does not run (``dt`` without the chain, ODE options with
+    ``stochastic=True``).
     """
-    dt = _check_mode(stochastic, dt, solver_options)
-    if stochastic:
-        return "stochastic", {"dt": dt, "seed": noise_seed}
-    return "ensemble", dict(solver_options or {})
+    if solver is None:
+        dt = _check_mode(stochastic, dt, solver_options)
+        if stochastic:
+            return "stochastic", {"dt": dt, "seed": noise_seed}
+        return "ensemble", dict(solver_options or {})
+    if stochastic and solver != "stochastic":
+        raise FlowsimError(f"stochastic=True runs the stochastic chain, but solver={solver!r}; give one of them.")
+    options = dict(solver_options or {})
+    if solver != "stochastic":
+        _check_mode(False, dt, None)
+        return solver, options
+    if dt is not None:
+        options["dt"] = dt
+    options.setdefault("dt", DEFAULT_DT)
+    options.setdefault("seed", noise_seed)
+    return "stochastic", options
 
 
 def check_ensemble_memory(scenario, n: int, n_dims: int, keep, chunk_size) -> None:

@@ -139,7 +139,8 @@ def _output_reader(output: str, horizon: int):
 
 def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n: int = 256, *, vary=None, seed=None,
                 bootstrap: int = 200, chunk_size: int = DEFAULT_CHUNK, executor=None,
-                progress: bool | None = None, solver_options: dict | None = None) -> SensitivityResult:
+                progress: bool | None = None, solver_options: dict | None = None,
+                solver: str = "ensemble") -> SensitivityResult:
     """Sobol' indices (first order and total) and a tornado of one host's scalar output.
 
     Parameters
@@ -168,6 +169,10 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
         Bootstrap resamples for the 95% intervals (0: none).
     chunk_size, executor, progress, solver_options
         As in :func:`flowsim.ensemble`.
+    solver : str
+        Registered name of the solver (default ``"ensemble"``: one step plan
+        for every evaluation, so a point's output does not depend on the
+        others; see :func:`flowsim.simulate.simulate`).
 
     Returns
     -------
@@ -186,7 +191,7 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
 
     def run(points):
         proj = simulate(MemberInputs.from_values(scenario, dims, points, where="sensitivity"),
-                        Outputs.series(keep=(), scalars=extra), solver="ensemble", solver_options=solver_options,
+                        Outputs.series(keep=(), scalars=extra), solver=solver, solver_options=solver_options,
                         executor=executor, chunk_size=chunk_size, progress=progress, plan_cache=plans,
                         desc=f"sensitivity {output}")
         counter["runs"] += points.shape[0]
