@@ -661,7 +661,7 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
     2
     >>> proj = simulate(inputs, Outputs.series(keep=["N"]), solver="ensemble")
     >>> proj.series["N"].shape
-    (2, 1, 31)
+    (2, 8, 31)
     """
     if not isinstance(inputs, MemberInputs):
         raise TypeError(f"simulate: `inputs` must be a MemberInputs (MemberInputs.from_parameter_sets or "
