@@ -670,7 +670,7 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
         raise TypeError(f"simulate: `outputs` must be an Outputs (FULL, or Outputs.series(keep)); "
                         f"got {type(outputs).__name__}.")
     if failures not in ("raise", "flag"):
-        raise FlowsimError(f"run_batch: `failures` must be 'raise' or 'flag'; got {failures!r}.")
+        raise FlowsimError(f"simulate: `failures` must be 'raise' or 'flag'; got {failures!r}.")
     if solver not in SOLVERS:
         get_solver(solver)                                  # unknown: SolverError with the closest name
     options = dict(solver_options or {})
@@ -710,6 +710,11 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
     # ranges of members; the stochastic chain draws per k group, its streams keyed by the group for drawn values
     if solver == "stochastic":
         groups = [(int(k), np.flatnonzero(k_all == k)) for k in np.unique(k_all)]
+        if outputs.states and len(groups) > 1:
+            ks = ", ".join(str(k) for k, _ in groups)
+            raise FlowsimError(f"simulate: the stochastic chain solves members with different k ({ks}) in layouts "
+                               "of their own, so their full states have no common shape; ask for "
+                               "Outputs.series(...), or fix k.")
     else:
         groups = [(k_ref, np.arange(n))]
     tasks = []

@@ -80,9 +80,15 @@ def test_numbers_do_not_depend_on_the_chunking(short, solver):
         assert np.array_equal(whole.series[name], cut.series[name]), name
     assert np.array_equal(whole.scalars["peak:U"], cut.scalars["peak:U"])
     if solver == "ensemble":
-        full = simulate(inputs, FULL, solver=solver, chunk_size=2)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            full = simulate(inputs, FULL, solver=solver, chunk_size=2, executor=pool)
         again = simulate(inputs, FULL, solver=solver)
-        assert np.array_equal(full.states, again.states)
+        assert np.array_equal(full.states, again.states) and full.stats["chunks"] == 4
+    else:
+        with pytest.raises(flowsim.FlowsimError, match="different k"):
+            simulate(inputs, FULL, solver=solver, solver_options=options)
 
 
 def test_the_posterior_batch_solves_the_walkers_as_their_parameter_sets(short):
