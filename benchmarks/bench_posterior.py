@@ -17,8 +17,10 @@ walkers around the optimum (what emcee's vectorised stretch move asks for,
   the model with per-walker pulses), per walker;
 * ``one by one``: the same 14 walkers, one run each (``vectorize=False``:
   the fit's own objective), per walker: the baseline of the ratio;
-* the parts of ``batch``: building the walkers' scenarios, solving, and
-  predicting the figures, per walker.
+* the parts of ``batch``: building the walkers' inputs (value arrays, pulses
+  and background levels; before issue 14 a scenario per walker), solving
+  (with each walker's parameter set for the result), and predicting the
+  figures, per walker.
 
 Timings depend on the machine and its load (2 cores here, shared): compare
 the ratios within one run, not seconds across runs. No test asserts any of them.
@@ -65,7 +67,8 @@ def main(argv=None) -> int:
     assert Path(flowsim.__file__).resolve().is_relative_to(args.root.resolve()), flowsim.__file__
     LogPosterior = posterior_module.LogPosterior
     problem = posterior_module.problem
-    defaults = posterior_module.SOLVER_DEFAULTS
+    from flowsim.calibration.objective import SOLVER_DEFAULTS as defaults
+    from flowsim.calibration.objective import walker_inputs
 
     kaz = flowsim.datasets.observations_2022().filter(host="KAZ")
     fit = flowsim.calibrate(flowsim.load_scenario("kazakhstan-2022"), kaz, PARAMS, starts=1)
@@ -82,28 +85,29 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(2)                                 # fresh walkers each time: the fit's
     single = _best(lambda: [logpost(z) for z in Z + 1e-4 * rng.standard_normal(Z.shape)],  # objective caches runs
                    max(1, args.repeats // 3))
-    applied = {}
+    built = {}
 
     def build():
-        applied.clear()
-        applied.update({i: vector.apply(vector.to_natural(Z[i])) for i in range(WALKERS)})
+        built["X"] = np.array([vector.to_natural(z) for z in Z])
+        built["inputs"] = walker_inputs(vector, built["X"])
+        built["background"] = [logpost._background(x) for x in built["X"]]
 
     build_t = _best(build, args.repeats)
     results = []
 
     def solve():
-        results[:] = list(logpost._solve(list(applied), applied))
+        results[:] = list(logpost._solve(built["inputs"], np.arange(WALKERS)))
 
     solve_t = _best(solve, args.repeats)
     members, res = results[0]
 
     def predict():
         for m, i in enumerate(members):
-            model.predict(res, member=m, background=applied[i][1])
+            model.predict(res, member=m, background=built["background"][i])
 
     predict_t = _best(predict, args.repeats)
     rows = [("batch of 14 (LogPosterior.batch)", batch), ("one by one (vectorize=False)", single),
-            ("  part: build the walkers' scenarios", build_t), ("  part: solve the batch", solve_t),
+            ("  part: build the walkers' inputs", build_t), ("  part: solve the batch", solve_t),
             ("  part: predict the figures", predict_t)]
     print(f"flowsim {flowsim.__version__} at {args.root}: KAZ posterior, {len(PARAMS)} parameters, "
           f"{WALKERS} walkers, best of {args.repeats}; solver options {options}")

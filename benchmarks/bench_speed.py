@@ -125,17 +125,16 @@ def startup(root: Path, repeats: int) -> None:
 # ---------------------------------------------------------------- ensemble
 def _members(scenario, n: int):
     """The ensemble's own members: values, and a batch of them in the layout of the largest k."""
-    from flowsim.model.member_arrivals import compile_arrivals
-    from flowsim.scenario.sampling import member_values, parse_vary, scale_sample, unit_sample
-    from flowsim.uncertainty.chunks import _batch
+    from flowsim.scenario.sampling import parse_vary, scale_sample, unit_sample
+    from flowsim.simulate import MemberInputs
 
     dims = parse_vary(scenario.params, None, initial=scenario.initial)
     root_seed = np.random.SeedSequence(SEED)
     sample_seed, _ = root_seed.spawn(2)
     values = scale_sample(dims, unit_sample(n, len(dims), "lhs", sample_seed))
-    arrays = member_values(scenario.params, dims, values)
-    k_ref = int(max(d.high for d in dims if d.name == "k"))
-    batch, _ = _batch(scenario, arrays, k_ref, compile_arrivals(scenario))
+    inputs = MemberInputs.from_values(scenario, dims, values)
+    arrays = inputs.start
+    batch = inputs.batch(k=int(max(d.high for d in dims if d.name == "k")))
     return [{name: a[m] for name, a in arrays.items()} for m in range(n)], batch
 
 

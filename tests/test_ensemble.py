@@ -224,13 +224,10 @@ def test_a_plan_is_for_one_scenario(short):
     res_batch = flowsim.run(short, solver="ensemble")
     assert res_batch.success
     other = short.replace(arrivals={"KAZ": flowsim.Pulse(total=1000, start="2022-10-05")})
-    from flowsim.model.member_arrivals import compile_arrivals
-    from flowsim.scenario.sampling import member_values
-    from flowsim.uncertainty.chunks import _batch
+    from flowsim.simulate import MemberInputs
 
-    values = member_values(short.params, (), np.empty((1, 0)))
-    plan = solver.plan(_batch(short, values, 3, compile_arrivals(short))[0], HORIZON)
-    batch, _ = _batch(other, values, 3, compile_arrivals(other))
+    plan = solver.plan(MemberInputs.from_values(short, (), np.empty((1, 0))).batch(k=3), HORIZON)
+    batch = MemberInputs.from_values(other, (), np.empty((1, 0))).batch(k=3)
     with pytest.raises(flowsim.SolverError, match="other breakpoints"):
         solver.replay(batch, HORIZON, plan, lambda idx: None)
 

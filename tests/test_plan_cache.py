@@ -3,14 +3,14 @@
 import numpy as np
 
 import flowsim
-from flowsim.uncertainty import chunks
+from flowsim import simulate as chunks  # the plans live with the one solve path
 
 
 def test_second_ensemble_reuses_the_plan(monkeypatch):
     sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=60)
     first = flowsim.ensemble(sc, 3, vary={"tau_S": (60, 240)}, seed=1, progress=False)
     made = []
-    monkeypatch.setattr(chunks, "_plan", lambda *a, **k: made.append(a) or None)
+    monkeypatch.setattr(chunks, "_make_plan", lambda *a, **k: made.append(a) or None)
     again = flowsim.ensemble(sc, 3, vary={"tau_S": (60, 240)}, seed=1, progress=False)
     assert not made                                           # the cached plan was used
     np.testing.assert_array_equal(first.series["N"], again.series["N"])

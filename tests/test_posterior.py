@@ -228,8 +228,9 @@ def test_one_failed_walker_costs_only_its_own_log_posterior(fit, monkeypatch):
     vec, model, Z = _walkers(fit)
     expected = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0).batch(Z)
     calls = []
-    real = posterior.run_batch
-    monkeypatch.setattr(posterior, "run_batch", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    real = posterior.simulate
+    monkeypatch.setattr(posterior, "simulate", lambda inputs, *a, **k: calls.append(inputs.n_members)
+                        or real(inputs, *a, **k))
     lp = LogPosterior(vec, model, model.weights > 0, {"solver": BreaksMemberTwo.name}, "log-uniform", 1.0)
     got = lp.batch(Z)
     assert calls == [6] and lp.batches == 1
@@ -244,15 +245,15 @@ def test_a_batch_the_solver_cannot_finish_is_split_not_rerun_one_by_one(fit, mon
     expected = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0).batch(Z)
     stiff = float(vec.to_natural(Z[5])[vec.labels.index("tau_T[KAZ]")])
     calls = []
-    real = posterior.run_batch
+    real = posterior.simulate
 
-    def fake(scenario, params, **kw):               # the solver gives up on any batch holding walker 5
-        calls.append(len(params))
-        if any(p.get("tau_T", "KAZ") == stiff for p in params):
+    def fake(inputs, *args, **kw):                  # the solver gives up on any batch holding walker 5
+        calls.append(inputs.n_members)
+        if np.any(inputs.start["tau_T"][:, inputs.scenario.hosts.index("KAZ")] == stiff):
             raise flowsim.IntegrationError("the ensemble solver needed more than 100,000 steps")
-        return real(scenario, params, **kw)
+        return real(inputs, *args, **kw)
 
-    monkeypatch.setattr(posterior, "run_batch", fake)
+    monkeypatch.setattr(posterior, "simulate", fake)
     lp = LogPosterior(vec, model, model.weights > 0, {}, "log-uniform", 1.0)
     got = lp.batch(Z)
     assert got[5] == -np.inf

@@ -30,7 +30,8 @@ from ..runner import run
 from ..table import Table
 from .choice import default_fit_parameters, default_priors
 from .figure_rows import FigureRow
-from .fit import SOLVER_DEFAULTS, calibrate, problem
+from .fit import calibrate, problem
+from .objective import SOLVER_DEFAULTS
 from .posterior_result import PosteriorSample
 from .validation import _by_label
 

@@ -16,7 +16,7 @@ from ..scenario.scenario import quiet_notes
 from ..table import Table
 from .calibration_result import CalibrationResult, Estimate, StartOutcome, residual_rows
 from .choice import default_fit_parameters, default_priors
-from .objective import SOLVER_DEFAULTS, Objective, problem
+from .objective import Objective, fit_solver, problem
 from .parameters import ParameterVector, with_priors
 
 __all__ = ["calibrate", "Z95"]
@@ -120,7 +120,7 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
               sigmas=None, starts: int = 4, seed: int | None = 0, horizon_days: int | None = None,
               scale_covar: bool = True, max_nfev: int | None = None, diff_step: float = 1e-3,
               solver_options: dict | None = None, least_squares_options: dict | None = None,
-              priors=None) -> CalibrationResult:
+              priors=None, solver: str | None = None) -> CalibrationResult:
     """Fit parameters of a scenario to observed figures.
 
     Minimises the sum of squared residuals of the observations (relative
@@ -171,13 +171,17 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
         Relative finite-difference step in the transformed space for the
         search's Jacobian.
     solver_options : dict, optional
-        Passed to :func:`flowsim.run` (default ``{"rtol": 1e-6}``: solver
-        noise stays far below the finite-difference steps, and each run is
-        faster).
+        Options of the runs' solver, over the fit's default ``{"rtol": 1e-6}``
+        (solver noise stays far below the finite-difference steps, and each
+        run is faster than a plain run's ``1e-8``). ``validate`` re-runs the
+        fitted scenario with the same solver and options.
     least_squares_options : dict, optional
         Passed to :func:`scipy.optimize.least_squares` over the defaults
         ``ftol = xtol = gtol = 1e-7``, e.g. ``{"loss": "soft_l1"}`` for a
         fit less pulled by conflicting figures.
+    solver : str, optional
+        Registered name of the runs' solver (default ``"ivp"``, as
+        :func:`flowsim.run`; see :func:`flowsim.simulate.simulate`).
     priors : None, "ranges" or mapping, optional
         Normal priors in the transformed space, each given as a 95% interval
         in natural units: ``{"c_S[GEO]": (15, 60)}``, ``{"c_S[GEO]": "range"}``
@@ -220,7 +224,8 @@ def calibrate(scenario, observations, params=None, *, background: BackgroundTraf
                                f"'pulse.total[KAZ]'] (or None for the default choice); got {params!r}.")
     params = with_priors(params, priors, scenario)
     vector, active, horizon_days = problem(scenario, model, params, horizon_days, what="", purpose="fit")
-    objective = Objective(vector, model, active, dict(SOLVER_DEFAULTS, **(solver_options or {})))
+    solver, options = fit_solver(solver, solver_options)
+    objective = Objective(vector, model, active, dict(options, solver=solver))
     from scipy.optimize import least_squares  # imported on first use (0.2 s)
 
     ls_options = dict(LEAST_SQUARES_DEFAULTS, **(least_squares_options or {}))

@@ -16,12 +16,71 @@ import numpy as np
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..runner import run
+from ..scenario.sampling import Dimension
+from ..scenario.specs import PARAMETER_SPECS
+from ..simulate import MemberInputs
 from .parameters import ParameterVector
 
-__all__ = ["Objective", "problem", "SOLVER_DEFAULTS"]
+__all__ = ["Objective", "problem", "SOLVER_DEFAULTS", "FIT_SOLVER", "fit_solver", "member_inputs", "walker_inputs"]
 
-#: Solver options of the runs while fitting (see ``calibrate``).
+#: Solver of the runs while fitting: calibrate, validate (its fit and its re-run of the fitted scenario),
+#: backtest and sample_posterior (see ``calibrate``).
+FIT_SOLVER = "ivp"
+#: Solver options of the runs while fitting (the same purposes): rtol 1e-6, looser than a run's 1e-8.
 SOLVER_DEFAULTS = {"rtol": 1e-6}
+
+
+def fit_solver(solver, solver_options, what: str = "calibrate") -> tuple[str, dict]:
+    """The solver (registry name) and options of a fit's runs: :data:`FIT_SOLVER` with :data:`SOLVER_DEFAULTS`.
+
+    ``solver_options`` go over the defaults; a ``"solver"`` key in them
+    (the older way of naming it) works as ``solver`` does. The defaults
+    (``rtol=1e-6``) apply to the ODE solvers (``"ivp"``, ``"ensemble"``),
+    which take an ``rtol``; another solver runs with its own defaults.
+    """
+    options = dict(solver_options or {})
+    named = options.pop("solver", None)
+    if solver is not None and named is not None and named != solver:
+        raise CalibrationError(f"{what}: solver {solver!r} and solver_options['solver'] = {named!r} differ; "
+                               "give the solver once, as solver=.")
+    solver = solver or named or FIT_SOLVER
+    defaults = SOLVER_DEFAULTS if solver in ("ivp", "ensemble") else {}
+    return solver, dict(defaults, **options)
+
+
+def member_inputs(vector: ParameterVector, scenario, X) -> tuple[tuple, np.ndarray, tuple | None]:
+    """Dimensions, their values and per-member arrivals of natural values ``X`` (n, p) of ``vector``.
+
+    Model parameters become :class:`~flowsim.scenario.sampling.Dimension`
+    objects spanning ``X`` (a per-host parameter fitted as one value for
+    all hosts: one dimension per host, the same values); pulse fields become
+    per-member arrival schedules (None when no pulse field is fitted);
+    background levels belong to the observation model and do not enter the
+    run. :meth:`flowsim.simulate.MemberInputs.from_values` takes the three.
+    """
+    X = np.atleast_2d(np.asarray(X, float))
+    dims, cols = [], []
+    for j, p in enumerate(vector.params):
+        if p.kind != "model":
+            continue
+        if PARAMETER_SPECS[p.name].scope == "global":
+            hosts = (None,)
+        else:
+            hosts = (p.host,) if p.host is not None else scenario.hosts
+        for host in hosts:
+            dims.append(Dimension(p.name, host, float(X[:, j].min()), float(X[:, j].max())))
+            cols.append(X[:, j])
+    values = np.column_stack(cols) if cols else np.empty((X.shape[0], 0))
+    arrivals = None
+    if any(p.kind == "pulse" for p in vector.params):
+        arrivals = tuple(vector.pulse_arrivals(row, scenario.arrivals) for row in X)
+    return tuple(dims), values, arrivals
+
+
+def walker_inputs(vector: ParameterVector, X) -> MemberInputs:
+    """The :class:`~flowsim.simulate.MemberInputs` of natural values ``X`` (n, p): one member per row."""
+    dims, values, arrivals = member_inputs(vector, vector.scenario, X)
+    return MemberInputs.from_values(vector.scenario, dims, values, arrivals, where="sample_posterior")
 
 
 class Objective:

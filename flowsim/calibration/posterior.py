@@ -7,9 +7,9 @@ fit, so a bound that holds costs nothing and a violated one costs what it
 costs the fit. The walkers move in the fit's transformed space (log, logit,
 ``log(shape - 1)``); the prior is proper and flat within each parameter's
 search bounds (see :func:`sample_posterior`). All walkers of a half-ensemble
-are solved as one batch (:func:`flowsim.run_batch` with member arrivals when
-pulse fields are fitted), which is several times faster than one run per
-walker.
+are solved as one batch (:func:`flowsim.simulate.simulate` on the walkers' value
+arrays, with member arrivals when pulse fields are fitted), which is several
+times faster than one run per walker.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from .._validation import check_seed, check_whole_number
 from ..analysis.background import BackgroundTraffic
 from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
-from ..runner import run_batch
 from ..scenario.scenario import Scenario, quiet_notes
-from .objective import SOLVER_DEFAULTS, Objective, problem
+from ..simulate import FULL, simulate
+from .objective import FIT_SOLVER, Objective, fit_solver, problem, walker_inputs
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
 
@@ -66,14 +66,13 @@ class LogPosterior:
                  prior: str, temperature: float):
         self.vector, self.model, self.active = vector, model, active
         options = dict(solver_options)
-        self.solver = options.pop("solver", "ivp")
+        self.solver = options.pop("solver", FIT_SOLVER)
         self.options = options
         self.objective = Objective(vector, model, active, dict(options, solver=self.solver))
         self.prior, self.temperature = prior, float(temperature)
         self.zlo, self.zhi = vector.z_bounds()
         self.batches = 0
         self.evaluations = 0
-        self._pulses = any(p.kind == "pulse" for p in vector.params)
 
     # ---------------------------------------------------------------- prior
     def log_prior(self, z) -> float:
@@ -129,41 +128,50 @@ class LogPosterior:
         live = np.flatnonzero(np.isfinite(prior))
         if not live.size:
             return out
-        applied = {int(i): self.vector.apply(self.vector.to_natural(Z[i])) for i in live}
-        for members, res in self._solve(list(applied), applied):
-            for m, i in enumerate(members):
+        X = np.array([self.vector.to_natural(Z[i]) for i in live])
+        inputs = walker_inputs(self.vector, X)
+        for members, res in self._solve(inputs, np.arange(live.size)):
+            for m, j in enumerate(members):
                 if res is None or not res.member_success[m]:
                     continue                               # the run failed: -inf, as outside the prior
                 try:
-                    pred = self.model.predict(res, member=m, background=applied[i][1])
+                    pred = self.model.predict(res, member=m, background=self._background(X[j]))
                 except FlowsimError:
                     continue
                 r = self.model.residuals(pred)[self.active]
-                out[i] = prior[i] - 0.5 * self._chi2(r) / self.temperature
+                out[live[j]] = prior[live[j]] - 0.5 * self._chi2(r) / self.temperature
         return out
 
-    def _solve(self, members, applied):
-        """Solve the walkers ``members`` as one batch; yield ``(members, Result or None)`` pieces.
+    def _background(self, x):
+        """The background traffic at natural values ``x`` (its fitted levels put in)."""
+        background = self.vector.background
+        for p, v in zip(self.vector.params, x):
+            if p.kind == "background":
+                background = background.with_level(p.name, p.host, p.period, float(v))
+        return background
 
-        A member that breaks docs/model.md's invariants is flagged in its result
+    def _solve(self, inputs, members):
+        """Solve the walkers ``members`` (indices into ``inputs``) as one batch; yield ``(members, Result or None)``.
+
+        The walkers' values go into the batch as arrays
+        (:class:`~flowsim.simulate.MemberInputs`), not as a scenario each. A
+        member that breaks docs/model.md's invariants is flagged in its result
         (``failures="flag"``) and the others keep their numbers. When the
         solver cannot finish the batch at all (a step budget spent by one
         stiff walker), the batch is split in halves and each is tried again,
         so one bad walker costs about ``2 log2(M)`` extra batches instead of
         ``M`` single runs; a single walker that still fails yields None.
         """
-        scenarios = [applied[i][0] for i in members]
         try:
-            res = run_batch(self.vector.scenario, [s.params for s in scenarios], solver=self.solver,
-                            arrivals=[s.arrivals for s in scenarios] if self._pulses else None,
-                            failures="flag", **self.options)
+            res = simulate(inputs.select(members), FULL, solver=self.solver, solver_options=self.options,
+                           failures="flag")
         except FlowsimError:
             if len(members) == 1:
                 yield members, None
                 return
             half = len(members) // 2
-            yield from self._solve(members[:half], applied)
-            yield from self._solve(members[half:], applied)
+            yield from self._solve(inputs, members[:half])
+            yield from self._solve(inputs, members[half:])
             return
         self.batches += 1
         yield members, res
@@ -214,7 +222,7 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
                      burn: int | None = None, thin: int = 1, seed: int | None = 0, progress: bool = False,
                      prior: str = "log-uniform", temperature: float = 1.0, start_scale: float = 0.1,
                      horizon_days: int | None = None, vectorize: bool = True,
-                     solver_options: dict | None = None) -> PosteriorSample:
+                     solver_options: dict | None = None, solver: str | None = None) -> PosteriorSample:
     """Sample the posterior of fitted parameters with ``emcee`` (``pip install emcee``, or ``'.[mcmc]'``).
 
     Parameters
@@ -277,8 +285,10 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
         last digit, so their chains can part after many steps; each is
         reproducible with its seed.
     solver_options : dict, optional
-        Options of the runs (default ``{"rtol": 1e-6}`` as in the fit; a
-        ``"solver"`` key picks another registered solver).
+        Options of the runs' solver (default ``{"rtol": 1e-6}``, as in the fit).
+    solver : str, optional
+        Registered name of the runs' solver (default ``"ivp"``, as in the
+        fit; a ``"solver"`` key in ``solver_options`` still works).
 
     Returns
     -------
@@ -340,8 +350,8 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
     if not (isinstance(start_scale, (int, float)) and math.isfinite(start_scale) and start_scale > 0):
         raise CalibrationError(f"sample_posterior: start_scale must be a number > 0; got {start_scale!r}.")
     _check_prior(vector, prior)
-    options = dict(SOLVER_DEFAULTS, **(solver_options or {}))
-    logpost = LogPosterior(vector, model, active, options, prior, temperature)
+    solver, options = fit_solver(solver, solver_options, "sample_posterior")
+    logpost = LogPosterior(vector, model, active, dict(options, solver=solver), prior, temperature)
 
     root = np.random.SeedSequence(check_seed(seed, "sample_posterior: seed", CalibrationError))
     ball_seed, move_seed = root.spawn(2)

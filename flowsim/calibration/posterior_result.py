@@ -178,14 +178,11 @@ class PosteriorSample:
     def member_inputs(self, draws: np.ndarray, scenario=None):
         """Ensemble dimensions, their values and per-member arrivals for posterior ``draws`` (n, p).
 
-        Built from the sampled :class:`~flowsim.scenario.free_parameters.FreeParameters`
-        (``vector.free``): each free model parameter becomes one
-        :class:`~flowsim.scenario.sampling.Dimension` per host it stands for (a parameter
-        fitted as one value for all hosts: one per host, the same values). A dimension's
-        range is the span of the members' values: the members are given, not drawn from
-        it, and the ensemble plans its steps over that span. Pulse fields become
-        per-member arrival schedules (:meth:`ParameterVector.pulse_arrivals`); background
-        levels belong to the observation model and do not enter the run.
+        Model parameters become :class:`~flowsim.scenario.sampling.Dimension`
+        objects spanning the draws (a parameter fitted as one value for all
+        hosts: one dimension per host, the same values); pulse fields become
+        per-member arrival schedules; background levels belong to the
+        observation model and do not enter the run.
 
         Returns
         -------
@@ -194,24 +191,9 @@ class PosteriorSample:
         arrivals : tuple of mapping or None
             ``{host: (Schedule, ...)}`` per member when a pulse field is sampled.
         """
-        from ..scenario.sampling import Dimension
+        from .objective import member_inputs
 
-        sc = self.scenario if scenario is None else scenario
-        draws = np.atleast_2d(np.asarray(draws, float))
-        free = self.vector.free
-        dims, cols = [], []
-        for j, p in enumerate(free.params):
-            if p.label.kind != "model":
-                continue
-            span = float(draws[:, j].min()), float(draws[:, j].max())
-            for host in ((p.label.host,) if p.label.host is not None else sc.hosts):
-                dims.append(Dimension(p.label.name, host, *span))
-                cols.append(draws[:, j])
-        values = np.column_stack(cols) if cols else np.empty((draws.shape[0], 0))
-        arrivals = None
-        if any(p.label.kind == "pulse" for p in free.params):
-            arrivals = tuple(self.vector.pulse_arrivals(row, sc.arrivals) for row in draws)
-        return tuple(dims), values, arrivals
+        return member_inputs(self.vector, self.scenario if scenario is None else scenario, draws)
 
     def ensemble(self, n: int | None = None, *, seed=0, vary=None, sampler: str = "lhs",
                  horizon_days: int | None = None, draws=None, **options):
@@ -242,7 +224,7 @@ class PosteriorSample:
             not enter the run) draws them first with :meth:`draws`.
         **options
             ``keep``, ``scalars``, ``chunk_size``, ``executor``, ``progress``,
-            ``stochastic``, ``dt``, ``solver_options`` as in :func:`flowsim.ensemble`.
+            ``stochastic``, ``dt``, ``solver_options``, ``solver`` as in :func:`flowsim.ensemble`.
 
         Returns
         -------
@@ -272,7 +254,8 @@ class PosteriorSample:
         ('KAZ', 'inflow', 8)
         """
         from ..scenario.sampling import parse_vary, scale_sample, unit_sample
-        from ..uncertainty.chunks import _bytes_per_member, evaluate
+        from ..simulate import DEFAULT_KEEP, MemberInputs, Outputs, simulate
+        from ..uncertainty.chunks import ensemble_solver
         from ..uncertainty.ensemble_result import EnsembleResult
 
         sc = self.scenario if horizon_days is None else self.scenario.replace(horizon_days=int(horizon_days))
@@ -308,18 +291,22 @@ class PosteriorSample:
             dims, values = dims + tuple(extra), np.column_stack([values, scale_sample(extra, u)])
             unit = np.column_stack([unit, u])
             label = f"posterior+{sampler}"
-        keys = ("keep", "scalars", "chunk_size", "executor", "progress", "stochastic", "dt", "solver_options")
+        keys = ("keep", "scalars", "chunk_size", "executor", "progress", "stochastic", "dt", "solver_options",
+                "solver")
         unknown = set(options) - set(keys)
         if unknown:
             raise CalibrationError(f"ensemble: unknown options {', '.join(sorted(unknown))}; allowed: "
                                    f"{', '.join(keys)}.")
-        options.setdefault("progress", False)
-        series, summary, scalars, stats = evaluate(sc, dims, values, noise_seed=noise_seed, arrivals=arrivals,
-                                                   **options)
-        stats["bytes_per_member"] = _bytes_per_member(series, summary, scalars, dims)
+        solver, solver_options = ensemble_solver(options.pop("stochastic", False), options.pop("dt", None),
+                                                 options.pop("solver_options", None), noise_seed,
+                                                 solver=options.pop("solver", None))
+        proj = simulate(MemberInputs.from_values(sc, dims, values, arrivals, where="PosteriorSample.ensemble"),
+                        Outputs.series(options.pop("keep", DEFAULT_KEEP), options.pop("scalars", ())),
+                        solver=solver, solver_options=solver_options, desc="flowsim ensemble", **options)
+        stats = dict(proj.stats)
         stats["posterior"] = {"draws": int(values.shape[0]), "samples": self.n_samples, "seed": self.seed}
         return EnsembleResult(scenario=sc, dims=dims, unit=unit, values=values, sampler=label, seed=root.entropy,
-                              series=series, summary_arrays=summary, scalars=scalars, stats=stats,
+                              series=proj.series, summary_arrays=proj.summary, scalars=proj.scalars, stats=stats,
                               arrivals=arrivals)
 
     # ---------------------------------------------------------------- plots

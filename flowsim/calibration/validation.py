@@ -21,6 +21,7 @@ from .calibration_result import CalibrationResult
 from .choice import SETTLED_FIT, SETTLED_FIXED, default_fit_parameters, default_priors
 from .figure_rows import FigureRow
 from .fit import calibrate
+from .objective import fit_solver
 
 __all__ = ["validate", "ValidationResult", "ValidationRow", "VALIDATION_COLUMNS", "default_fit_parameters",
            "default_priors", "SETTLED_FIT", "SETTLED_FIXED"]
@@ -186,7 +187,9 @@ def validate(scenario, observations, until, params=None, *, background: Backgrou
     model = ObservationModel.build(table, cal.background, weights=w, sigmas=s)
     model.check_scenario(scenario)
     horizon = max(model.days_needed(scenario.start), 1)
-    result = run(cal.scenario.replace(horizon_days=horizon), **dict(options.get("solver_options") or {}))
+    # the fitted scenario runs with the fit's own solver and options (rtol 1e-6 by default), not a plain run's
+    solver, solver_options = fit_solver(options.get("solver"), options.get("solver_options"), "validate")
+    result = run(cal.scenario.replace(horizon_days=horizon), solver=solver, **solver_options)
     predictions = model.predict(result)
     in_sample = np.array([o.date_end <= until for o in table])
     errors, rel = model.violations(predictions), model.relative_errors(predictions)

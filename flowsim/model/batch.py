@@ -15,7 +15,6 @@ import numpy as np
 from ..exceptions import ParameterError
 from ..scenario.arrivals import CompiledArrivals
 from ..scenario.layout import Layout
-from ..scenario.parameter_set import ParameterSet
 from ..scenario.specs import FLOW_PARAMETERS
 
 __all__ = ["ModelBatch"]
@@ -96,7 +95,7 @@ class ModelBatch:
     @classmethod
     def from_arrays(cls, *, k: int, hosts, regime_starts, regime_flows, P, arrivals: CompiledArrivals,
                     y0, stages=None) -> ModelBatch:
-        """A batch from member-stacked arrays (the ensemble path: no ParameterSet per member).
+        """A batch from member-stacked arrays (built by :meth:`flowsim.simulate.MemberInputs.batch`).
 
         Parameters
         ----------
@@ -133,57 +132,6 @@ class ModelBatch:
         return cls(layout=layout, hosts=tuple(hosts), flow=flows[0], P=P, arrivals=arrivals, y0=y0,
                    regime_starts=tuple(float(t) for t in regime_starts), regime_flows=flows, stages=stages)
 
-    @classmethod
-    def from_parameter_sets(
-        cls,
-        params: list[ParameterSet],
-        arrivals: CompiledArrivals,
-        y0_host: np.ndarray,
-    ) -> ModelBatch:
-        """Stack parameter sets (one per member) into a batch.
-
-        Parameters
-        ----------
-        params : list of ParameterSet
-            One per member; all must share hosts and ``k``.
-        arrivals : CompiledArrivals
-            Compiled direct arrivals.
-        y0_host : ndarray, shape (H, C) or (M, H, C)
-            Initial stocks, people.
-        """
-        first = params[0]
-        k = int(first.get("k"))
-        for i, p in enumerate(params):
-            if p.hosts != first.hosts:
-                raise ParameterError(f"member {i}: hosts {p.hosts} differ from {first.hosts}.")
-            if int(p.get("k")) != k:
-                raise ParameterError(
-                    f"member {i}: Parameter `k` must be the same for every member of a batch "
-                    f"(it sets the state's shape); got {p.get('k'):g} and {k}."
-                )
-        return cls.from_arrays(k=k, hosts=first.hosts, regime_starts=(0.0,), regime_flows=(_stack_flow(params),),
-                               P=np.stack([p.P for p in params]), arrivals=arrivals, y0=y0_host)
-
-    @classmethod
-    def from_regimes(cls, regimes: list, arrivals: CompiledArrivals, y0_host: np.ndarray) -> ModelBatch:
-        """Stack piecewise-constant parameters of several members.
-
-        Parameters
-        ----------
-        regimes : list of list of (float, ParameterSet)
-            For each member, :meth:`Scenario.regimes` of its parameters; every
-            member has the same regime start days.
-        arrivals, y0_host
-            As in :meth:`from_parameter_sets`.
-        """
-        starts = tuple(t for t, _ in regimes[0])
-        for i, member in enumerate(regimes):
-            if tuple(t for t, _ in member) != starts:
-                raise ParameterError(f"member {i}: policy dates differ from member 0's.")
-        base = cls.from_parameter_sets([member[0][1] for member in regimes], arrivals, y0_host)
-        flows = tuple(_stack_flow([member[r][1] for member in regimes]) for r in range(len(starts)))
-        return replace(base, flow=flows[0], regime_starts=starts, regime_flows=flows)
-
 
 def _shift_savings(y0: np.ndarray, stages: np.ndarray, layout: Layout) -> np.ndarray:
     """Move each member's initial savings stocks ``S1..Sk`` to the last ``k`` savings rows of the layout."""
@@ -195,7 +143,3 @@ def _shift_savings(y0: np.ndarray, stages: np.ndarray, layout: Layout) -> np.nda
             raise ParameterError(f"member {m}: initial savings stocks beyond stage {k} (its k); give them as `S`.")
         y0[m, :, layout.S] = np.concatenate([np.zeros((S.shape[1], K - k)), S[m, :, :k]], axis=1)
     return y0
-
-
-def _stack_flow(params) -> dict:
-    return {n: np.stack([np.asarray(p.values[n], float) for p in params]) for n in FLOW_PARAMETERS}

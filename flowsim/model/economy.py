@@ -18,7 +18,7 @@ from ..scenario.specs import ECONOMY_PARAMETERS
 
 __all__ = [
     "CHANNELS", "BALANCES", "ACCOUNTS", "ECONOMY_VARIABLES", "ECONOMY_UNITS", "ECONOMY_DESCRIPTIONS",
-    "ECONOMY_PARAMETERS", "economy_series", "economy_arrays",
+    "ECONOMY_PARAMETERS", "economy_series", "economy_arrays", "regime_economy",
     "series_names", "series_weights",
 ]
 
@@ -70,15 +70,20 @@ ECONOMY_DESCRIPTIONS = {
 
 
 
+def regime_economy(values: dict) -> dict:
+    """Economy parameters of one regime, ``name -> (M, H, 1)``, from member arrays ``name -> (M, H)``."""
+    return {n: np.asarray(values[n], float)[..., None] for n in ECONOMY_PARAMETERS}
+
+
 def economy_arrays(regimes, t) -> dict:
     """Economy parameters of every member, host and day.
 
     Parameters
     ----------
-    regimes : list of list of (float, ParameterSet)
-        For each member, its piecewise-constant parameters
-        (:meth:`Scenario.regimes`); a plain list of ParameterSet means
-        constant parameters.
+    regimes : list of (float, dict)
+        First day of each regime and the member arrays in force from then
+        (``name -> ndarray (M, H)``; see
+        :attr:`flowsim.simulate.MemberInputs.regimes`).
     t : ndarray, shape (D,)
         Output days.
 
@@ -87,17 +92,14 @@ def economy_arrays(regimes, t) -> dict:
     dict of str to ndarray
         Shape (M, H, 1) when parameters are constant, else (M, H, D).
     """
-    regimes = [m if isinstance(m, list) else [(0.0, m)] for m in regimes]
-    first = {n: np.stack([np.asarray(m[0][1].values[n], float) for m in regimes])[..., None]
-             for n in ECONOMY_PARAMETERS}
-    if len(regimes[0]) == 1:
+    first = regime_economy(regimes[0][1])
+    if len(regimes) == 1:
         return first
     out = {n: np.repeat(v, len(t), axis=-1) for n, v in first.items()}
-    for r, (start, _) in enumerate(regimes[0][1:], start=1):
+    for start, values in regimes[1:]:
         days = t >= start
         for n in ECONOMY_PARAMETERS:
-            values = np.stack([np.asarray(m[r][1].values[n], float) for m in regimes])
-            out[n][..., days] = values[..., None]
+            out[n][..., days] = np.asarray(values[n], float)[..., None]
     return out
 
 

@@ -1,6 +1,6 @@
 """Global sensitivity of one host's scalar output: Sobol' indices and a one-at-a-time tornado.
 
-The model runs through :func:`flowsim.uncertainty.chunks.evaluate` (chunked,
+The model runs through :func:`flowsim.simulate.simulate` (chunked,
 any executor), with one step plan for every evaluation, so a point's output
 does not depend on which other points run with it.
 """
@@ -17,9 +17,9 @@ from ..exceptions import FlowsimError
 from ..model.economy import ECONOMY_UNITS
 from ..scenario.sampling import parse_vary
 from ..scenario.specs import PARAMETER_SPECS
+from ..simulate import DEFAULT_CHUNK, SCALAR_STATS, MemberInputs, Outputs, simulate
 from ..summary import resolve_summary_name, summary_field
 from ..table import Table
-from .chunks import DEFAULT_CHUNK, SCALAR_STATS, evaluate
 
 __all__ = ["sensitivity", "SensitivityResult", "SENSITIVITY_COLUMNS", "default_vary"]
 
@@ -139,7 +139,8 @@ def _output_reader(output: str, horizon: int):
 
 def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n: int = 256, *, vary=None, seed=None,
                 bootstrap: int = 200, chunk_size: int = DEFAULT_CHUNK, executor=None,
-                progress: bool | None = None, solver_options: dict | None = None) -> SensitivityResult:
+                progress: bool | None = None, solver_options: dict | None = None,
+                solver: str = "ensemble") -> SensitivityResult:
     """Sobol' indices (first order and total) and a tornado of one host's scalar output.
 
     Parameters
@@ -168,6 +169,10 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
         Bootstrap resamples for the 95% intervals (0: none).
     chunk_size, executor, progress, solver_options
         As in :func:`flowsim.ensemble`.
+    solver : str
+        Registered name of the solver (default ``"ensemble"``: one step plan
+        for every evaluation, so a point's output does not depend on the
+        others; see :func:`flowsim.simulate.simulate`).
 
     Returns
     -------
@@ -185,11 +190,12 @@ def sensitivity(scenario, output: str = "residents.pv_usd", host: str = "KAZ", n
     plans: dict = {}
 
     def run(points):
-        series, summary, scalars, stats = evaluate(
-            scenario, dims, points, keep=(), scalars=extra, chunk_size=chunk_size, executor=executor,
-            progress=progress, solver_options=solver_options, plan_cache=plans, desc=f"sensitivity {output}")
+        proj = simulate(MemberInputs.from_values(scenario, dims, points, where="sensitivity"),
+                        Outputs.series(keep=(), scalars=extra), solver=solver, solver_options=solver_options,
+                        executor=executor, chunk_size=chunk_size, progress=progress, plan_cache=plans,
+                        desc=f"sensitivity {output}")
         counter["runs"] += points.shape[0]
-        return read(summary, scalars)[:, h]
+        return read(proj.summary, proj.scalars)[:, h]
 
     base = np.array([min(max(params.get(d.name, d.host), d.low), d.high) for d in dims])
     bounds = [(d.low, d.high) for d in dims]

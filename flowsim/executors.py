@@ -13,7 +13,7 @@ import sys
 import warnings
 from concurrent.futures import as_completed
 
-from ..exceptions import FlowsimError
+from .exceptions import FlowsimError
 
 __all__ = ["run_tasks", "progress_bar"]
 
