@@ -15,9 +15,9 @@ from conftest import make_params
 
 import flowsim
 from flowsim.exceptions import IntegrationError, SolverError
-from flowsim.model.batch import ModelBatch
 from flowsim.model.member_arrivals import MemberArrivals, compile_arrivals
 from flowsim.scenario.arrivals import CompiledArrivals
+from flowsim.simulate import MemberInputs
 from flowsim.solve import dopri, fused, kernels
 from flowsim.solve.ensemble import EnsembleSolver
 from flowsim.solve.ivp import segment_edges
@@ -178,8 +178,7 @@ def _march_both(batch, horizon, **kw):
 def test_adaptive_march_matches_the_per_step_loop(tau_T, horizon, what):
     """The plan's march: the same steps, counts and worst ratios (a stiff member makes the controller reject)."""
     sc = _mixed(horizon=horizon)
-    batch = ModelBatch.from_parameter_sets([sc.params, sc.params.with_params(tau_T=tau_T)],
-                                           compile_arrivals(sc), sc.initial_state(3))
+    batch = MemberInputs.from_parameter_sets(sc, [sc.params, sc.params.with_params(tau_T=tau_T)]).batch()
     (steps_a, worst_a, stats_a), (steps_b, worst_b, stats_b) = _march_both(
         batch, sc.horizon_days, rtol=1.5e-6, atol=1.5e-4, drain=1e-8, counters=False)
     assert len(steps_a) == len(steps_b) > 20
@@ -198,8 +197,7 @@ def test_adaptive_march_matches_the_per_step_loop(tau_T, horizon, what):
 def test_replay_on_a_coarse_plan_reports_the_same_failures():
     """Steps far too long: ratios above 1, inf or NaN for some members, the same in both paths."""
     sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=200)
-    batch = ModelBatch.from_parameter_sets([sc.params, sc.params.with_params(tau_T=0.05)], compile_arrivals(sc),
-                                           sc.initial_state(int(sc.params.get("k"))))
+    batch = MemberInputs.from_parameter_sets(sc, [sc.params, sc.params.with_params(tau_T=0.05)]).batch()
     edges = segment_edges(batch, sc.horizon_days)
     t = np.array([0.0, 5.0, 40.0, 120.0])
     plan = (t, np.diff(np.append(t, 200.0)), tuple(edges))
@@ -214,7 +212,7 @@ def test_replay_on_a_coarse_plan_reports_the_same_failures():
 
 def test_fused_errors(monkeypatch):
     sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=60)
-    batch = ModelBatch.from_parameter_sets([sc.params], compile_arrivals(sc), sc.initial_state(int(sc.params.get("k"))))
+    batch = MemberInputs.from_parameter_sets(sc, [sc.params]).batch()
     monkeypatch.setattr(dopri, "MAX_STEPS", 20)
     with pytest.raises(IntegrationError, match=r"ensemble solver needed more than 20 steps \(stopped at day"):
         dopri.march(batch, 60, rtol=3e-6, atol=3e-4, drain=1e-8, kernel="numba")
@@ -231,7 +229,7 @@ def test_fused_errors(monkeypatch):
 def test_other_sinks_take_the_per_step_path(monkeypatch):
     """A sink the compiled march does not know gets every step from Python, as before."""
     sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=30)
-    batch = ModelBatch.from_parameter_sets([sc.params], compile_arrivals(sc), sc.initial_state(int(sc.params.get("k"))))
+    batch = MemberInputs.from_parameter_sets(sc, [sc.params]).batch()
 
     class Counting(FullStates):
         calls = 0
