@@ -336,8 +336,7 @@ def fade_ratio(x: np.ndarray) -> np.ndarray:
 #: Summary kernels: ``"numpy"`` (always there) and ``"numba"`` (optional, ``pip install numba``); ``"auto"`` picks
 #: numba when it is imported already (:func:`summary_kernel`). Both give the same bytes; the environment variable
 #: ``FLOWSIM_KERNEL`` selects as for the ensemble solver.
-SUMMARY_KERNELS = ("auto", "numpy", "numba")
-_KERNEL_ENV = "FLOWSIM_KERNEL"
+SUMMARY_KERNELS = ("auto", "numpy", "numba")    # the names of solve.kernels.KERNELS (read by requested_kernel)
 _compiled = None                 # the numba module once imported; False when numba does not import
 _sums_checked: dict = {}         # days -> whether the compiled pairwise sums equal numpy's sums of that length
 
@@ -372,14 +371,9 @@ def summary_kernel(kernel: str | None = None) -> str:
     FlowsimError
         An unknown name, or ``"numba"`` asked for when numba does not import.
     """
-    where = "summary kernel"
-    if kernel is None:
-        import os
+    from .solve.kernels import requested_kernel
 
-        kernel = os.environ.get(_KERNEL_ENV, "auto").strip().lower() or "auto"
-        where = f"environment variable {_KERNEL_ENV}"
-    if kernel not in SUMMARY_KERNELS:
-        raise FlowsimError(f"{where} must be one of {', '.join(SUMMARY_KERNELS)}; got {kernel!r}.")
+    kernel, where = requested_kernel(kernel, "summary kernel", FlowsimError)
     if kernel == "numpy" or (kernel == "auto" and "numba" not in sys.modules):
         return "numpy"
     if _numba_module() is not None:

@@ -39,7 +39,8 @@ import numpy as np
 from ..exceptions import SolverError
 from .stepper import A, B, C, E, P, Stepper
 
-__all__ = ["KERNELS", "ENV_VAR", "resolve_kernel", "numba_available", "make_stepper", "NumbaStepper"]
+__all__ = ["KERNELS", "ENV_VAR", "requested_kernel", "resolve_kernel", "numba_available", "make_stepper",
+           "NumbaStepper"]
 
 KERNELS = ("auto", "numpy", "numba")
 ENV_VAR = "FLOWSIM_KERNEL"
@@ -64,6 +65,20 @@ def numba_available() -> bool:
     return _kernels() is not None
 
 
+def requested_kernel(kernel: str | None, where: str, error=SolverError) -> tuple[str, str]:
+    """The kernel asked for, ``"auto"``, ``"numpy"`` or ``"numba"``, and where it was asked (for messages).
+
+    The one reader of the choice for the solver and the summary figures alike: ``kernel``
+    when given (``where`` names the option), else the environment variable ``FLOWSIM_KERNEL``
+    (default ``"auto"``). An unknown name raises ``error`` naming where it came from.
+    """
+    if kernel is None:
+        kernel, where = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto", f"environment variable {ENV_VAR}"
+    if kernel not in KERNELS:
+        raise error(f"{where} must be one of {', '.join(KERNELS)}; got {kernel!r}.")
+    return kernel, where
+
+
 def resolve_kernel(kernel: str | None = None) -> str:
     """The kernel to use: ``"numpy"`` or ``"numba"``.
 
@@ -78,11 +93,7 @@ def resolve_kernel(kernel: str | None = None) -> str:
     SolverError
         An unknown name, or ``"numba"`` asked for when numba does not import.
     """
-    where = "solver option `kernel`"
-    if kernel is None:
-        kernel, where = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto", f"environment variable {ENV_VAR}"
-    if kernel not in KERNELS:
-        raise SolverError(f"{where} must be one of {', '.join(KERNELS)}; got {kernel!r}.")
+    kernel, where = requested_kernel(kernel, "solver option `kernel`", SolverError)
     if kernel == "numpy":
         return "numpy"
     if numba_available():
