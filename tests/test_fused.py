@@ -176,13 +176,21 @@ def _march_both(batch, horizon, **kw):
 
 @pytest.mark.parametrize("tau_T, horizon, what", [(1.3, 120, "drained"), (0.01, 80, "rejected")])
 def test_adaptive_march_matches_the_per_step_loop(tau_T, horizon, what):
-    """The plan's march: the same steps, counts and worst ratios (a stiff member makes the controller reject)."""
+    """The plan's march: the same steps, counts and worst ratios (a stiff member makes the controller reject).
+
+    The two paths share every operation but the schedules' ``exp`` and ``log``: the per-step path takes
+    numpy's (its own SIMD code on AVX-512 machines, a few ULP from the C library's), the compiled march the
+    C library's. Where they differ, the controller carries those ULPs into the step lengths: about 1e-10
+    relative over the 181 steps of the first case and 1e-6 over the 2,784 steps and 221 rejections of the
+    second (measured on an AVX-512 machine; identical where numpy uses the C library). So the counts must
+    agree exactly and the steps to 1e-5 (a changed controller or error test moves them by far more).
+    """
     sc = _mixed(horizon=horizon)
     batch = MemberInputs.from_parameter_sets(sc, [sc.params, sc.params.with_params(tau_T=tau_T)]).batch()
     (steps_a, worst_a, stats_a), (steps_b, worst_b, stats_b) = _march_both(
         batch, sc.horizon_days, rtol=1.5e-6, atol=1.5e-4, drain=1e-8, counters=False)
     assert len(steps_a) == len(steps_b) > 20
-    np.testing.assert_allclose(np.array(steps_b), np.array(steps_a), rtol=1e-12)
+    np.testing.assert_allclose(np.array(steps_b), np.array(steps_a), rtol=1e-5)
     counts = ("nfev", "steps", "rejected")
     assert {k: stats_b[k] for k in counts} == {k: stats_a[k] for k in counts}
     np.testing.assert_allclose(worst_b, worst_a, rtol=1e-9)
