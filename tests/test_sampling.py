@@ -1,12 +1,18 @@
 """Uncertain parameters: parsing `vary`, refusing bad ranges clearly, reproducible designs, policies per member."""
 
 import datetime as dt
+import gc
 
 import numpy as np
 import pytest
 from conftest import make_params
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flowsim
+from flowsim.exceptions import ParameterError
+from flowsim.scenario import sampling
+from flowsim.scenario.free_parameters import FreeParameter, FreeParameters, Label
 from flowsim.scenario.sampling import (
     member_parameter_set,
     member_values,
@@ -151,3 +157,87 @@ def test_with_params_equals_a_set_built_from_the_same_fields():
         base.with_params(q_on={"KAZ": 0.9}, q_ret={"KAZ": 0.5})
     with pytest.raises(flowsim.ParameterError, match="tau_c"):
         base.with_params(tau_c={"KAZ": 0.99})
+
+
+# ------------------------------------------------------------------------------------------- issue 13: per call
+# The dimensions of ``vary`` are made once per ParameterSet and specification: the cache is keyed by the object,
+# forgets it when it goes and never keeps a failure; every column of a sample is scaled at once, in the bytes of
+# ``Dimension.scale``; a FreeParameters collection lists its parameters without parsing each label again.
+def test_dimensions_are_made_once_per_parameter_set(monkeypatch):
+    short = flowsim.load_scenario("kazakhstan-2022")
+    made = []
+    real = sampling._parse_vary
+    monkeypatch.setattr(sampling, "_parse_vary", lambda *a: made.append(a) or real(*a))
+    params = short.params.with_params(tau_S=100.0)                   # a set no other test has seen
+    first = parse_vary(params, None, initial=short.initial)
+    assert parse_vary(params, None, initial=short.initial) is first and len(made) == 1
+    assert short.replace().params is short.params                    # a scenario copy shares its parameters
+    other = parse_vary(params, ["tau_S", "f0[KAZ]"], initial=short.initial)
+    assert [d.label for d in other][-1] == "f0[KAZ]" and len(made) == 2
+    assert parse_vary(params, None, initial={"KAZ": {"R": 10.0}}) is not first and len(made) == 3   # in the key
+    np_range = {"tau_S": (np.float32(60), np.float32(240))}
+    assert parse_vary(params, np_range) == parse_vary(params, np_range)             # numpy numbers: not cached
+    assert len(made) == 5
+    ident = id(params)
+    made.clear()                                                      # (it holds the set too)
+    del params, first
+    gc.collect()
+    assert ident not in sampling._DIMS                                # forgotten with its set
+
+
+def test_failures_are_not_kept(seed_params):
+    bad = {"tau_S": (240, 60)}
+    for _ in range(2):
+        with pytest.raises(ParameterError, match="low must be <= high"):
+            parse_vary(seed_params, bad)
+
+
+_NAMES = ("tau_S", "tau_T", "f0", "lam_S", "q_on")
+
+
+@settings(max_examples=30, deadline=dt.timedelta(seconds=5), derandomize=True, database=None)
+@given(picks=st.lists(st.tuples(st.sampled_from(_NAMES), st.sampled_from([None, "KAZ", "GEO"]),
+                                st.floats(0.0, 1.0), st.floats(0.0, 1.0)), min_size=1, max_size=4))
+def test_cached_dimensions_equal_fresh_ones(picks):
+    """Any ``vary`` mapping: the cached answer equals a fresh parse (or both refuse it the same way)."""
+    sc = flowsim.load_scenario("kazakhstan-2022")
+    vary = {}
+    for name, host, a, b in picks:
+        rng = sc.params.ranges[name]
+        lo, hi = (rng[0] if rng.ndim == 2 else rng)
+        label = name if host is None else f"{name}[{host}]"
+        vary[label] = (lo + a * (hi - lo), lo + b * (hi - lo))
+    try:
+        fresh = sampling._parse_vary(sc.params, vary, sc.initial)
+    except ParameterError as err:
+        with pytest.raises(ParameterError, match="range of|allow"):
+            parse_vary(sc.params, vary, initial=sc.initial)
+        assert str(err)
+        return
+    assert parse_vary(sc.params, vary, initial=sc.initial) == fresh
+    assert parse_vary(sc.params, vary, initial=sc.initial) == fresh
+
+
+@settings(max_examples=30, deadline=dt.timedelta(seconds=5), derandomize=True, database=None)
+@given(n=st.integers(1, 40), seed=st.integers(0, 2 ** 32 - 1), sampler=st.sampled_from(["lhs", "random"]))
+def test_scale_sample_gives_the_bytes_of_each_dimension(n, seed, sampler):
+    """All columns at once are the same bytes as ``Dimension.scale`` column by column (``k``, ``D_x`` whole)."""
+    sc = flowsim.load_scenario("kazakhstan-2022")
+    dims = parse_vary(sc.params, None, initial=sc.initial)
+    unit = unit_sample(n, len(dims), sampler, seed)
+    got = scale_sample(dims, unit)
+    want = np.column_stack([d.scale(unit[:, j]) for j, d in enumerate(dims)])
+    assert got.shape == want.shape and got.flags.c_contiguous
+    assert got.tobytes() == want.tobytes()
+    k = [j for j, d in enumerate(dims) if d.name == "k"][0]
+    assert np.array_equal(got[:, k], np.floor(got[:, k]))
+
+
+def test_free_parameters_values_and_items_in_order():
+    params = [FreeParameter(label=Label("tau_S", h), value=100.0, bounds=(60.0, 240.0)) for h in ("KAZ", "GEO")]
+    coll = FreeParameters(params)
+    assert list(coll.values()) == params
+    assert list(coll.items()) == [("tau_S[KAZ]", params[0]), ("tau_S[GEO]", params[1])]
+    assert coll["tau_S[GEO]"] is params[1] and coll[" tau_S [ GEO ] "] is params[1]
+    with pytest.raises(ParameterError, match="tau_S\\[ARM\\] is not a free parameter here"):
+        coll["tau_S[ARM]"]

@@ -332,6 +332,8 @@ class FreeParameters(Mapping):
 
     # ---------------------------------------------------------------- mapping
     def __getitem__(self, label) -> FreeParameter:
+        if isinstance(label, str) and label in self._items:            # a canonical label: no parsing
+            return self._items[label]
         key = str(parse_label(label, error=self._error)) if not isinstance(label, int) else None
         if key is None:
             return self._params[label]
@@ -343,6 +345,14 @@ class FreeParameters(Mapping):
 
     def __iter__(self):
         return iter(self._items)
+
+    def values(self):
+        """The parameters in order (as :attr:`params`; without parsing each label again)."""
+        return self._items.values()
+
+    def items(self):
+        """``(label, FreeParameter)`` pairs in order."""
+        return self._items.items()
 
     def __len__(self) -> int:
         return len(self._items)
