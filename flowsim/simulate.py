@@ -54,6 +54,7 @@ from .scenario.specs import FLOW_PARAMETERS, PARAMETER_SPECS
 from .solve import SOLVERS, get_solver
 from .solve.ensemble import EnsembleSolver
 from .solve.invariants import STATUS_OK, member_status
+from .solve.scratch import SCRATCH
 from .solve.sinks import FullStates, Projected
 from .solve.stochastic import StochasticSolver
 from .summary import summary_arrays
@@ -437,10 +438,21 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
     regimes = inputs.regimes
     weights = [series_weights(batch.layout, regime_economy(v), task.series) for _, v in regimes]
     starts = [d for d, _ in regimes]
-    if task.solver == "ensemble":
-        solver = EnsembleSolver(**task.options)
-        H, D = len(inputs.scenario.hosts), horizon + 1
-        targets = [(into or {}).get(name) for name in task.series]
+    if task.solver != "ensemble":
+        traj = _solve_states(task, batch, horizon)
+        out = _project_states(traj.y, weights, starts)
+        stats = {"nfev": traj.stats.get("nfev", 0), "steps": traj.stats.get("steps", 0),
+                 "fallbacks": np.array([], int), "drained_people": np.zeros(m)}
+        return _chunk_figures(task, dict(zip(task.series, out)), stats, None, t_start, into)
+    solver = EnsembleSolver(**task.options)
+    H, D = len(inputs.scenario.hosts), horizon + 1
+    given = into or {}
+    # series computed for the summary figures or the scalars only: scratch memory of this process, reused
+    # chunk after chunk (fresh memory costs a first touch per chunk); kept series: the caller's, or fresh
+    scratch_names = [name for name in task.series if given.get(name) is None and name not in task.keep]
+    with SCRATCH.arrays(m, (H, D), len(scratch_names)) as scratch:
+        own = dict(zip(scratch_names, scratch))
+        targets = [given[name] if given.get(name) is not None else own.get(name) for name in task.series]
         targets = [t if t is not None else np.empty((m, H, D)) for t in targets]
 
         def make_sink(idx):
@@ -450,19 +462,20 @@ def solve_chunk(task: ChunkTask, into: dict | None = None) -> ChunkResult:
 
         plan = task.plan if task.plan is not None else solver.plan(batch, horizon)
         sink, stats = solver.replay(batch, horizon, plan, make_sink)
-        out = sink.out                                                      # V arrays (m, H, D)
         stats["fallbacks"] = task.members[stats["fallbacks"]]
-    else:
-        traj = _solve_states(task, batch, horizon)
-        out = _project_states(traj.y, weights, starts)
-        stats = {"nfev": traj.stats.get("nfev", 0), "steps": traj.stats.get("steps", 0),
-                 "fallbacks": np.array([], int), "drained_people": np.zeros(m)}
-    series = dict(zip(task.series, out))                                     # each (m, H, D), member-major
-    values = inputs.start
+        # sink.out: V arrays (m, H, D); the figures are made before the scratch arrays go back to the pool
+        return _chunk_figures(task, dict(zip(task.series, sink.out)), stats, solver.kernel, t_start, into)
+
+
+def _chunk_figures(task: ChunkTask, series: dict, stats: dict, kernel, t_start: float, into) -> ChunkResult:
+    """A chunk's summary figures, scalars and kept series from its computed series (each (m, H, D)).
+
+    Nothing returned is a view of ``series`` except the kept series: the others may be scratch memory.
+    """
+    values = task.inputs.start
     summary = summary_arrays(series["N"], {b: series[b] for b in BALANCES}, values["r"][:, None],
-                             values["D_x"][:, None].astype(int),
-                             kernel=solver.kernel if task.solver == "ensemble" else None)
-    scalars = {f"{stat}:{var}": SCALAR_STATS[stat](series[var]) for stat, var in task.scalars}
+                             values["D_x"][:, None].astype(int), kernel=kernel)
+    scalars = {f"{stat}:{var}": np.array(SCALAR_STATS[stat](series[var])) for stat, var in task.scalars}
     stats = {"nfev": int(stats["nfev"]), "steps": int(stats["steps"]), "fallbacks": np.asarray(stats["fallbacks"]),
              "drained_people": float(np.max(stats["drained_people"], initial=0.0)),
              "seconds": time.perf_counter() - t_start}

@@ -1,0 +1,132 @@
+"""Scratch arrays of the ensemble's chunks, reused instead of allocated afresh for every chunk.
+
+An ensemble chunk computes more series than it keeps: the summary figures
+need ``N`` and every balance of every member (``(m, H, D)`` each), and only
+the kept series (``N`` and ``net`` by default) leave the chunk. Allocating
+those scratch series for every chunk means touching fresh memory for every
+chunk, and the first touch of freshly allocated memory is expensive (page
+faults and zeroing by the kernel; tens of milliseconds per 100 MB on a
+virtual machine that hands freed memory back to its host). A
+:class:`ScratchPool` hands out arrays of a shape it already holds and takes
+them back when the chunk is done, so the chunks of one call, and later calls
+of the same process, touch the same pages again.
+
+Scratch arrays hold numbers only while a chunk is being solved; nothing a
+caller keeps (the kept series, the summary figures, the scalars) is ever a
+view of one. Every value is written before it is read, so reused memory
+gives the same bytes as fresh memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import numpy as np
+
+from .._memory import available_bytes
+
+__all__ = ["ScratchPool", "SCRATCH", "DEFAULT_KEEP_BYTES"]
+
+#: Bytes of idle scratch a process keeps between calls (arrays beyond it are freed when a chunk is done).
+DEFAULT_KEEP_BYTES = 256 * 1024 ** 2
+#: Idle bytes always kept within the budget, without asking how much memory is available.
+_SMALL = 32 * 1024 ** 2
+
+
+class ScratchPool:
+    """Float arrays ``(rows, *trailing)`` reused across calls, up to a budget of idle bytes.
+
+    Arrays are pooled by their trailing shape (hosts, days); a request for
+    ``m`` rows is served by a pooled array of at least ``m`` rows (its first
+    ``m`` rows: a C-contiguous view) or by a new array. Thread-safe: arrays
+    in use by one chunk are never handed to another.
+
+    Parameters
+    ----------
+    keep_bytes : int
+        Idle bytes kept after a chunk gives its arrays back (least recently
+        used first out). Beyond 32 MiB, never more than an eighth of the
+        memory available at that moment: under memory pressure the pool
+        frees what it holds.
+
+    Examples
+    --------
+    >>> pool = ScratchPool(keep_bytes=10 ** 6)
+    >>> with pool.arrays(3, (2, 5), 2) as (a, b):
+    ...     a.shape, b.shape, a.flags.c_contiguous
+    ((3, 2, 5), (3, 2, 5), True)
+    >>> pool.idle_bytes
+    160
+    """
+
+    def __init__(self, keep_bytes: int = DEFAULT_KEEP_BYTES):
+        if not isinstance(keep_bytes, (int, np.integer)) or isinstance(keep_bytes, bool) or keep_bytes < 0:
+            raise ValueError(f"ScratchPool: `keep_bytes` must be a whole number of bytes >= 0; got {keep_bytes!r}.")
+        self.keep_bytes = int(keep_bytes)
+        self._idle: OrderedDict[int, np.ndarray] = OrderedDict()      # id -> array, least recently used first
+        self._lock = threading.Lock()
+
+    @property
+    def idle_bytes(self) -> int:
+        """Bytes held by arrays not in use."""
+        with self._lock:
+            return sum(a.nbytes for a in self._idle.values())
+
+    def _take(self, rows: int, trailing: tuple) -> np.ndarray:
+        with self._lock:
+            fits = [(a.shape[0], key) for key, a in self._idle.items() if a.shape[1:] == trailing and
+                    a.shape[0] >= rows]
+            if fits:
+                return self._idle.pop(min(fits)[1])                  # the smallest that fits
+        return np.empty((rows, *trailing))
+
+    def _give(self, arrays) -> None:
+        with self._lock:
+            for a in arrays:
+                self._idle[id(a)] = a
+            budget = self.keep_bytes
+            held = sum(a.nbytes for a in self._idle.values())
+            if held > _SMALL:                                     # worth a look at /proc/meminfo
+                available = available_bytes()
+                if available is not None:
+                    budget = min(budget, available // 8)
+            while self._idle and held > budget:
+                _, a = self._idle.popitem(last=False)
+                held -= a.nbytes
+
+    @contextmanager
+    def arrays(self, rows: int, trailing, count: int):
+        """``count`` arrays of shape ``(rows, *trailing)`` (uninitialised), given back on leaving the block.
+
+        Parameters
+        ----------
+        rows : int
+            Leading (member) axis, >= 0.
+        trailing : tuple of int
+            The other axes (hosts, days).
+        count : int
+            How many arrays.
+
+        Yields
+        ------
+        list of ndarray
+            C-contiguous float arrays, each with its own memory; their
+            contents are whatever was left in them.
+        """
+        trailing = tuple(int(x) for x in trailing)
+        bases = [self._take(int(rows), trailing) for _ in range(int(count))]
+        try:
+            yield [b[:rows] for b in bases]
+        finally:
+            self._give(bases)
+
+    def clear(self) -> None:
+        """Free every idle array."""
+        with self._lock:
+            self._idle.clear()
+
+
+#: The process's pool: the ensemble chunks solved here (or in this worker process) share it.
+SCRATCH = ScratchPool()
