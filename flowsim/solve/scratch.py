@@ -58,7 +58,7 @@ class ScratchPool:
     ...     a.shape, b.shape, a.flags.c_contiguous
     ((3, 2, 5), (3, 2, 5), True)
     >>> pool.idle_bytes
-    160
+    480
     """
 
     def __init__(self, keep_bytes: int = DEFAULT_KEEP_BYTES):
