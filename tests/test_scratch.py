@@ -132,3 +132,24 @@ def test_threads_share_the_pool_without_sharing_arrays(short):
         threaded = flowsim.ensemble(short, 40, seed=9, chunk_size=8, scalars=SCALARS, progress=False,
                                     executor=pool)
     _assert_same_bytes(_arrays(alone), _arrays(threaded))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_with_an_empty_pool_of_its_own():
+    import os
+
+    with scratch.SCRATCH.arrays(3, (2, 4), 1):
+        pass
+    assert scratch.SCRATCH.idle_bytes >= 3 * 2 * 4 * 8
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                                         # the child: report and leave at once
+        os.close(read)
+        os.write(write, str(scratch.SCRATCH.idle_bytes).encode())
+        os._exit(0)
+    os.close(write)
+    got = os.read(read, 64)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert got == b"0"
+    assert scratch.SCRATCH.idle_bytes >= 3 * 2 * 4 * 8                 # the parent keeps its own

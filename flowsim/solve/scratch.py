@@ -19,6 +19,7 @@ gives the same bytes as fresh memory.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -127,6 +128,14 @@ class ScratchPool:
         with self._lock:
             self._idle.clear()
 
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock (another thread may have held the parent's) and no inherited arrays
+        (the parent's pages, shared copy-on-write: writing them would copy them page by page)."""
+        self._lock = threading.Lock()
+        self._idle = OrderedDict()
+
 
 #: The process's pool: the ensemble chunks solved here (or in this worker process) share it.
 SCRATCH = ScratchPool()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=SCRATCH._after_fork)
