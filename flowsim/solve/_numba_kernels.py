@@ -319,7 +319,7 @@ def project_days_into(coef, W, t, h, first, last, out, c):
             c0, c1, c2, c3, c4 = c[0, hh, m], c[1, hh, m], c[2, hh, m], c[3, hh, m], c[4, hh, m]
             for d in range(n):
                 th = theta[d]
-                out[m, hh, first + d] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
+                out[m, hh, np.uint64(first + d)] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
 
 
 @_jit
@@ -628,28 +628,27 @@ def full_accepted(t, h, t_new, Y, K, Y_new, P, out):
         out[last] = Y_new
         last -= 1
     C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
-    w = np.empty(7)
     for d in range(first, last + 1):
         theta = (d - t) / h
         p1 = theta
         p2 = p1 * theta
         p3 = p2 * theta
         p4 = p3 * theta
-        for j in range(7):
-            w[j] = P[j, 0] * p1 + P[j, 1] * p2 + P[j, 2] * p3 + P[j, 3] * p4
+        w0 = P[0, 0] * p1 + P[0, 1] * p2 + P[0, 2] * p3 + P[0, 3] * p4
+        w1 = P[1, 0] * p1 + P[1, 1] * p2 + P[1, 2] * p3 + P[1, 3] * p4
+        w2 = P[2, 0] * p1 + P[2, 1] * p2 + P[2, 2] * p3 + P[2, 3] * p4
+        w3 = P[3, 0] * p1 + P[3, 1] * p2 + P[3, 2] * p3 + P[3, 3] * p4
+        w4 = P[4, 0] * p1 + P[4, 1] * p2 + P[4, 2] * p3 + P[4, 3] * p4
+        w5 = P[5, 0] * p1 + P[5, 1] * p2 + P[5, 2] * p3 + P[5, 3] * p4
+        w6 = P[6, 0] * p1 + P[6, 1] * p2 + P[6, 2] * p3 + P[6, 3] * p4
+        dd = np.uint64(d)                                     # no negative-index wrap-around in the loop
         for c in range(C):                                    # y + h sum_j w_j K_j, as flowsim.solve.stepper.dense
             for hh in range(H):
-                row = out[d, c, hh]
-                y = Y[c, hh]
-                for m in range(M):
-                    row[m] = 0.0
-                for j in range(7):
-                    wj = w[j]
-                    Kj = K[j, c, hh]
-                    for m in range(M):
-                        row[m] += wj * Kj[m]
-                for m in range(M):
-                    row[m] = y[m] + h * row[m]
+                for m in range(M):                            # the sum from 0, j in order, in one pass
+                    acc = ((((((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                             + w3 * K[3, c, hh, m]) + w4 * K[4, c, hh, m]) + w5 * K[5, c, hh, m]) \
+                        + w6 * K[6, c, hh, m]
+                    out[dd, c, hh, m] = Y[c, hh, m] + h * acc
 
 
 @_jit
