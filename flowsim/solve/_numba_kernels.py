@@ -13,6 +13,14 @@ combinations), so results differ from the numpy kernel by rounding only
 Every loop is elementwise per member: a member's numbers do not depend on the
 batch's size or on the other members, as in the numpy kernel.
 
+The order of every sum here is fixed: ``tests/test_kernel_order.py`` compares
+them bit for bit with numpy transcriptions, and a faster version must add the
+same terms in the same order (no fast-math, no FMA contraction). For speed the
+loops index arrays directly (a row view costs a reference count per view) and
+use indices the compiler can prove non-negative, or ``np.uint64``, so that
+numba adds no negative-index wrap-around inside a member or day loop (see
+docs/performance.md, "Compiled kernels: the same bits, faster").
+
 Parameter block
 ---------------
 ``par`` has shape ``(NPAR, H, M)``: the rows named by the ``I_*`` constants
