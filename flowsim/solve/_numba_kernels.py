@@ -13,6 +13,14 @@ combinations), so results differ from the numpy kernel by rounding only
 Every loop is elementwise per member: a member's numbers do not depend on the
 batch's size or on the other members, as in the numpy kernel.
 
+The order of every sum here is fixed: ``tests/test_kernel_order.py`` compares
+them bit for bit with numpy transcriptions, and a faster version must add the
+same terms in the same order (no fast-math, no FMA contraction). For speed the
+loops index arrays directly (a row view costs a reference count per view) and
+use indices the compiler can prove non-negative, or ``np.uint64``, so that
+numba adds no negative-index wrap-around inside a member or day loop (see
+docs/performance.md, "Compiled kernels: the same bits, faster").
+
 Parameter block
 ---------------
 ``par`` has shape ``(NPAR, H, M)``: the rows named by the ``I_*`` constants
@@ -65,8 +73,13 @@ def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
         member has all ``k``.
     k : int
         Savings stages of the layout.
-    out_T : ndarray (H, M)
-        Scratch (onward leavers, people/day).
+    out_T : ndarray (H + 5, M)
+        Scratch: rows ``0..H-1`` the onward leavers (people/day), the last five the per-host sums.
+
+    Notes
+    -----
+    Every loop runs over the members, innermost and contiguous, with the arrays indexed directly (no
+    row views: each view costs a reference count, which at a few members per batch was most of a call).
     """
     H, M = Y.shape[1], Y.shape[2]
     counters = dY.shape[0] > k + 4
@@ -74,80 +87,112 @@ def derivative(Y, dY, arr, mask, par, P3, Pw, entry, k, out_T):
     per_a = arr.shape[1] > 1
     has_entry = entry.shape[0] > 0
     iR, iE, iU = k + 1, k + 2, k + 3
-    work = np.empty((5, M))                     # each loop runs over the members (contiguous, vectorised)
-    ent, fr, hz, st, sS = work[0], work[1], work[2], work[3], work[4]
+    ENT, FR, HZ, ST, SS = H, H + 1, H + 2, H + 3, H + 4       # the scratch rows of out_T
+    w = out_T
     for h in range(H):
         for m in range(M):
-            out_T[h, m] = par[I_ONWARD, h, m] * Y[0, h, m]
+            w[h, m] = par[I_ONWARD, h, m] * Y[0, h, m]
     for h in range(H):
         for m in range(M):
-            ent[m] = 0.0
+            w[ENT, m] = 0.0
         for j in range(H):                                   # entries = sum_j P[h, j] out_T[j] + arrivals
-            oj = out_T[j]
             if per_P:
-                pj = P3[h, j]
                 for m in range(M):
-                    ent[m] += pj[m] * oj[m]
+                    w[ENT, m] += P3[h, j, m] * w[j, m]
             else:
                 p = P3[h, j, 0]
                 for m in range(M):
-                    ent[m] += p * oj[m]
+                    w[ENT, m] += p * w[j, m]
         if per_a:
             for m in range(M):
-                ent[m] += arr[h, m] * mask[m]
+                w[ENT, m] += arr[h, m] * mask[m]
         else:
             a0 = arr[h, 0]
             for m in range(M):
-                ent[m] += a0 * mask[m]
+                w[ENT, m] += a0 * mask[m]
         for m in range(M):
             T, R, E = Y[0, h, m], Y[iR, h, m], Y[iE, h, m]
-            dY[0, h, m] = ent[m] - par[I_S, h, m] * T
+            dY[0, h, m] = w[ENT, m] - par[I_S, h, m] * T
             f = par[I_F0, h, m] - par[I_F0_PER_JOB, h, m] * E
             if f < 0.0:
                 f = 0.0
-            fr[m] = f
-            hz[m] = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
-            st[m] = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
-            sS[m] = 0.0
-        g = par[I_G, h]
+            w[FR, m] = f
+            w[HZ, m] = par[I_G_LAM_S, h, m] + par[I_PHI_S, h, m] * f
+            w[ST, m] = par[I_SETTLE_S, h, m] * T + par[I_NU_R, h, m] * R
+            w[SS, m] = 0.0
         for i in range(k):
-            Si, dSi = Y[1 + i, h], dY[1 + i, h]
             if has_entry:
-                e = entry[i]
                 if i > 0:
-                    prev = Y[i, h]
                     for m in range(M):
-                        dSi[m] = e[m] * st[m] - hz[m] * Si[m] + g[m] * prev[m]
-                        sS[m] += Si[m]
+                        dY[1 + i, h, m] = (entry[i, m] * w[ST, m] - w[HZ, m] * Y[1 + i, h, m]
+                                           + par[I_G, h, m] * Y[i, h, m])
+                        w[SS, m] += Y[1 + i, h, m]
                 else:
                     for m in range(M):
-                        dSi[m] = e[m] * st[m] - hz[m] * Si[m]
-                        sS[m] += Si[m]
+                        dY[1 + i, h, m] = entry[i, m] * w[ST, m] - w[HZ, m] * Y[1 + i, h, m]
+                        w[SS, m] += Y[1 + i, h, m]
             elif i == 0:
                 for m in range(M):
-                    dSi[m] = st[m] - hz[m] * Si[m]
-                    sS[m] += Si[m]
+                    dY[1 + i, h, m] = w[ST, m] - w[HZ, m] * Y[1 + i, h, m]
+                    w[SS, m] += Y[1 + i, h, m]
             else:
-                prev = Y[i, h]
                 for m in range(M):
-                    dSi[m] = g[m] * prev[m] - hz[m] * Si[m]
-                    sS[m] += Si[m]
-        last = Y[k, h]
+                    dY[1 + i, h, m] = par[I_G, h, m] * Y[i, h, m] - w[HZ, m] * Y[1 + i, h, m]
+                    w[SS, m] += Y[1 + i, h, m]
         for m in range(M):
             T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
-            f = fr[m]
+            f = w[FR, m]
             dY[iR, h, m] = par[I_SETTLE_R, h, m] * T - par[I_LAM_NU_R, h, m] * R
-            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * sS[m] + U) - par[I_LAM_E, h, m] * E
-            dY[iU, h, m] = g[m] * last[m] - (f + par[I_LAM_U, h, m]) * U
+            dY[iE, h, m] = f * (par[I_PHI_S, h, m] * w[SS, m] + U) - par[I_LAM_E, h, m] * E
+            dY[iU, h, m] = par[I_G, h, m] * Y[k, h, m] - (f + par[I_LAM_U, h, m]) * U
         if counters:
             for m in range(M):
                 T, R, E, U = Y[0, h, m], Y[iR, h, m], Y[iE, h, m], Y[iU, h, m]
-                D = (par[I_LAM_S, h, m] * sS[m] + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
+                D = (par[I_LAM_S, h, m] * w[SS, m] + par[I_LAM_R, h, m] * R + par[I_LAM_E, h, m] * E
                      + par[I_LAM_U, h, m] * U)
                 dY[k + 4, h, m] = par[I_BACK, h, m] * T + par[I_STAY_OUT, h, m] * D
-                dY[k + 5, h, m] = out_T[h, m] * Pw[h, m if per_P else 0] + par[I_Q_OUT, h, m] * D
-                dY[k + 6, h, m] = ent[m]
+                dY[k + 5, h, m] = w[h, m] * Pw[h, m if per_P else 0] + par[I_Q_OUT, h, m] * D
+                dY[k + 6, h, m] = w[ENT, m]
     return dY
+
+
+@_jit
+def combine_stages(out, K, coef, n, h, Y):
+    """``out[c, hh] = (0 + (h coef[0]) K[0, c, hh] + ... + (h coef[n-1]) K[n-1, c, hh]) + Y[c, hh]`` for every row.
+
+    ``out`` (C', H, M) with ``C' <= C`` rows, ``K`` (7, C, H, M), ``Y`` (C, H, M), ``n`` 1 to 6. The same
+    operations in the same order as adding ``(h coef[j]) K[j]`` to a zeroed row in ``n`` passes and then
+    ``Y`` (so the same bits), with the partial sum in a register: one store per number instead of
+    ``n + 2``. Each ``n`` has its own member loop (a loop over ``j`` inside it would not vectorise).
+    """
+    C, H, M = out.shape[0], out.shape[1], out.shape[2]
+    w0, w1, w2 = h * coef[0], h * coef[1 if n > 1 else 0], h * coef[2 if n > 2 else 0]
+    w3, w4, w5 = h * coef[3 if n > 3 else 0], h * coef[4 if n > 4 else 0], h * coef[5 if n > 5 else 0]
+    for c in range(C):
+        for hh in range(H):
+            if n == 1:
+                for m in range(M):
+                    out[c, hh, m] = (0.0 + w0 * K[0, c, hh, m]) + Y[c, hh, m]
+            elif n == 2:
+                for m in range(M):
+                    out[c, hh, m] = ((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + Y[c, hh, m]
+            elif n == 3:
+                for m in range(M):
+                    out[c, hh, m] = (((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m]) \
+                        + Y[c, hh, m]
+            elif n == 4:
+                for m in range(M):
+                    out[c, hh, m] = ((((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                                     + w3 * K[3, c, hh, m]) + Y[c, hh, m]
+            elif n == 5:
+                for m in range(M):
+                    out[c, hh, m] = (((((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                                      + w3 * K[3, c, hh, m]) + w4 * K[4, c, hh, m]) + Y[c, hh, m]
+            else:
+                for m in range(M):
+                    out[c, hh, m] = ((((((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                                       + w3 * K[3, c, hh, m]) + w4 * K[4, c, hh, m]) + w5 * K[5, c, hh, m]) \
+                        + Y[c, hh, m]
 
 
 @_jit
@@ -161,53 +206,26 @@ def dopri_step(Y, K, stage, Y_new, ratio, h, arrs, mask, par, P3, Pw, entry, k, 
     |Y_new|))``, as :meth:`flowsim.solve.stepper.Stepper.step`.
     """
     C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
-    n_read = stage.shape[0]
     # the stage sums run with the members innermost (contiguous, vectorised): acc = sum_j a_j K_j, then + Y
     for s in range(1, 6):
-        for c in range(n_read):
-            for hh in range(H):
-                row = stage[c, hh]
-                for m in range(M):
-                    row[m] = 0.0
-                for j in range(s):
-                    w = h * A[s, j]
-                    Kj = K[j, c, hh]
-                    for m in range(M):
-                        row[m] += w * Kj[m]
-                y = Y[c, hh]
-                for m in range(M):
-                    row[m] += y[m]
+        combine_stages(stage, K, A[s], s, h, Y)
         derivative(stage, K[s], arrs[s - 1], mask, par, P3, Pw, entry, k, out_T)
-    for c in range(C):
-        for hh in range(H):
-            row = Y_new[c, hh]
-            for m in range(M):
-                row[m] = 0.0
-            for j in range(6):
-                w = h * B[j]
-                Kj = K[j, c, hh]
-                for m in range(M):
-                    row[m] += w * Kj[m]
-            y = Y[c, hh]
-            for m in range(M):
-                row[m] += y[m]
+    combine_stages(Y_new, K, B, 6, h, Y)
     derivative(Y_new, K[6], arrs[5], mask, par, P3, Pw, entry, k, out_T)
     for m in range(M):
         ratio[m] = 0.0
-    err = out_T[0]                                  # scratch row (M,): out_T is free until the next call
-    for c in range(C):
+    w0, w1, w2, w3 = h * E[0], h * E[1], h * E[2], h * E[3]
+    w4, w5, w6 = h * E[4], h * E[5], h * E[6]
+    for c in range(C):                              # err = sum_j (h E_j) K_j (from 0, j in order), one pass
         for hh in range(H):
-            for m in range(M):
-                err[m] = 0.0
-            for j in range(7):
-                w = h * E[j]
-                Kj = K[j, c, hh]
-                for m in range(M):
-                    err[m] += w * Kj[m]
+            k0, k1, k2, k3 = K[0, c, hh], K[1, c, hh], K[2, c, hh], K[3, c, hh]
+            k4, k5, k6 = K[4, c, hh], K[5, c, hh], K[6, c, hh]
             y0, y1 = Y[c, hh], Y_new[c, hh]
             for m in range(M):
+                err = ((((((0.0 + w0 * k0[m]) + w1 * k1[m]) + w2 * k2[m]) + w3 * k3[m]) + w4 * k4[m])
+                       + w5 * k5[m]) + w6 * k6[m]
                 a, b = abs(y0[m]), abs(y1[m])
-                x = err[m] / (atol + rtol * (a if a > b else b))
+                x = err / (atol + rtol * (a if a > b else b))
                 ratio[m] += x * x
     n = C * H
     for m in range(M):
@@ -233,6 +251,13 @@ def group_coefficients(Y, K, groups, P, h, coef):
         Step length, days.
     coef : ndarray (5, G, H, M)
         Written: ``y(t + theta h) = coef[0] + sum_q coef[q] theta^q`` for each group, people.
+
+    Notes
+    -----
+    Each coefficient is ``0 + sum over the group's rows c of sum over j of (h P[j, q]) K[j, c]``, added
+    in that order (c, then j). The seven terms of a row are added to the running sum in one pass over
+    the members (one load and one store of the sum instead of seven), the same operations in the same
+    order as adding them in seven passes.
     """
     G, H, M = groups.shape[0], Y.shape[1], Y.shape[2]
     for g in range(G):
@@ -245,11 +270,33 @@ def group_coefficients(Y, K, groups, P, h, coef):
                 for m in range(M):
                     coef[0, g, hh, m] += Y[c, hh, m]
             for q in range(4):
-                for j in range(7):
-                    w = h * P[j, q]
-                    for hh in range(H):
-                        for m in range(M):
-                            coef[q + 1, g, hh, m] += w * K[j, c, hh, m]
+                w0, w1, w2, w3 = h * P[0, q], h * P[1, q], h * P[2, q], h * P[3, q]
+                w4, w5, w6 = h * P[4, q], h * P[5, q], h * P[6, q]
+                for hh in range(H):
+                    for m in range(M):
+                        coef[q + 1, g, hh, m] = ((((((coef[q + 1, g, hh, m] + w0 * K[0, c, hh, m])
+                                                     + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                                                   + w3 * K[3, c, hh, m]) + w4 * K[4, c, hh, m])
+                                                 + w5 * K[5, c, hh, m]) + w6 * K[6, c, hh, m]
+
+
+@_jit
+def series_polynomial(coef, W, poly):
+    """``poly[q] = 0 + sum_g W[g] coef[q, g]`` (g in order): one series' quartic in ``theta`` on a step.
+
+    ``coef`` (5, G, H, M) from :func:`group_coefficients`, ``W`` (G, H, M) the series' weights, ``poly``
+    (5, H, M) written (the series' units). The sum of a (power, host) row stays in the cache while the
+    groups are added (one output and two inputs per member loop: few alias checks, so short loops stay
+    cheap).
+    """
+    G, H, M = W.shape[0], W.shape[1], W.shape[2]
+    for q in range(5):
+        for hh in range(H):
+            for m in range(M):
+                poly[q, hh, m] = 0.0
+            for g in range(G):
+                for m in range(M):
+                    poly[q, hh, m] += W[g, hh, m] * coef[q, g, hh, m]
 
 
 @_jit
@@ -264,14 +311,13 @@ def project_days(coef, W, t, h, first, last, out):
 
 @_jit
 def project_days_into(coef, W, t, h, first, last, out, c):
-    """:func:`project_days` with a (5, H, M) scratch buffer ``c`` for the series' polynomial."""
-    G, H, M = W.shape[0], W.shape[1], W.shape[2]
-    c[:] = 0.0                                       # the series' polynomial, members innermost (vectorised)
-    for q in range(5):
-        for g in range(G):
-            for hh in range(H):
-                for m in range(M):
-                    c[q, hh, m] += W[g, hh, m] * coef[q, g, hh, m]
+    """:func:`project_days` with a (5, H, M) scratch buffer ``c`` for the series' polynomial.
+
+    Each member's and host's days are written in one run (``out`` is member-major); the arrays are
+    indexed directly (a row view per member and host cost a reference count each).
+    """
+    H, M = W.shape[1], W.shape[2]
+    series_polynomial(coef, W, c)
     n = last - first + 1
     theta = np.empty(n)
     for d in range(n):
@@ -279,10 +325,9 @@ def project_days_into(coef, W, t, h, first, last, out, c):
     for m in range(M):
         for hh in range(H):
             c0, c1, c2, c3, c4 = c[0, hh, m], c[1, hh, m], c[2, hh, m], c[3, hh, m], c[4, hh, m]
-            row = out[m, hh]
             for d in range(n):
                 th = theta[d]
-                row[first + d] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
+                out[m, hh, np.uint64(first + d)] = (((c4 * th + c3) * th + c2) * th + c1) * th + c0
 
 
 @_jit
@@ -591,28 +636,27 @@ def full_accepted(t, h, t_new, Y, K, Y_new, P, out):
         out[last] = Y_new
         last -= 1
     C, H, M = Y.shape[0], Y.shape[1], Y.shape[2]
-    w = np.empty(7)
     for d in range(first, last + 1):
         theta = (d - t) / h
         p1 = theta
         p2 = p1 * theta
         p3 = p2 * theta
         p4 = p3 * theta
-        for j in range(7):
-            w[j] = P[j, 0] * p1 + P[j, 1] * p2 + P[j, 2] * p3 + P[j, 3] * p4
+        w0 = P[0, 0] * p1 + P[0, 1] * p2 + P[0, 2] * p3 + P[0, 3] * p4
+        w1 = P[1, 0] * p1 + P[1, 1] * p2 + P[1, 2] * p3 + P[1, 3] * p4
+        w2 = P[2, 0] * p1 + P[2, 1] * p2 + P[2, 2] * p3 + P[2, 3] * p4
+        w3 = P[3, 0] * p1 + P[3, 1] * p2 + P[3, 2] * p3 + P[3, 3] * p4
+        w4 = P[4, 0] * p1 + P[4, 1] * p2 + P[4, 2] * p3 + P[4, 3] * p4
+        w5 = P[5, 0] * p1 + P[5, 1] * p2 + P[5, 2] * p3 + P[5, 3] * p4
+        w6 = P[6, 0] * p1 + P[6, 1] * p2 + P[6, 2] * p3 + P[6, 3] * p4
+        dd = np.uint64(d)                                     # no negative-index wrap-around in the loop
         for c in range(C):                                    # y + h sum_j w_j K_j, as flowsim.solve.stepper.dense
             for hh in range(H):
-                row = out[d, c, hh]
-                y = Y[c, hh]
-                for m in range(M):
-                    row[m] = 0.0
-                for j in range(7):
-                    wj = w[j]
-                    Kj = K[j, c, hh]
-                    for m in range(M):
-                        row[m] += wj * Kj[m]
-                for m in range(M):
-                    row[m] = y[m] + h * row[m]
+                for m in range(M):                            # the sum from 0, j in order, in one pass
+                    acc = ((((((0.0 + w0 * K[0, c, hh, m]) + w1 * K[1, c, hh, m]) + w2 * K[2, c, hh, m])
+                             + w3 * K[3, c, hh, m]) + w4 * K[4, c, hh, m]) + w5 * K[5, c, hh, m]) \
+                        + w6 * K[6, c, hh, m]
+                    out[dd, c, hh, m] = Y[c, hh, m] + h * acc
 
 
 @_jit

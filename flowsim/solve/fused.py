@@ -242,7 +242,7 @@ def fused_march(rhs, batch, Y, edges, horizon: int, *, rtol: float, atol: float,
         np.ascontiguousarray(np.stack(open_rows)), packed.D, packed.diverts, pack_entry(rhs), rhs.layout.k,
         packed.term_i, packed.term_f, np.empty((6, H, packed.width)), np.empty((H, packed.width)),
         np.empty(packed.width), adaptive, plan_t, plan_h, acc_t, acc_h, int(max_steps), float(rtol), float(atol),
-        A, B, C, E, P, np.empty((H, M)), kind, W, starts, groups, outs, coef, poly, full, np.empty((3, M)))
+        A, B, C, E, P, np.empty((H + 5, M)), kind, W, starts, groups, outs, coef, poly, full, np.empty((3, M)))
     t = float(fst[nb.F_T])
     if code == nb.TOO_MANY_STEPS:
         raise IntegrationError(

@@ -148,7 +148,7 @@ class NumbaStepper(Stepper):
             raise SolverError("the numba kernel needs numba: pip install numba.")
         _, H, M = shape
         self.k = rhs.layout.k
-        self.out_T = np.empty((H, M))
+        self.out_T = np.empty((H + 5, M))
         self.ratio = np.empty(M)
         self.arrs = None
         self._source = None
