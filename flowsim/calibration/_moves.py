@@ -3,7 +3,8 @@
 ``"stretch"`` is emcee's default (the affine-invariant stretch move of
 Goodman & Weare); ``"de"`` is the mix emcee's documentation suggests for
 correlated posteriors: differential evolution 80% of the steps and its
-snooker variant 20%. An expert may pass emcee ``Move`` objects instead (one,
+snooker variant 20% (flowsim's :class:`~flowsim.calibration._snooker.SnookerMove`:
+emcee 3.1.6's ``DESnookerMove`` samples too narrow a posterior). An expert may pass emcee ``Move`` objects instead (one,
 or a list of ``(move, weight)`` pairs, as ``emcee.EnsembleSampler(moves=)``
 takes them).
 """
@@ -11,12 +12,14 @@ takes them).
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..exceptions import CalibrationError
+from ..exceptions import CalibrationError, FlowsimWarning
 
-__all__ = ["MOVES", "Moves", "resolve_moves"]
+__all__ = ["MOVES", "Moves", "resolve_moves", "warn_biased_snooker"]
 
 #: Names of the moves :func:`flowsim.sample_posterior` knows.
 MOVES = ("stretch", "de")
@@ -74,6 +77,30 @@ def _check_move(move, emcee, where: str) -> None:
                                f"got {type(move).__name__}. Or give moves as one of {', '.join(MOVES)}.")
 
 
+def warn_biased_snooker(moves) -> None:
+    """Warn when ``moves`` hold emcee's own ``DESnookerMove`` of a release up to 3.1.6 (its chains are too narrow).
+
+    Called by :func:`flowsim.sample_posterior` before its scope that silences
+    scenario notes, so the warning reaches the user.
+    """
+    emcee = sys.modules.get("emcee")             # moves given as objects: emcee is imported
+    if emcee is None or isinstance(moves, str):
+        return
+    try:
+        release = tuple(int(part) for part in emcee.__version__.split(".")[:3])
+    except ValueError:                            # a development version: assume it has the fix
+        return
+    items = [moves] if isinstance(moves, emcee.moves.Move) else moves if isinstance(moves, Sequence) else []
+    found = [item if isinstance(item, emcee.moves.Move) else item[0] for item in items
+             if isinstance(item, emcee.moves.Move) or (isinstance(item, Sequence) and not isinstance(item, str)
+                                                       and len(item) == 2)]
+    if release > (3, 1, 6) or not any(type(m) is emcee.moves.DESnookerMove for m in found):
+        return
+    warnings.warn(f"sample_posterior: emcee {emcee.__version__}'s DESnookerMove samples too narrow a posterior (its "
+                  "projection vector is not a unit vector; fixed in emcee's main branch, dfm/emcee#531). Use "
+                  "moves='de', or flowsim.calibration.SnookerMove in its place.", FlowsimWarning, stacklevel=3)
+
+
 def resolve_moves(moves, p: int, emcee) -> Moves:
     """Check ``moves`` and build what emcee takes.
 
@@ -100,7 +127,9 @@ def resolve_moves(moves, p: int, emcee) -> Moves:
         if moves == "stretch":
             return Moves(None, "stretch", 2 * p, f"twice the {p} parameters: emcee's stretch move needs them")
         if moves == "de":
-            pairs = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+            from ._snooker import SnookerMove
+
+            pairs = [(emcee.moves.DEMove(), 0.8), (SnookerMove(), 0.2)]
             return Moves(pairs, "de", max(2 * p, 4), f"twice the {p} parameters, and at least 4: emcee's "
                                                      "differential-evolution moves need them")
         raise CalibrationError(f"sample_posterior: moves must be one of {', '.join(MOVES)}, an emcee Move or a list "

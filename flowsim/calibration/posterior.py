@@ -14,6 +14,7 @@ times faster than one run per walker.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -27,7 +28,7 @@ from ..analysis.constraints import ObservationModel
 from ..exceptions import CalibrationError, FlowsimError
 from ..scenario.scenario import Scenario, quiet_notes
 from ..simulate import FULL, simulate
-from ._moves import MOVES, resolve_moves
+from ._moves import MOVES, resolve_moves, warn_biased_snooker
 from .objective import FIT_SOLVER, Objective, fit_solver, problem, walker_inputs
 from .parameters import ParameterVector
 from .posterior_result import PosteriorSample
@@ -217,6 +218,17 @@ def _start_ball(logpost: LogPosterior, center_z: np.ndarray, sd: np.ndarray, n_w
     return out
 
 
+def _moves_warned(fn):
+    """Warn about known-bad emcee moves before ``fn``'s scope that silences notes (see :func:`warn_biased_snooker`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, moves="stretch", **kwargs):
+        warn_biased_snooker(moves)
+        return fn(*args, moves=moves, **kwargs)
+
+    return wrapper
+
+
+@_moves_warned
 @quiet_notes()   # the scenario spoke when it was built; its variants (the fit horizon) need not
 def sample_posterior(scenario_or_fit, observations=None, params=None, *, background: BackgroundTraffic | None = None,
                      weights=None, sigmas=None, n_walkers: int | None = None, n_steps: int = 500,
@@ -298,11 +310,15 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
 
         * ``"stretch"`` (default): emcee's affine-invariant stretch move;
         * ``"de"``: differential evolution (``emcee.moves.DEMove``) 80% of
-          the steps and its snooker variant (``DESnookerMove``) 20%, the
-          mix emcee's documentation suggests for posteriors with strongly
-          correlated parameters (on the Kazakhstan problem of
-          ``docs/calibration.md``, whose pulse shape and scale lie on a
-          ridge, see the autocorrelation times there);
+          the steps and its snooker variant 20%, the mix emcee's
+          documentation suggests for posteriors with strongly correlated
+          parameters (on the Kazakhstan problem of ``docs/calibration.md``,
+          whose pulse shape and scale lie on a ridge, its autocorrelation
+          times are about half the stretch move's). The snooker move is
+          :class:`flowsim.calibration.SnookerMove`: emcee 3.1.6's
+          ``DESnookerMove`` samples too narrow a posterior (its projection
+          is not a unit vector; fixed in emcee's main branch, unreleased),
+          and passing it warns;
         * an emcee ``Move``, or a list of ``(Move, weight)`` pairs (weights
           > 0, normalised), as ``emcee.EnsembleSampler(moves=)`` takes them.
 
