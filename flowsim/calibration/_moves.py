@@ -12,6 +12,7 @@ takes them).
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import warnings
 from collections.abc import Sequence
@@ -144,7 +145,7 @@ def resolve_moves(moves, p: int, emcee) -> Moves:
                                        f"{item!r}.")
             move, weight = item
             _check_move(move, emcee, f"[{i}][0]")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0 \
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not weight > 0 \
                     or weight == float("inf"):
                 raise CalibrationError(f"sample_posterior: moves[{i}][1], the weight of {type(move).__name__}, must "
                                        f"be a finite number > 0; got {weight!r}.")

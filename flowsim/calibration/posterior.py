@@ -314,7 +314,7 @@ def sample_posterior(scenario_or_fit, observations=None, params=None, *, backgro
           documentation suggests for posteriors with strongly correlated
           parameters (on the Kazakhstan problem of ``docs/calibration.md``,
           whose pulse shape and scale lie on a ridge, its autocorrelation
-          times are about half the stretch move's). The snooker move is
+          times are 1.6-2 times shorter than the stretch move's). The snooker move is
           :class:`flowsim.calibration.SnookerMove`: emcee 3.1.6's
           ``DESnookerMove`` samples too narrow a posterior (its projection
           is not a unit vector; fixed in emcee's main branch, unreleased),
