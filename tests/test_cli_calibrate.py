@@ -118,3 +118,10 @@ def test_calibrate_cli_refuses_unknown_moves_and_solvers(tmp_path, capsys, args,
     with pytest.raises(SystemExit) as exc:
         main(["calibrate", "kazakhstan-2022", "--mcmc-steps", "10", "--out", str(out), *args])
     assert exc.value.code == 2 and message in capsys.readouterr().err and not out.exists()
+
+
+def test_calibrate_cli_offers_the_moves_sample_posterior_knows():
+    from flowsim.calibration.posterior import MOVES
+    from flowsim.cli import _calibrate
+
+    assert _calibrate.MOVES == MOVES

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 
-from ..calibration.posterior import MOVES
 from ..exceptions import CalibrationError
 from ._observation_options import add_observation_options, observations_from, priors_from
 from ._sweep import SWEEP_SERIES, write_ensemble_figures
 
+#: Moves ``--mcmc-moves`` offers: :data:`flowsim.calibration.posterior.MOVES` (not imported here, so that the
+#: parser builds without the calibration stack; a test checks they are the same).
+MOVES = ("stretch", "de")
 #: Solvers ``--mcmc-solver`` offers: the deterministic ones (the likelihood must not be noisy).
 POSTERIOR_SOLVERS = ("ivp", "ensemble")
 
