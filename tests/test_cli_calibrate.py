@@ -62,6 +62,33 @@ def test_calibrate_cli_posterior_files_agree(calibrated):
     assert all(float(r["q05"]) <= float(r["q50"]) <= float(r["q95"]) for r in q[:500])
 
 
+def test_calibrate_cli_mcmc_moves_and_solver_reach_the_sampler(kaz_obs_file, tmp_path, capsys, monkeypatch):
+    """--mcmc-moves and --mcmc-solver go to sample_posterior; the report names the moves."""
+    from flowsim.calibration import calibration_result
+
+    seen = []
+    real = calibration_result.CalibrationResult.sample_posterior
+
+    def spy(self, **options):
+        seen.append(options)
+        return real(self, **options)
+
+    monkeypatch.setattr(calibration_result.CalibrationResult, "sample_posterior", spy)
+    path, _ = kaz_obs_file
+    out = tmp_path / "de"
+    code = main(["calibrate", "kazakhstan-2022", "--observations", str(path), "--params", "pulse.total[KAZ]",
+                 "--starts", "1", "--mcmc-steps", "6", "--walkers", "4", "--burn", "2", "--mcmc-moves", "de",
+                 "--mcmc-solver", "ensemble", "--no-figures", "--out", str(out)])
+    assert code == 0
+    assert seen[0]["moves"] == "de" and seen[0]["solver"] == "ensemble" and seen[0]["n_steps"] == 6
+    assert "moves de; seed 1" in capsys.readouterr().out
+    assert len(list(csv.DictReader((out / "posterior.csv").open()))) == (6 - 2) * 4
+    main(["calibrate", "kazakhstan-2022", "--observations", str(path), "--params", "pulse.total[KAZ]",
+          "--starts", "1", "--mcmc-steps", "6", "--walkers", "4", "--burn", "2", "--no-figures",
+          "--out", str(tmp_path / "default")])
+    assert seen[1]["moves"] == "stretch" and seen[1]["solver"] == "ivp"        # the defaults of sample_posterior
+
+
 @pytest.mark.parametrize("args, message", [
     (["--members", "10"], "--members solves posterior draws: give --mcmc-steps too"),
     (["--vary-ranges"], "--vary-ranges applies to the posterior ensemble: give --members too"),
@@ -79,3 +106,22 @@ def test_calibrate_cli_errors_write_nothing(kaz_obs_file, tmp_path, capsys, args
     err = capsys.readouterr().err
     assert err.startswith("flowsim: error:") and message in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mcmc-moves", "walk"], "argument --mcmc-moves: invalid choice: 'walk' (choose from 'stretch', 'de')"),
+    (["--mcmc-solver", "stochastic"], "argument --mcmc-solver: invalid choice: 'stochastic' (choose from 'ivp', "
+                                      "'ensemble')"),
+])
+def test_calibrate_cli_refuses_unknown_moves_and_solvers(tmp_path, capsys, args, message):
+    out = tmp_path / "nothing"
+    with pytest.raises(SystemExit) as exc:
+        main(["calibrate", "kazakhstan-2022", "--mcmc-steps", "10", "--out", str(out), *args])
+    assert exc.value.code == 2 and message in capsys.readouterr().err and not out.exists()
+
+
+def test_calibrate_cli_offers_the_moves_sample_posterior_knows():
+    from flowsim.calibration.posterior import MOVES
+    from flowsim.cli import _calibrate
+
+    assert _calibrate.MOVES == MOVES

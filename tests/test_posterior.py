@@ -6,15 +6,20 @@ each chain of a few walkers and a hundred steps takes a second or two.
 
 import dataclasses
 import sys
+import warnings
 
 import numpy as np
 import pytest
 from conftest import day
 from conftest import pulse_scenario as scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flowsim
 from flowsim import BackgroundTraffic, FitParameter, Observation, ObservationModel
-from flowsim.calibration.posterior import LogPosterior
+from flowsim.calibration import SnookerMove
+from flowsim.calibration._moves import resolve_moves
+from flowsim.calibration.posterior import MOVES, LogPosterior
 from flowsim.exceptions import CalibrationError
 
 TRUE = {"pulse.total[KAZ]": 40_000.0, "tau_T[KAZ]": 3.0}
@@ -53,6 +58,71 @@ def test_same_seed_gives_the_same_chain():
     assert np.array_equal(a.chain, b.chain) and np.array_equal(a.log_prob, b.log_prob)
     assert not np.array_equal(a.chain, c.chain)
     assert a.chain.shape == (6, 4, 2) and a.log_prob.shape == (6, 4) and a.acceptance_fraction.shape == (4,)
+
+
+def test_de_moves_are_reproducible_differ_from_stretch_and_stay_within_the_bounds():
+    obs = synthetic()
+    kwargs = dict(background=BG, n_walkers=4, n_steps=10, burn=2)
+    a = flowsim.sample_posterior(scenario(), obs, list(TRUE), seed=5, moves="de", **kwargs)
+    b = flowsim.sample_posterior(scenario(), obs, list(TRUE), seed=5, moves="de", **kwargs)
+    c = flowsim.sample_posterior(scenario(), obs, list(TRUE), seed=5, **kwargs)            # stretch, the default
+    d = flowsim.sample_posterior(scenario(), obs, list(TRUE), seed=6, moves="de", **kwargs)
+    assert np.array_equal(a.chain, b.chain) and np.array_equal(a.log_prob, b.log_prob)
+    assert not np.array_equal(a.chain, c.chain) and not np.array_equal(a.chain, d.chain)
+    assert a.stats["moves"] == "de" and c.stats["moves"] == "stretch"
+    assert "moves de;" in repr(a) and "moves stretch;" in repr(c)
+    assert a.acceptance_fraction.max() > 0                            # it moved
+    lower, upper = a.vector.lower, a.vector.upper
+    assert np.all((a.chain >= lower) & (a.chain <= upper)) and np.all(np.isfinite(a.log_prob))
+
+
+def test_moves_given_as_emcee_objects_are_the_named_ones():
+    emcee = pytest.importorskip("emcee")
+    obs = synthetic()
+    kwargs = dict(background=BG, n_walkers=4, n_steps=6, burn=2, seed=3)
+    named = flowsim.sample_posterior(scenario(), obs, list(TRUE), moves="de", **kwargs)
+    given = flowsim.sample_posterior(scenario(), obs, list(TRUE), **kwargs,
+                                     moves=[(emcee.moves.DEMove(), 4), (SnookerMove(), 1)])
+    assert np.array_equal(named.chain, given.chain)                  # weights 4:1 are 0.8:0.2
+    assert given.stats["moves"] == "DEMove 0.8 + SnookerMove 0.2"
+    default = flowsim.sample_posterior(scenario(), obs, list(TRUE), **kwargs)
+    one = flowsim.sample_posterior(scenario(), obs, list(TRUE), moves=emcee.moves.StretchMove(), **kwargs)
+    assert np.array_equal(default.chain, one.chain) and one.stats["moves"] == "StretchMove 1"
+    walk = flowsim.sample_posterior(scenario(), obs, list(TRUE), moves=emcee.moves.WalkMove(s=2), **kwargs)
+    assert not np.array_equal(default.chain, walk.chain) and walk.stats["moves"] == "WalkMove 1"
+
+
+def _normal_sample(move, dims=5, walkers=20, steps=1500):
+    """Every kept position of an emcee chain with ``move`` on a standard normal in ``dims`` dimensions (seeded)."""
+    emcee = pytest.importorskip("emcee")
+    sampler = emcee.EnsembleSampler(walkers, dims, lambda x: -0.5 * np.sum(x * x, axis=-1), vectorize=True,
+                                    moves=move)
+    sampler.random_state = np.random.RandomState(7).get_state()
+    sampler.run_mcmc(np.random.default_rng(7).standard_normal((walkers, dims)), steps)
+    return sampler.get_chain(discard=300, flat=True)
+
+
+def test_the_snooker_move_of_de_samples_the_target_and_emcees_own_does_not():
+    """On a standard normal the variance must be 1: flowsim's snooker move keeps it (0.98 with this seed and
+    length), emcee 3.1.6's ``DESnookerMove`` shrinks it to about 0.7 (its projection is not a unit vector).
+    Seeded, so the numbers are fixed; the margin is several Monte Carlo errors (about 0.02 here)."""
+    emcee = pytest.importorskip("emcee")
+    variance = _normal_sample(SnookerMove()).var(axis=0).mean()
+    assert 0.9 < variance < 1.1
+    if tuple(int(x) for x in emcee.__version__.split(".")[:3]) <= (3, 1, 6):
+        assert _normal_sample(emcee.moves.DESnookerMove()).var(axis=0).mean() < 0.8
+
+
+def test_emcees_own_snooker_move_warns(fit, monkeypatch):
+    emcee = pytest.importorskip("emcee")
+    monkeypatch.setattr(emcee, "__version__", "3.1.6")
+    with pytest.warns(flowsim.FlowsimWarning, match=r"emcee 3.1.6's DESnookerMove samples too narrow a posterior"):
+        fit.sample_posterior(n_walkers=4, n_steps=3, burn=1, moves=[(emcee.moves.DESnookerMove(), 1.0)])
+    monkeypatch.setattr(emcee, "__version__", "3.2.0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit.sample_posterior(n_walkers=4, n_steps=3, burn=1, moves=[(emcee.moves.DESnookerMove(), 1.0)])
+        fit.sample_posterior(n_walkers=4, n_steps=3, burn=1, moves="de")
 
 
 def test_posterior_concentrates_on_the_true_values(post):
@@ -126,6 +196,49 @@ def test_input_errors(fit):
         fit.sample_posterior(n_walkers=4, n_steps=5, prior="flat")
     with pytest.raises(CalibrationError, match=r"give the observations and the params"):
         flowsim.sample_posterior(scenario(), obs)
+
+
+@pytest.mark.parametrize("moves, message", [
+    ("DE", r"moves must be one of stretch, de, an emcee Move or a list of \(Move, weight\); got 'DE'"),
+    ([], r"moves must be one of stretch, de, an emcee Move or a non-empty list"),
+    (["de"], r"moves\[0\] must be a pair \(emcee Move, weight\); got 'de'"),
+    ([("de", 1.0)], r"moves\[0\]\[0\] must be an emcee Move .*got str"),
+    ([("stretch-move", 1.0)], r"moves\[0\]\[0\] must be an emcee Move"),
+])
+def test_bad_moves_are_refused_with_the_allowed_values(fit, moves, message):
+    with pytest.raises(CalibrationError, match=message):
+        fit.sample_posterior(n_walkers=4, n_steps=5, moves=moves)
+
+
+def test_bad_move_weights_and_too_few_walkers_for_the_moves(fit):
+    emcee = pytest.importorskip("emcee")
+    for weight in (0, -1.0, float("nan"), float("inf"), "1", True):
+        with pytest.raises(CalibrationError, match=r"moves\[0\]\[1\], the weight of DEMove, must be a finite "
+                                                   r"number > 0"):
+            fit.sample_posterior(n_walkers=4, n_steps=5, moves=[(emcee.moves.DEMove(), weight)])
+    # two parameters: the stretch move needs 4 walkers; so does DE, and a Metropolis move needs p + 1 = 3
+    with pytest.raises(CalibrationError, match=r"n_walkers must be a whole number >= 4 \(twice the 2 parameters: "
+                                               r"emcee's stretch move needs them\); got 3"):
+        fit.sample_posterior(n_walkers=3, n_steps=5)
+    with pytest.raises(CalibrationError, match=r">= 4 \(twice the 2 parameters, and at least 4: emcee's "
+                                               r"differential-evolution moves need them\); got 3"):
+        fit.sample_posterior(n_walkers=3, n_steps=5, moves="de")
+    with pytest.raises(CalibrationError, match=r">= 3 \(3 for 2 parameters with GaussianMove 1: emcee needs "
+                                               r"linearly independent walkers"):
+        fit.sample_posterior(n_walkers=2, n_steps=5, moves=emcee.moves.GaussianMove(0.01))
+    with pytest.raises(CalibrationError, match=r">= 6 \(6 for 2 parameters with WalkMove 1: emcee's ensemble "
+                                               r"moves need twice the parameters, and walkers enough"):
+        fit.sample_posterior(n_walkers=5, n_steps=5, moves=emcee.moves.WalkMove(s=3))   # 2 of 5 in the other half
+    post = fit.sample_posterior(n_walkers=3, n_steps=4, burn=1, moves=emcee.moves.GaussianMove(0.01), seed=1)
+    assert post.chain.shape == (4, 3, 2) and post.stats["moves"] == "GaussianMove 1"
+
+
+@given(st.text(max_size=12).filter(lambda t: t not in MOVES))
+@settings(max_examples=40, deadline=None)
+def test_any_other_moves_name_is_refused(name):
+    emcee = pytest.importorskip("emcee")
+    with pytest.raises(CalibrationError, match=r"moves must be one of stretch, de,"):
+        resolve_moves(name, 2, emcee)
 
 
 def test_missing_emcee_names_the_extra(monkeypatch, fit):

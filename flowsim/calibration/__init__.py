@@ -55,3 +55,12 @@ __all__ = [
     "ValidationRow",
     "VALIDATION_COLUMNS",
 ]
+
+
+def __getattr__(name: str):
+    """``SnookerMove`` (the corrected emcee snooker move of ``moves="de"``), imported with emcee on first use."""
+    if name == "SnookerMove":
+        from ._snooker import SnookerMove
+
+        return SnookerMove
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

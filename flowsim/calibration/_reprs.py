@@ -132,7 +132,7 @@ def _post_head(sample) -> list[str]:
         f"flowsim posterior sample of scenario {sample.scenario.name!r}: {len(sample.labels)} parameters, "
         f"{sample.n_walkers} walkers x {sample.n_steps} steps",
         f"  burn {sample.burn}, thin {sample.thin}: {sample.n_samples} samples; prior {sample.prior}, "
-        f"temperature {sample.temperature:g}; seed {sample.seed}",
+        f"temperature {sample.temperature:g}; moves {sample.stats.get('moves', 'stretch')}; seed {sample.seed}",
         f"  acceptance fraction {acc.mean():.3f} (walkers {acc.min():.3f} .. {acc.max():.3f})",
         f"  autocorrelation time up to {tau_max:.1f} steps: the chain after burn-in is {ratio:.1f} times it "
         "(emcee suggests at least 50)",

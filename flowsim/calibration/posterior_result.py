@@ -66,7 +66,9 @@ class PosteriorSample:
     prior : str
     temperature : float
     stats : dict
-        ``seconds``, ``evaluations``, ``batch_runs``, solver and options.
+        ``seconds``, ``evaluations``, ``batch_runs``, solver and options,
+        ``moves`` (the name of emcee's moves: ``"stretch"``, ``"de"``, or
+        the classes and weights of moves given as objects).
     """
 
     scenario: object

@@ -14,6 +14,12 @@ from ..exceptions import CalibrationError
 from ._observation_options import add_observation_options, observations_from, priors_from
 from ._sweep import SWEEP_SERIES, write_ensemble_figures
 
+#: Moves ``--mcmc-moves`` offers: :data:`flowsim.calibration.posterior.MOVES` (not imported here, so that the
+#: parser builds without the calibration stack; a test checks they are the same).
+MOVES = ("stretch", "de")
+#: Solvers ``--mcmc-solver`` offers: the deterministic ones (the likelihood must not be noisy).
+POSTERIOR_SOLVERS = ("ivp", "ensemble")
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -39,6 +45,12 @@ def register(sub) -> None:
     mc.add_argument("--burn", type=int, default=None, metavar="B", help="steps dropped (default a quarter)")
     mc.add_argument("--thin", type=int, default=1, metavar="K", help="keep every K-th step (default 1)")
     mc.add_argument("--mcmc-seed", type=int, default=1, metavar="S", help="seed of the chain (default 1)")
+    mc.add_argument("--mcmc-moves", choices=MOVES, default="stretch",
+                    help="emcee's moves: stretch (default, the affine-invariant stretch move) or de (differential "
+                         "evolution 80%%, its snooker variant 20%%: for strongly correlated parameters)")
+    mc.add_argument("--mcmc-solver", choices=POSTERIOR_SOLVERS, default="ivp",
+                    help="solver of the walkers' runs: ivp (default, as in the fit) or ensemble (one step plan "
+                         "per batch of walkers; faster, agrees to the solver's tolerance)")
     mc.add_argument("--members", type=int, default=0, metavar="M",
                     help="solve M posterior draws as an ensemble over the scenario's horizon (default 0: none)")
     mc.add_argument("--vary-ranges", action="store_true",
@@ -81,7 +93,8 @@ def _cmd_calibrate(args) -> int:
         if args.mcmc_steps:
             t0 = time.perf_counter()
             post = fit.sample_posterior(n_walkers=args.walkers, n_steps=args.mcmc_steps, burn=args.burn,
-                                        thin=args.thin, seed=args.mcmc_seed)
+                                        thin=args.thin, seed=args.mcmc_seed, moves=args.mcmc_moves,
+                                        solver=args.mcmc_solver)
             elapsed["posterior"] = time.perf_counter() - t0
         if args.members:
             t0 = time.perf_counter()
