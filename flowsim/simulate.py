@@ -535,10 +535,8 @@ def reference_values(params, dims, k_ref: int, n_lhs: int = 8) -> np.ndarray:
 
 
 def _make_plan(inputs: MemberInputs, solver: EnsembleSolver, k_ref: int):
-    """The step plan: from reference members of the ranges (values and dims), or from the members themselves."""
+    """The step plan from reference members of the ranges of members given as values and dims."""
     sc = inputs.scenario
-    if inputs.values is None:                         # parameter sets: no ranges, the members are the reference
-        return solver.plan(inputs.batch(k=k_ref), sc.horizon_days)
     ref = reference_values(sc.params, inputs.dims, k_ref)
     arrivals = None
     if inputs.arrivals is not None:
@@ -553,7 +551,7 @@ def _make_plan(inputs: MemberInputs, solver: EnsembleSolver, k_ref: int):
 
 def _plan(inputs: MemberInputs, solver: EnsembleSolver, k_ref: int, plan_cache):
     key = (k_ref, tuple(sorted(solver.options().items())))
-    if inputs.arrivals is not None or inputs.values is None:
+    if inputs.arrivals is not None:
         cache = {}
     elif plan_cache is not None:
         cache = plan_cache
@@ -605,7 +603,7 @@ def _bytes_per_member(series, summary, scalars, dims) -> int:
 # ----------------------------------------------------------------------------------------------- simulate
 def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "ivp", solver_options=None,
              executor=None, chunk_size: int | None = None, failures: str = "raise", progress: bool | None = False,
-             desc: str = "flowsim", plan_cache: dict | None = None):
+             desc: str = "flowsim", plan_cache: dict | None = None, plan_from: str = "ranges"):
     """Solve some members and keep what ``outputs`` asks for: the one solve path of flowsim.
 
     Parameters
@@ -648,6 +646,17 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
     plan_cache : dict, optional
         Step plans already made for these inputs' scenario and dimensions
         (filled in here), so that repeated calls share one plan.
+    plan_from : {"ranges", "members"}
+        What the ``"ensemble"`` solver's step plan is made from when the
+        members are given as values (:meth:`MemberInputs.from_values`):
+        ``"ranges"`` (default) reference members of their dimensions' ranges
+        (corners and a Latin hypercube, times the extremes of per-member
+        pulses), so that any member of those ranges passes on the plan's
+        steps; ``"members"`` the members themselves, all of them (one plan
+        for every chunk, so the numbers still do not depend on the
+        chunking). ``"members"`` is cheaper when there are fewer members
+        than references (a posterior's half-ensemble of walkers: 14 members
+        against 30-90 references). Parameter sets always use the members.
 
     Returns
     -------
@@ -685,6 +694,8 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
                         f"got {type(outputs).__name__}.")
     if failures not in ("raise", "flag"):
         raise FlowsimError(f"simulate: `failures` must be 'raise' or 'flag'; got {failures!r}.")
+    if plan_from not in ("ranges", "members"):
+        raise FlowsimError(f"simulate: `plan_from` must be 'ranges' or 'members'; got {plan_from!r}.")
     if solver not in SOLVERS:
         get_solver(solver)                                  # unknown: SolverError with the closest name
     options = dict(solver_options or {})
@@ -717,8 +728,12 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
     else:
         get_solver(solver, **options)                       # bad options: SolverError before any work
     k_ref = inputs.k_layout
-    if solver == "ensemble" and (inputs.values is not None or n > chunk_size):
-        plan = _plan(inputs, ens, k_ref, plan_cache)        # one plan for every chunk
+    from_members = inputs.values is None or plan_from == "members"
+    if solver == "ensemble" and n > chunk_size and from_members:
+        plan = ens.plan(inputs.batch(k=k_ref), sc.horizon_days)     # all the members: one plan for every chunk
+    elif solver == "ensemble" and not from_members:
+        plan = _plan(inputs, ens, k_ref, plan_cache)        # from the ranges' references: one plan for every chunk
+    # otherwise (one chunk, the plan from its members) the chunk makes it
     t_plan = time.perf_counter() - t0
     # every member is solved in the layout of the largest k (fewer stages stay empty), so chunks are plain
     # ranges of members; the stochastic chain draws per k group, its streams keyed by the group for drawn values

@@ -153,6 +153,24 @@ def test_validate_reruns_the_fit_with_the_fits_solver(monkeypatch):
     assert seen == [{"solver": "ivp", "rtol": 1e-6}]
 
 
+def test_a_plan_from_the_members_is_the_plan_of_their_parameter_sets(short, members):
+    """plan_from="members": the walkers' own plan, whatever the chunking; "ranges" plans for the whole box."""
+    dims, values, params = members
+    inputs = MemberInputs.from_values(short, dims, values)
+    as_sets = simulate(MemberInputs.from_parameter_sets(short, params), FULL, solver="ensemble")
+    own = simulate(inputs, FULL, solver="ensemble", plan_from="members")
+    chunked = simulate(inputs, FULL, solver="ensemble", plan_from="members", chunk_size=1)
+    boxed = simulate(inputs, FULL, solver="ensemble")
+    assert np.array_equal(own.states, as_sets.states)
+    assert np.array_equal(chunked.states, own.states)
+    assert own.stats["steps"] == as_sets.stats["steps"]
+    assert not np.array_equal(boxed.states, own.states)            # another plan: equal to the tolerance only
+    scale = np.max(np.abs(own.states), axis=(-2, -1), keepdims=True)
+    assert np.max(np.abs(boxed.states - own.states) / np.maximum(scale, 1.0)) < 1e-4
+    with pytest.raises(flowsim.FlowsimError, match="plan_from.*'ranges' or 'members'.*'walkers'"):
+        simulate(inputs, FULL, solver="ensemble", plan_from="walkers")
+
+
 def test_bad_inputs_are_named(short):
     with pytest.raises(flowsim.FlowsimError, match=r"values must have shape \(members, 1\)"):
         MemberInputs.from_values(short, (Dimension("tau_S", "KAZ", 60, 240),), np.ones((2, 2)))

@@ -163,10 +163,13 @@ class LogPosterior:
         stiff walker), the batch is split in halves and each is tried again,
         so one bad walker costs about ``2 log2(M)`` extra batches instead of
         ``M`` single runs; a single walker that still fails yields None.
+        With the ``"ensemble"`` solver the step plan is made from the walkers
+        themselves (``plan_from="members"``), not from reference members of
+        the box they span (30-90 of them against 14 walkers).
         """
         try:
             res = simulate(inputs.select(members), FULL, solver=self.solver, solver_options=self.options,
-                           failures="flag")
+                           failures="flag", plan_from="members")
         except FlowsimError:
             if len(members) == 1:
                 yield members, None
