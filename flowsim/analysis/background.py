@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,15 @@ class BackgroundLevel:
         """Calibration name: ``background[KAZ]`` (first level) or ``background[KAZ@2022-10-01]``."""
         stem = "background" if self.direction == "entries" else "background_exits"
         return str(Label(stem, self.host, period=None if self.first else self.start))
+
+
+@functools.lru_cache(maxsize=256)
+def _level_arrays(levels: Levels) -> tuple[np.ndarray, np.ndarray]:
+    """The start days (ordinals) and rates of some levels, as arrays (read-only: they are shared)."""
+    starts = np.array([d.toordinal() for d, _ in levels])
+    rates = np.array([r for _, r in levels])
+    starts.flags.writeable = rates.flags.writeable = False
+    return starts, rates
 
 
 def _levels(value, host: str, what: str) -> Levels:
@@ -144,16 +154,16 @@ class BackgroundTraffic:
         ndarray, shape (days,)
             People/day on each day (0 for a host without background).
         """
-        d0 = to_date(date_start, "date_start", ObservationError)
-        d1 = to_date(date_end, "date_end", ObservationError)
+        d0 = date_start if type(date_start) is _dt.date else to_date(date_start, "date_start", ObservationError)
+        d1 = date_end if type(date_end) is _dt.date else to_date(date_end, "date_end", ObservationError)
         n = (d1 - d0).days + 1
         levels = self._schedule(direction, host)
         if not levels or n <= 0:
             return np.zeros(max(n, 0))
         days = d0.toordinal() + np.arange(n)
-        starts = np.array([d.toordinal() for d, _ in levels])
-        rates = np.array([r for _, r in levels])
-        idx = np.clip(np.searchsorted(starts, days, side="right") - 1, 0, len(levels) - 1)
+        starts, rates = _level_arrays(levels)
+        idx = np.searchsorted(starts, days, side="right") - 1      # in [-1, levels - 1]
+        np.maximum(idx, 0, out=idx)                                 # the first level also applies before its date
         return rates[idx]
 
     def total(self, direction: str, host: str, date_start, date_end) -> float:
