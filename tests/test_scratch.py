@@ -153,3 +153,42 @@ def test_a_forked_child_starts_with_an_empty_pool_of_its_own():
     os.waitpid(pid, 0)
     assert got == b"0"
     assert scratch.SCRATCH.idle_bytes >= 3 * 2 * 4 * 8                 # the parent keeps its own
+
+
+def test_first_touch_never_writes_a_claimed_chunk():
+    """The rows of a claimed chunk keep what the solver wrote; the first chunk is never touched; close() stops it."""
+    from flowsim.solve.scratch import FirstTouch
+
+    rows, chunk = 4000, 20
+    arrays = [np.full((rows, 8, 64), 7.0) for _ in range(2)]
+    bounds = [(a, a + chunk) for a in range(0, rows, chunk)]
+    touch = FirstTouch(arrays, bounds)
+    written = []
+    for i in range(0, len(bounds), 3):                     # the solver claims every third chunk, as it goes
+        touch.claim(i)
+        a, b = bounds[i]
+        for arr in arrays:
+            arr[a:b] = -1.0 - i
+        written.append(i)
+    touch.close()
+    after = [arr.copy() for arr in arrays]
+    for i in written:
+        a, b = bounds[i]
+        for arr in arrays:
+            assert np.all(arr[a:b] == -1.0 - i), i
+    for i, (a, b) in enumerate(bounds):
+        if i not in written:
+            for arr in arrays:
+                assert np.all(arr[a:b] == 0.0) or np.all(arr[a:b] == 7.0), i
+    for arr, before in zip(arrays, after):
+        np.testing.assert_array_equal(arr, before)         # nothing written after close()
+
+
+def test_an_ensemble_in_chunks_with_first_touch_equals_one_chunk():
+    import flowsim
+
+    sc = flowsim.load_scenario("kazakhstan-2022").replace(horizon_days=90)
+    one = flowsim.ensemble(sc, 40, seed=3, progress=False, keep=["N", "net", "U"])
+    many = flowsim.ensemble(sc, 40, seed=3, progress=False, keep=["N", "net", "U"], chunk_size=7)
+    for name in ("N", "net", "U"):
+        np.testing.assert_array_equal(many.series[name], one.series[name])
