@@ -728,22 +728,11 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
     else:
         get_solver(solver, **options)                       # bad options: SolverError before any work
     k_ref = inputs.k_layout
-    H, D = len(sc.hosts), sc.horizon_days + 1
-    out_series = {} if outputs.states else {name: np.empty((n, H, D)) for name in keep}
-    bounds = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
-    touch = None
-    if solver == "ensemble" and executor is None and out_series and FirstTouch.useful(len(bounds)):
-        touch = FirstTouch(list(out_series.values()), bounds)  # later chunks' rows paged in meanwhile
     from_members = inputs.values is None or plan_from == "members"
-    try:
-        if solver == "ensemble" and n > chunk_size and from_members:
-            plan = ens.plan(inputs.batch(k=k_ref), sc.horizon_days)  # all the members: one plan for every chunk
-        elif solver == "ensemble" and not from_members:
-            plan = _plan(inputs, ens, k_ref, plan_cache)    # from the ranges' references: one plan for every chunk
-    except BaseException:
-        if touch is not None:
-            touch.close()
-        raise
+    if solver == "ensemble" and n > chunk_size and from_members:
+        plan = ens.plan(inputs.batch(k=k_ref), sc.horizon_days)     # all the members: one plan for every chunk
+    elif solver == "ensemble" and not from_members:
+        plan = _plan(inputs, ens, k_ref, plan_cache)        # from the ranges' references: one plan for every chunk
     # otherwise (one chunk, the plan from its members) the chunk makes it
     t_plan = time.perf_counter() - t0
     # every member is solved in the layout of the largest k (fewer stages stay empty), so chunks are plain
@@ -768,6 +757,8 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
                                    plan=plan, block=block))
     if outputs.states:
         return _gather_states(inputs, tasks, solver, failures, executor, progress, desc)
+    H, D = len(sc.hosts), sc.horizon_days + 1
+    out_series = {name: np.empty((n, H, D)) for name in keep}
     out_summary: dict = {}
     out_scalars: dict = {}
     chunk_stats: list = []
@@ -785,17 +776,20 @@ def simulate(inputs: MemberInputs, outputs: Outputs = FULL, *, solver: str = "iv
         chunk_stats.append(res.stats)
 
     fn = solve_chunk
+    touch = None
     if executor is None and solver == "ensemble":           # in this process: solve straight into the arrays
-        # one group of members (not the stochastic chain): the tasks are the chunks of ``bounds``, in order;
-        # a chunk's rows are claimed from the first-touch thread before they are written
+        # one group of members (not the stochastic chain): every task is a range of rows, solved in order;
+        # the rows of the chunks to come are paged in by a thread, each claimed from it before it is written
+        bounds = [(int(t.members[0]), int(t.members[-1]) + 1) for t in tasks]
         order = {id(t): i for i, t in enumerate(tasks)}
+        if keep and FirstTouch.useful(len(tasks)):
+            touch = FirstTouch(list(out_series.values()), bounds)
 
         def fn(task):
             i = order[id(task)]
             if touch is not None:
                 touch.claim(i)
-            rows = slice(*bounds[i])
-            return solve_chunk(task, {name: out_series[name][rows] for name in keep} or None)
+            return solve_chunk(task, {name: out_series[name][slice(*bounds[i])] for name in keep} or None)
 
     try:
         run_tasks(fn, tasks, [len(t.members) for t in tasks], consume, executor=executor, progress=progress,
